@@ -1,0 +1,5 @@
+-- Sessions per day and Batect version.
+SELECT date, application_version AS version, count(*) AS sessions
+FROM sessions
+GROUP BY date, application_version
+ORDER BY date, version

@@ -1,0 +1,178 @@
+//! `bar`: a value per category, grouped or stacked by series. Categories are the x column's
+//! values as text (versions in semver order unless `order` says otherwise).
+
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::Deserialize;
+
+use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
+use crate::query::Table;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bar {
+    /// Column whose values are the categories.
+    pub x: String,
+    /// Numeric column: the bar heights.
+    pub y: String,
+    /// Column whose values split each category into coloured bars.
+    #[serde(default)]
+    pub series: Option<String>,
+    /// Stack the series instead of placing them side by side.
+    #[serde(default)]
+    pub stack: bool,
+    #[serde(default)]
+    pub x_title: Option<String>,
+    #[serde(default)]
+    pub y_title: Option<String>,
+    #[serde(default)]
+    pub y_format: ValueFormat,
+    /// Order of the categories.
+    #[serde(default)]
+    pub order: Order,
+    /// Order of the series.
+    #[serde(default)]
+    pub series_order: Order,
+}
+
+impl Bar {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        let mut c = vec![("x", self.x.as_str()), ("y", self.y.as_str())];
+        if let Some(s) = &self.series {
+            c.push(("series", s));
+        }
+        c
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        let x = table.index_of(&self.x).unwrap_or(0);
+        let y = table.index_of(&self.y).unwrap_or(0);
+        let series = self.series.as_ref().and_then(|s| table.index_of(s));
+        let cats = super::categories(table, x, y, &self.order);
+        let grouped = super::group(table, x, y, series, &self.series_order);
+        if cats.is_empty() || grouped.series.iter().all(|s| s.points.is_empty()) {
+            return super::empty(meta, "no data for this period");
+        }
+        let n = grouped.series.len();
+        // value[s][c]: summed when a category repeats within a series.
+        let mut value = vec![vec![0f64; cats.len()]; n];
+        for (s, ser) in grouped.series.iter().enumerate() {
+            for (xv, yv) in &ser.points {
+                if let Some(c) = cats.iter().position(|c| *c == xv.to_string()) {
+                    value[s][c] += yv;
+                }
+            }
+        }
+        // Bars as (series, x0, x1, y0, y1) in data coordinates.
+        let mut bars = Vec::new();
+        let (mut lo, mut hi) = (0f64, 0f64);
+        for c in 0..cats.len() {
+            let (mut up, mut down) = (0f64, 0f64);
+            for (s, row) in value.iter().enumerate() {
+                let v = row[c];
+                let (a, b, left, right) = if self.stack {
+                    let base = if v >= 0.0 { up } else { down };
+                    if v >= 0.0 {
+                        up += v
+                    } else {
+                        down += v
+                    }
+                    (base, base + v, c as f64 + 0.15, c as f64 + 0.85)
+                } else {
+                    let w = 0.7 / n as f64;
+                    let left = c as f64 + 0.15 + w * s as f64;
+                    (0.0, v, left, left + w)
+                };
+                lo = lo.min(a.min(b));
+                hi = hi.max(a.max(b));
+                bars.push((s, left, right, a, b));
+            }
+        }
+        if hi <= lo {
+            hi = lo + 1.0;
+        }
+        let pad = (hi - lo) * 0.05;
+        let (lo, hi) = (if lo < 0.0 { lo - pad } else { lo }, hi + pad);
+
+        let longest = cats
+            .iter()
+            .map(|c| style::short(c).chars().count())
+            .max()
+            .unwrap_or(0);
+        let plot_width = style::WIDTH
+            - if series.is_some() {
+                style::LEGEND_WIDTH
+            } else {
+                0
+            };
+        let slot = (plot_width as f64 - 90.0) / cats.len() as f64;
+        let rotate = longest as f64 * 7.0 > slot;
+        let label_area = if rotate { 24 + longest as u32 * 7 } else { 44 };
+
+        let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(
+                &mut svg,
+                (
+                    style::WIDTH,
+                    style::HEIGHT + if rotate { label_area - 44 } else { 0 },
+                ),
+            )
+            .into_drawing_area();
+            let (plot, legend_area) = if series.is_some() {
+                let (p, l) = root.split_horizontally(plot_width);
+                (p, Some(l))
+            } else {
+                (root.clone(), None)
+            };
+            let mut chart = drawn(
+                ChartBuilder::on(&plot)
+                    .margin(12)
+                    .x_label_area_size(label_area)
+                    .y_label_area_size(64)
+                    .build_cartesian_2d(0f64..cats.len() as f64, lo..hi),
+            )?;
+            let fy = |v: &f64| format_value(*v, self.y_format);
+            drawn(
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(0)
+                    .bold_line_style(style::GRID)
+                    .light_line_style(TRANSPARENT)
+                    .axis_style(style::AXIS)
+                    .label_style(text_style(style::FONT_SIZE - 1.0))
+                    .axis_desc_style(text_style(style::FONT_SIZE))
+                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.x.clone()))
+                    .y_desc(self.y_title.clone().unwrap_or_else(|| self.y.clone()))
+                    .y_labels(6)
+                    .y_label_formatter(&fy)
+                    .draw(),
+            )?;
+            drawn(chart.draw_series(bars.iter().map(|&(s, x0, x1, a, b)| {
+                Rectangle::new([(x0, a), (x1, b)], style::colour(s).filled())
+            })))?;
+            // Category labels under the axis, rotated when they would overlap.
+            for (i, c) in cats.iter().enumerate() {
+                let (px, py) = chart.backend_coord(&(i as f64 + 0.5, lo));
+                let label = style::short(c);
+                let t = if rotate {
+                    text_style(style::FONT_SIZE - 1.0)
+                        .transform(FontTransform::Rotate270)
+                        .pos(Pos::new(HPos::Right, VPos::Center))
+                } else {
+                    text_style(style::FONT_SIZE - 1.0).pos(Pos::new(HPos::Center, VPos::Top))
+                };
+                drawn(root.draw(&Text::new(label, (px, py + 6), t)))?;
+            }
+            if let Some(area) = legend_area {
+                super::legend(&area, &names)?;
+            }
+            drawn(root.present())?;
+        }
+        Ok(super::wrap(&svg, meta))
+    }
+}

@@ -1,0 +1,163 @@
+//! `line`: y over x, one line per series. x may be a date, a time, a number or text
+//! (text x values are evenly spaced categories, versions in semver order).
+
+use anyhow::Result;
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style, text_style};
+use crate::query::{Kind, Table, Value};
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    /// Column on the x axis.
+    pub x: String,
+    /// Numeric column on the y axis.
+    pub y: String,
+    /// Column whose values name the lines; one line when absent.
+    #[serde(default)]
+    pub series: Option<String>,
+    #[serde(default)]
+    pub x_title: Option<String>,
+    #[serde(default)]
+    pub y_title: Option<String>,
+    #[serde(default)]
+    pub y_format: ValueFormat,
+    /// Order of the series (and of text x values).
+    #[serde(default)]
+    pub order: Order,
+}
+
+impl Line {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        let mut c = vec![("x", self.x.as_str()), ("y", self.y.as_str())];
+        if let Some(s) = &self.series {
+            c.push(("series", s));
+        }
+        c
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        let x = table.index_of(&self.x).unwrap_or(0);
+        let y = table.index_of(&self.y).unwrap_or(0);
+        let series = self.series.as_ref().and_then(|s| table.index_of(s));
+        let kind = table.columns[x].kind;
+        let grouped = super::group(table, x, y, series, &self.order);
+        if grouped.series.iter().all(|s| s.points.is_empty()) {
+            return super::empty(meta, "no data for this period");
+        }
+        // Text x values become evenly spaced categories.
+        let cats = if kind.is_numeric() || kind.is_temporal() {
+            Vec::new()
+        } else {
+            super::categories(table, x, y, &self.order)
+        };
+        let pos = |v: &Value| -> Option<f64> {
+            if cats.is_empty() {
+                v.as_f64()
+            } else {
+                cats.iter()
+                    .position(|c| *c == v.to_string())
+                    .map(|i| i as f64)
+            }
+        };
+        let pts: Vec<Vec<(f64, f64)>> = grouped
+            .series
+            .iter()
+            .map(|s| {
+                s.points
+                    .iter()
+                    .filter_map(|(xv, yv)| Some((pos(xv)?, *yv)))
+                    .collect()
+            })
+            .collect();
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, 0f64, f64::MIN);
+        for (px, py) in pts.iter().flatten() {
+            x0 = x0.min(*px);
+            x1 = x1.max(*px);
+            y0 = y0.min(*py);
+            y1 = y1.max(*py);
+        }
+        if x1 <= x0 {
+            x0 -= 1.0;
+            x1 += 1.0;
+        }
+        if y1 <= y0 {
+            y1 = y0 + 1.0;
+        }
+        y1 += (y1 - y0) * 0.05;
+
+        let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, style::HEIGHT))
+                .into_drawing_area();
+            let (plot, legend_area) = if series.is_some() {
+                let (p, l) = root.split_horizontally(style::WIDTH - style::LEGEND_WIDTH);
+                (p, Some(l))
+            } else {
+                (root.clone(), None)
+            };
+            let mut chart = drawn(
+                ChartBuilder::on(&plot)
+                    .margin(12)
+                    .x_label_area_size(44)
+                    .y_label_area_size(64)
+                    .build_cartesian_2d(x0..x1, y0..y1),
+            )?;
+            let fx = |v: &f64| {
+                if cats.is_empty() {
+                    format_x(*v, kind)
+                } else if (v - v.round()).abs() < 1e-6 && *v >= 0.0 {
+                    cats.get(v.round() as usize)
+                        .map(|c| style::short(c))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            };
+            let fy = |v: &f64| format_value(*v, self.y_format);
+            let x_ticks = if cats.is_empty() {
+                7
+            } else {
+                cats.len().min(10)
+            };
+            drawn(
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .bold_line_style(style::GRID)
+                    .light_line_style(TRANSPARENT)
+                    .axis_style(style::AXIS)
+                    .label_style(text_style(style::FONT_SIZE - 1.0))
+                    .axis_desc_style(text_style(style::FONT_SIZE))
+                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.x.clone()))
+                    .y_desc(self.y_title.clone().unwrap_or_else(|| self.y.clone()))
+                    .x_labels(x_ticks)
+                    .y_labels(6)
+                    .x_label_formatter(&fx)
+                    .y_label_formatter(&fy)
+                    .draw(),
+            )?;
+            for (i, p) in pts.iter().enumerate() {
+                let colour = style::colour(i);
+                drawn(
+                    chart.draw_series(LineSeries::new(p.iter().copied(), colour.stroke_width(2))),
+                )?;
+                if p.len() <= 40 {
+                    drawn(
+                        chart.draw_series(p.iter().map(|&pt| Circle::new(pt, 3, colour.filled()))),
+                    )?;
+                }
+            }
+            if let Some(area) = legend_area {
+                super::legend(&area, &names)?;
+            }
+            drawn(root.present())?;
+        }
+        let _ = Kind::Int;
+        Ok(super::wrap(&svg, meta))
+    }
+}

@@ -1,0 +1,436 @@
+//! Charts: one file per kind, each a pure function `(spec, data) → SVG string` drawn with
+//! plotters' SVG backend. No I/O, no clock, no system fonts: the same data gives the same bytes.
+//!
+//! What the kinds share lives here: how a result becomes series, the order of categories
+//! (versions by semver), value formats for ticks, the legend, and the accessible wrapper
+//! (`<title>`, `<desc>`, `role="img"`) around what plotters draws.
+
+pub mod bar;
+pub mod line;
+pub mod style;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow, bail};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use crate::query::{Kind, Table, Value};
+
+/// Title and description of a chart, and an id unique within its page.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// How values on an axis (or in a headline) are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueFormat {
+    /// 1,234 or 1.5k-style thousands; decimals only where needed.
+    #[default]
+    Number,
+    /// Fractions 0–1 shown as 0–100 %.
+    Percent,
+    /// Milliseconds shown as ms, s, min or h.
+    DurationMs,
+}
+
+/// The order of categories or series.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Order {
+    /// `"auto"` (default): versions by semver, anything else as the query returned it.
+    /// `"query"`, `"semver"`, `"value"` (largest total first), `"name"`.
+    Named(OrderName),
+    /// An explicit list; values not in it follow in query order.
+    List(Vec<String>),
+    #[default]
+    #[serde(skip)]
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderName {
+    Auto,
+    Query,
+    Semver,
+    Value,
+    Name,
+}
+
+/// A spec's column references, checked against the query's result before drawing.
+pub fn require_columns(table: &Table, columns: &[(&str, &str)]) -> Result<()> {
+    for (key, name) in columns {
+        if table.index_of(name).is_none() {
+            let have: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+            bail!(
+                "{key} = {name:?} is not a column of the query's result (it has: {})",
+                have.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Parses a version leniently (`1`, `1.2`, `v1.2.3`) for ordering.
+pub fn parse_version(s: &str) -> Option<semver::Version> {
+    let t = s.trim().trim_start_matches('v');
+    if let Ok(v) = semver::Version::parse(t) {
+        return Some(v);
+    }
+    let (core, rest) = match t.find(['-', '+']) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut padded: Vec<String> = parts
+        .iter()
+        .map(|p| p.trim_start_matches('0').to_string())
+        .collect();
+    for p in &mut padded {
+        if p.is_empty() {
+            *p = "0".into();
+        }
+    }
+    while padded.len() < 3 {
+        padded.push("0".into());
+    }
+    semver::Version::parse(&format!("{}{rest}", padded.join("."))).ok()
+}
+
+/// Semver order for versions; a version sorts before a non-version; ties by text.
+pub fn version_cmp(a: &str, b: &str) -> Ordering {
+    match (parse_version(a), parse_version(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// Orders `names` (given in first-seen order) with their totals.
+pub fn order_names(
+    names: Vec<String>,
+    totals: &BTreeMap<String, f64>,
+    order: &Order,
+) -> Vec<String> {
+    let mut names = names;
+    let all_versions = !names.is_empty() && names.iter().all(|n| parse_version(n).is_some());
+    match order {
+        Order::Auto | Order::Named(OrderName::Auto) => {
+            if all_versions {
+                names.sort_by(|a, b| version_cmp(a, b));
+            }
+        }
+        Order::Named(OrderName::Query) => {}
+        Order::Named(OrderName::Semver) => names.sort_by(|a, b| version_cmp(a, b)),
+        Order::Named(OrderName::Name) => names.sort(),
+        Order::Named(OrderName::Value) => names.sort_by(|a, b| {
+            let (x, y) = (totals.get(a).unwrap_or(&0.0), totals.get(b).unwrap_or(&0.0));
+            y.total_cmp(x).then_with(|| a.cmp(b))
+        }),
+        Order::List(list) => {
+            let pos = |n: &String| list.iter().position(|l| l == n).unwrap_or(usize::MAX);
+            names.sort_by_key(|n| pos(n)); // stable: unlisted keep query order
+        }
+    }
+    names
+}
+
+/// Writes `v` in `format`, short enough for a tick label.
+pub fn format_value(v: f64, format: ValueFormat) -> String {
+    match format {
+        ValueFormat::Number => format_number(v),
+        ValueFormat::Percent => {
+            let p = v * 100.0;
+            if (p - p.round()).abs() < 1e-9 {
+                format!("{}%", p.round() as i64)
+            } else {
+                format!("{}%", trim(format!("{p:.1}")))
+            }
+        }
+        ValueFormat::DurationMs => format_duration_ms(v),
+    }
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+pub fn format_number(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{}G", trim(format!("{:.1}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.1}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if (v - v.round()).abs() < 1e-9 {
+        let i = v.round() as i64;
+        let s = i.abs().to_string();
+        let mut out = String::new();
+        for (n, c) in s.chars().enumerate() {
+            if n > 0 && (s.len() - n) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if i < 0 { format!("-{out}") } else { out }
+    } else if a >= 100.0 {
+        trim(format!("{v:.0}"))
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        trim(format!("{v:.3}"))
+    }
+}
+
+fn format_duration_ms(ms: f64) -> String {
+    if !ms.is_finite() {
+        return String::new();
+    }
+    let a = ms.abs();
+    if a < 1000.0 {
+        format!("{} ms", trim(format!("{ms:.1}")))
+    } else if a < 60_000.0 {
+        format!("{} s", trim(format!("{:.1}", ms / 1000.0)))
+    } else if a < 3_600_000.0 {
+        format!("{} min", trim(format!("{:.1}", ms / 60_000.0)))
+    } else {
+        format!("{} h", trim(format!("{:.1}", ms / 3_600_000.0)))
+    }
+}
+
+/// Tick text for an x value in the column's kind (dates for dates, numbers otherwise).
+pub fn format_x(v: f64, kind: Kind) -> String {
+    match kind {
+        Kind::Date | Kind::Time => {
+            match chrono::DateTime::from_timestamp((v * 86_400.0).round() as i64, 0) {
+                Some(t) => t.format("%Y-%m-%d").to_string(),
+                None => String::new(),
+            }
+        }
+        _ => format_number(v),
+    }
+}
+
+/// Rows grouped into named series of (x, y) points; rows with a null x or y are left out and counted.
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(Value, f64)>,
+}
+
+pub struct Grouped {
+    pub series: Vec<Series>,
+    pub skipped: usize,
+}
+
+pub fn group(table: &Table, x: usize, y: usize, series: Option<usize>, order: &Order) -> Grouped {
+    let mut by_name: BTreeMap<String, Vec<(Value, f64)>> = BTreeMap::new();
+    let mut first_seen = Vec::new();
+    let mut totals = BTreeMap::new();
+    let mut skipped = 0;
+    for row in &table.rows {
+        let (xv, yv) = (&row[x], row[y].as_f64());
+        let (false, Some(yv)) = (xv.is_null(), yv) else {
+            skipped += 1;
+            continue;
+        };
+        let name = match series {
+            Some(s) if row[s].is_null() => "(null)".to_string(),
+            Some(s) => row[s].to_string(),
+            None => String::new(),
+        };
+        if !by_name.contains_key(&name) {
+            first_seen.push(name.clone());
+        }
+        *totals.entry(name.clone()).or_insert(0.0) += yv;
+        by_name.entry(name).or_default().push((xv.clone(), yv));
+    }
+    let series = order_names(first_seen, &totals, order)
+        .into_iter()
+        .map(|name| Series {
+            points: by_name.remove(&name).unwrap_or_default(),
+            name,
+        })
+        .collect();
+    Grouped { series, skipped }
+}
+
+/// Categories of an x column in chart order (first-seen, or as `order` says).
+pub fn categories(table: &Table, x: usize, y: usize, order: &Order) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut totals: BTreeMap<String, f64> = BTreeMap::new();
+    for row in &table.rows {
+        if row[x].is_null() {
+            continue;
+        }
+        let k = row[x].to_string();
+        if !totals.contains_key(&k) {
+            seen.push(k.clone());
+        }
+        *totals.entry(k).or_insert(0.0) += row[y].as_f64().unwrap_or(0.0);
+    }
+    order_names(seen, &totals, order)
+}
+
+pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+pub fn text_style(size: f64) -> TextStyle<'static> {
+    (style::FONT, size).into_font().color(&style::TEXT)
+}
+
+/// Maps plotters' errors (which carry no context) into anyhow.
+pub fn drawn<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|e| anyhow!("drawing failed: {e}"))
+}
+
+/// Draws a legend of coloured swatches in `area`, one row per name.
+pub fn legend(area: &Area, names: &[String]) -> Result<()> {
+    let row = 20;
+    let max_rows = ((style::HEIGHT as i32 - 30) / row).max(1) as usize;
+    for (i, name) in names.iter().enumerate().take(max_rows) {
+        let y = 20 + i as i32 * row;
+        let c = style::colour(i);
+        drawn(area.draw(&Rectangle::new([(8, y - 6), (20, y + 6)], c.filled())))?;
+        let label = if i + 1 == max_rows && names.len() > max_rows {
+            format!("… {} more", names.len() - i)
+        } else {
+            style::short(name)
+        };
+        drawn(area.draw(&Text::new(
+            label,
+            (26, y - 7),
+            text_style(style::FONT_SIZE - 1.0),
+        )))?;
+    }
+    Ok(())
+}
+
+/// A chart that has nothing to draw says so instead.
+pub fn empty(meta: &Meta, note: &str) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (style::WIDTH, 120)).into_drawing_area();
+        drawn(root.draw(&Text::new(
+            note.to_string(),
+            (style::WIDTH as i32 / 2 - 4 * note.len() as i32, 50),
+            text_style(style::FONT_SIZE + 2.0),
+        )))?;
+        drawn(root.present())?;
+    }
+    Ok(wrap(&svg, meta))
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Replaces plotters' `<svg …>` tag with an accessible one carrying `<title>` and `<desc>`.
+pub fn wrap(svg: &str, meta: &Meta) -> String {
+    let (open, rest) = match svg.find('>') {
+        Some(i) => (&svg[..i], &svg[i + 1..]),
+        None => ("", svg),
+    };
+    let attr = |name: &str| -> String {
+        let key = format!("{name}=\"");
+        open.find(&key)
+            .and_then(|i| {
+                let v = &open[i + key.len()..];
+                v.find('"').map(|j| v[..j].to_string())
+            })
+            .unwrap_or_default()
+    };
+    let (w, h) = (attr("width"), attr("height"));
+    let id = escape(&meta.id);
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>{rest}",
+        escape(&meta.title),
+        escape(&meta.description),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_sort_by_semver() {
+        let mut v = vec!["0.10.0", "0.9.0", "0.84.0", "1", "0.9.1-rc1", "0.9.1"];
+        v.sort_by(|a, b| version_cmp(a, b));
+        assert_eq!(v, ["0.9.0", "0.9.1-rc1", "0.9.1", "0.10.0", "0.84.0", "1"]);
+        assert!(parse_version("01.02.03").is_some());
+        assert!(parse_version("bash").is_none());
+    }
+
+    #[test]
+    fn explicit_order_keeps_unlisted_in_query_order() {
+        let names = vec!["c".to_string(), "a".into(), "b".into()];
+        let order = Order::List(vec!["b".into()]);
+        assert_eq!(
+            order_names(names, &BTreeMap::new(), &order),
+            ["b", "c", "a"]
+        );
+    }
+
+    #[test]
+    fn values_format_for_ticks() {
+        assert_eq!(format_value(1234.0, ValueFormat::Number), "1,234");
+        assert_eq!(format_value(-1234.0, ValueFormat::Number), "-1,234");
+        assert_eq!(format_value(25_000.0, ValueFormat::Number), "25k");
+        assert_eq!(format_value(0.125, ValueFormat::Percent), "12.5%");
+        assert_eq!(format_value(0.5, ValueFormat::Percent), "50%");
+        assert_eq!(format_value(1500.0, ValueFormat::DurationMs), "1.5 s");
+        assert_eq!(format_value(250.0, ValueFormat::DurationMs), "250 ms");
+        assert_eq!(format_value(f64::NAN, ValueFormat::Number), "");
+    }
+
+    #[test]
+    fn the_wrapper_escapes_title_and_description() {
+        let meta = Meta {
+            id: "p1".into(),
+            title: "<script>alert(1)</script>".into(),
+            description: "\"><svg onload=alert(1)>".into(),
+        };
+        let out = wrap(
+            "<svg width=\"10\" height=\"20\" viewBox=\"0 0 10 20\" xmlns=\"http://www.w3.org/2000/svg\">\n</svg>",
+            &meta,
+        );
+        assert!(out.contains("viewBox=\"0 0 10 20\""));
+        assert!(out.contains("&lt;script&gt;"));
+        assert!(!out.contains("<script>"));
+        assert!(!out.contains("\"><svg onload"));
+    }
+}

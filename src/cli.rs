@@ -1,0 +1,216 @@
+//! Command-line arguments. clap types stop here: each subcommand resolves its arguments into
+//! [`Settings`] (or generator options) and calls one library entry.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
+use crate::generate;
+use crate::pipeline;
+
+/// Exit code of a run that failed (bad config, unreadable warehouse, a query error…).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of a run that finished but quarantined objects or could not fetch some.
+pub const EXIT_QUARANTINED: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "report",
+    version,
+    about = "Turn CLI telemetry sessions in object storage into reviewed, reproducible static reports",
+    long_about = "Turn CLI telemetry sessions in object storage into reviewed, reproducible static reports.\n\n\
+        `report build` pulls new session objects from the sources in report.toml into a Parquet \
+        warehouse, runs the SQL in queries/*.sql with DataFusion, and renders reports/*.toml as \
+        static HTML with SVG charts.",
+    after_help = "Examples:\n  report build                 pull, query and render into site/\n  report pull                  only ingest new objects (for CI jobs)\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n\nExit codes: 0 success, 1 error, 2 usage error, 3 finished but objects were quarantined or failed to fetch."
+)]
+pub struct Cli {
+    /// Project config file; relative paths in it start from its folder.
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "REPORT_CONFIG",
+        default_value = "report.toml"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Pull new objects, run every query and render every report into the output folder.
+    #[command(
+        after_help = "Examples:\n  report build\n  report build --no-pull --output /tmp/site\n  REPORT_WAREHOUSE=/data/wh report build"
+    )]
+    Build {
+        #[command(flatten)]
+        locations: Locations,
+        /// Skip the pull: render from what the warehouse already holds.
+        #[arg(long)]
+        no_pull: bool,
+    },
+    /// Only pull: fetch objects not yet ingested into the warehouse.
+    #[command(
+        after_help = "Examples:\n  report pull\n  report pull --source s3://telemetry-sessions/v1/batect/\n\nPrints a one-line summary; exit code 3 when objects were quarantined or could not be fetched."
+    )]
+    Pull {
+        #[command(flatten)]
+        locations: Locations,
+    },
+    /// Write realistic Batect session objects in the real bucket layout (fixtures, demos, benchmarks).
+    #[command(
+        after_help = "Examples:\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n  report generate --invalid --out fixtures/invalid\n\nThe same options and seed always give the same bytes."
+    )]
+    Generate {
+        /// Number of sessions.
+        #[arg(long, default_value_t = 2400)]
+        sessions: usize,
+        /// Seed of the random generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of days the sessions spread over.
+        #[arg(long, default_value_t = 120)]
+        days: i64,
+        /// First day (YYYY-MM-DD, UTC).
+        #[arg(long, default_value = "2023-05-01")]
+        start: String,
+        /// Share of objects stored as plain JSON rather than gzip (0–1).
+        #[arg(long, default_value_t = 0.1)]
+        plain_share: f64,
+        /// Write objects that each break one validation rule instead (the rule is in the key).
+        #[arg(long)]
+        invalid: bool,
+        /// Folder to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Where things are, overriding report.toml and `REPORT_*` variables.
+#[derive(Debug, Args)]
+pub struct Locations {
+    /// Warehouse folder [env: REPORT_WAREHOUSE].
+    #[arg(long)]
+    warehouse: Option<PathBuf>,
+    /// Output folder of the site [env: REPORT_OUTPUT].
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// URL or path replacing the URL of the only source [env: REPORT_SOURCE_URL].
+    #[arg(long)]
+    source: Option<String>,
+}
+
+impl Locations {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            warehouse: self.warehouse.clone(),
+            output: self.output.clone(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Parses the process arguments and runs the command.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { locations, no_pull } => {
+            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let built = runtime()?.block_on(pipeline::build(&settings, !no_pull))?;
+            if !no_pull {
+                report_pull(&built.pull);
+            }
+            eprintln!(
+                "site: {} files written to {}",
+                built.pages,
+                settings.output.display()
+            );
+            Ok(exit_code(&built.pull))
+        }
+        Command::Pull { locations } => {
+            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let summary = runtime()?.block_on(pipeline::pull_only(&settings))?;
+            report_pull(&summary);
+            Ok(exit_code(&summary))
+        }
+        Command::Generate {
+            sessions,
+            seed,
+            days,
+            start,
+            plain_share,
+            invalid,
+            out,
+        } => {
+            let start_day = chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
+                .with_context(|| format!("--start {start:?} is not a date like 2023-05-01"))?
+                .signed_duration_since(chrono::NaiveDate::default())
+                .num_days();
+            let objects = if invalid {
+                generate::invalid(seed)
+            } else {
+                generate::generate(&generate::Options {
+                    sessions,
+                    seed,
+                    start_day,
+                    days: days.max(1),
+                    plain_share: plain_share.clamp(0.0, 1.0),
+                })
+            };
+            generate::write(&out, &objects)?;
+            eprintln!(
+                "generate: {} objects written under {}",
+                objects.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn report_pull(summary: &crate::pull::Summary) {
+    for q in &summary.quarantined {
+        eprintln!(
+            "quarantined {}:{}: {}: {}",
+            q.source, q.key, q.rule, q.message
+        );
+    }
+    for f in &summary.failed {
+        eprintln!(
+            "failed {}:{}: {} (retried on the next pull)",
+            f.source, f.key, f.error
+        );
+    }
+    eprintln!("{summary}");
+}
+
+fn exit_code(summary: &crate::pull::Summary) -> ExitCode {
+    if summary.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_QUARANTINED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,338 @@
+//! `report.toml`: where the objects come from, where the warehouse lives, where the site goes.
+//!
+//! The file is read once and resolved, together with `REPORT_*` environment variables and
+//! command-line overrides, into [`Settings`]: the plain struct every later stage sees.
+//! Relative paths are resolved against the folder that holds `report.toml`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The file as written. Unknown keys are errors (`deny_unknown_fields` on every table).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    /// Folder of Hive-partitioned Parquet tables plus `manifest.json`.
+    #[serde(default = "default_warehouse")]
+    warehouse: String,
+    /// Folder the static site is written to.
+    #[serde(default = "default_output")]
+    output: String,
+    /// Folder of `*.sql` files, one view each.
+    #[serde(default = "default_queries")]
+    queries: String,
+    /// Folder of `*.toml` report definitions.
+    #[serde(default = "default_reports")]
+    reports: String,
+    #[serde(default)]
+    pull: PullFile,
+    #[serde(default, rename = "source")]
+    sources: Vec<SourceFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PullFile {
+    concurrency: Option<usize>,
+    batch_size: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    name: String,
+    format: Format,
+    url: String,
+    #[serde(default)]
+    prefix: Option<String>,
+    /// Application ids the Abacus server accepts; anything else is quarantined.
+    #[serde(default)]
+    application_ids: Option<Vec<String>>,
+    /// BigQuery-style attribute schema files (`[{"name":…,"type":…}]`).
+    #[serde(default)]
+    session_attributes: Option<String>,
+    #[serde(default)]
+    event_attributes: Option<String>,
+    #[serde(default)]
+    span_attributes: Option<String>,
+    /// Options handed to object_store's builder (`aws_endpoint`, `aws_region`, `allow_http`, …).
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+}
+
+fn default_warehouse() -> String {
+    "warehouse".into()
+}
+fn default_output() -> String {
+    "site".into()
+}
+fn default_queries() -> String {
+    "queries".into()
+}
+fn default_reports() -> String {
+    "reports".into()
+}
+
+/// Telemetry formats a source can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Batect/Abacus session objects (`v1/<app>/<version>/<sessionId>.json`).
+    Abacus,
+}
+
+/// Everything the pipeline needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Folder that holds `report.toml`; relative paths start here.
+    pub root: PathBuf,
+    pub warehouse: PathBuf,
+    pub output: PathBuf,
+    pub queries: PathBuf,
+    pub reports: PathBuf,
+    pub sources: Vec<Source>,
+    pub pull: PullSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct PullSettings {
+    /// Object GETs in flight at once.
+    pub concurrency: usize,
+    /// Sessions held in memory before they are written out as Parquet.
+    pub batch_size: usize,
+}
+
+impl Default for PullSettings {
+    fn default() -> Self {
+        PullSettings {
+            concurrency: 32,
+            batch_size: 20_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub format: Format,
+    /// A URL (`s3://…`, `gs://…`, `az://…`, `https://…`, `file://…`) or a local path,
+    /// resolved against the project root.
+    pub url: String,
+    pub prefix: Option<String>,
+    pub application_ids: Vec<String>,
+    pub session_attributes: Option<PathBuf>,
+    pub event_attributes: Option<PathBuf>,
+    pub span_attributes: Option<PathBuf>,
+    pub options: BTreeMap<String, String>,
+}
+
+/// Overrides from the command line; `None` leaves the file's (or environment's) value.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub warehouse: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub source: Option<String>,
+}
+
+/// The default Abacus allow-list (`server/types/session.go`).
+pub const ABACUS_APPLICATION_IDS: [&str; 3] = ["batect", "test-app", "smoke-test-app"];
+
+impl Settings {
+    /// Reads `path` and resolves it with the process environment and `overrides`.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("REPORT_"))
+            .collect();
+        Settings::parse(&text, path, &env, overrides)
+    }
+
+    /// Parses config text; `env` holds the `REPORT_*` variables (so tests pass their own).
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &BTreeMap<String, String>,
+        overrides: &Overrides,
+    ) -> Result<Settings> {
+        let file: File =
+            toml::from_str(text).with_context(|| format!("invalid config {}", path.display()))?;
+        let root = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let pick = |flag: &Option<PathBuf>, var: &str, file_value: &str| -> PathBuf {
+            match (flag, env.get(var)) {
+                (Some(p), _) => p.clone(),
+                (None, Some(v)) => PathBuf::from(v),
+                (None, None) => root.join(file_value),
+            }
+        };
+        let mut names = std::collections::BTreeSet::new();
+        let mut sources = Vec::new();
+        for s in file.sources {
+            if !names.insert(s.name.clone()) {
+                bail!(
+                    "{}: two sources are named {:?}; names must be unique",
+                    path.display(),
+                    s.name
+                );
+            }
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!(
+                    "{}: source name {:?} must be letters, digits, '-' or '_'",
+                    path.display(),
+                    s.name
+                );
+            }
+            let env_url = format!(
+                "REPORT_SOURCE_{}_URL",
+                s.name.to_uppercase().replace('-', "_")
+            );
+            let url = env.get(&env_url).cloned().unwrap_or(s.url);
+            let url = resolve_url(&root, &url);
+            let rel = |p: Option<String>| p.map(|p| root.join(p));
+            sources.push(Source {
+                name: s.name,
+                format: s.format,
+                url,
+                prefix: s.prefix,
+                application_ids: s.application_ids.unwrap_or_else(|| {
+                    ABACUS_APPLICATION_IDS
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                }),
+                session_attributes: rel(s.session_attributes),
+                event_attributes: rel(s.event_attributes),
+                span_attributes: rel(s.span_attributes),
+                options: s.options,
+            });
+        }
+        if let Some(url) = overrides.source.as_ref().or(env.get("REPORT_SOURCE_URL")) {
+            match sources.as_mut_slice() {
+                [one] => one.url = url.clone(),
+                _ => bail!(
+                    "--source (or REPORT_SOURCE_URL) replaces the URL of the only source, but {} names {} sources",
+                    path.display(),
+                    sources.len()
+                ),
+            }
+        }
+        let defaults = PullSettings::default();
+        let pull = PullSettings {
+            concurrency: file.pull.concurrency.unwrap_or(defaults.concurrency).max(1),
+            batch_size: file.pull.batch_size.unwrap_or(defaults.batch_size).max(1),
+        };
+        Ok(Settings {
+            warehouse: pick(&overrides.warehouse, "REPORT_WAREHOUSE", &file.warehouse),
+            output: pick(&overrides.output, "REPORT_OUTPUT", &file.output),
+            queries: root.join(&file.queries),
+            reports: root.join(&file.reports),
+            root,
+            sources,
+            pull,
+        })
+    }
+}
+
+/// URLs with a scheme are kept; anything else is a local path relative to `root`.
+fn resolve_url(root: &Path, url: &str) -> String {
+    if url.contains("://") {
+        url.to_string()
+    } else {
+        root.join(url).to_string_lossy().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings> {
+        Settings::parse(
+            text,
+            Path::new("proj/report.toml"),
+            &BTreeMap::new(),
+            &Overrides::default(),
+        )
+    }
+
+    #[test]
+    fn resolves_paths_against_the_config_folder() {
+        let s = parse(
+            r#"
+            warehouse = "wh"
+            [[source]]
+            name = "batect"
+            format = "abacus"
+            url = "fixtures/abacus"
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(s.warehouse, PathBuf::from("proj/wh"));
+        assert_eq!(s.output, PathBuf::from("proj/site"));
+        assert_eq!(s.sources[0].url, "proj/fixtures/abacus");
+        assert_eq!(s.sources[0].application_ids.len(), 3);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_key() {
+        let err = parse("warehose = 'x'").expect_err("unknown key");
+        let text = format!("{err:#}");
+        assert!(text.contains("warehose"), "{text}");
+        assert!(text.contains("proj/report.toml"), "{text}");
+        let err = parse("[[source]]\nname='a'\nformat='abacus'\nurl='x'\nbucket='y'")
+            .expect_err("unknown source key");
+        assert!(format!("{err:#}").contains("bucket"));
+    }
+
+    #[test]
+    fn unknown_format_is_an_error() {
+        let err = parse("[[source]]\nname='a'\nformat='csv'\nurl='x'").expect_err("unknown format");
+        assert!(format!("{err:#}").contains("csv"));
+    }
+
+    #[test]
+    fn environment_and_flags_override_the_file() {
+        let env = BTreeMap::from([
+            ("REPORT_WAREHOUSE".to_string(), "/tmp/wh".to_string()),
+            (
+                "REPORT_SOURCE_BATECT_URL".to_string(),
+                "s3://bucket/x".to_string(),
+            ),
+        ]);
+        let text = "[[source]]\nname='batect'\nformat='abacus'\nurl='local'";
+        let s = Settings::parse(text, Path::new("report.toml"), &env, &Overrides::default())
+            .expect("valid");
+        assert_eq!(s.warehouse, PathBuf::from("/tmp/wh"));
+        assert_eq!(s.sources[0].url, "s3://bucket/x");
+        let flags = Overrides {
+            warehouse: Some(PathBuf::from("flag")),
+            ..Overrides::default()
+        };
+        let s = Settings::parse(text, Path::new("report.toml"), &env, &flags).expect("valid");
+        assert_eq!(s.warehouse, PathBuf::from("flag"));
+    }
+
+    #[test]
+    fn duplicate_source_names_are_errors() {
+        let one = "[[source]]\nname='a'\nformat='abacus'\nurl='x'\n";
+        let err = parse(&format!("{one}{one}")).expect_err("duplicate");
+        assert!(format!("{err:#}").contains("\"a\""));
+    }
+}

@@ -1,0 +1,483 @@
+//! Query: every `queries/NAME.sql` becomes a DataFusion view `NAME` over the warehouse tables,
+//! registered in dependency order so queries can read each other, then each is run.
+//!
+//! Results leave this module as [`Table`]s: plain rows of [`Value`]s, so chart and site never
+//! see Arrow.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Float64Type, Int64Type, SchemaRef, TimeUnit, TimestampNanosecondType,
+};
+use datafusion::common::config::Dialect;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::warehouse::Warehouse;
+use crate::warehouse::tables::{self, AbacusSchemas};
+
+/// One `queries/NAME.sql` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub name: String,
+    pub path: PathBuf,
+    pub sql: String,
+}
+
+/// Reads every `*.sql` file of `dir`, sorted by name.
+pub fn load(dir: &Path) -> Result<Vec<Query>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read queries folder {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("sql") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("query file name is not UTF-8")?
+            .to_string();
+        if !is_identifier(&name) {
+            bail!(
+                "{}: a query's file name is its view name, so it must be lower-case letters, digits and '_', starting with a letter",
+                path.display()
+            );
+        }
+        let sql = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        out.push(Query { name, path, sql });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A session with ident normalisation off, so `attributes.exitCode` reads as written.
+pub fn new_context() -> SessionContext {
+    let config = SessionConfig::new()
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .with_information_schema(false);
+    SessionContext::new_with_config(config)
+}
+
+/// Registers the warehouse tables (`sessions`, `events`, `spans`, `objects`).
+pub fn register_warehouse(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    schemas: &AbacusSchemas,
+) -> Result<()> {
+    let tables: [(&str, SchemaRef, bool); 4] = [
+        ("sessions", tables::sessions_schema(schemas), true),
+        ("events", tables::events_schema(schemas), true),
+        ("spans", tables::spans_schema(schemas), true),
+        ("objects", tables::objects_schema(), false),
+    ];
+    let root = std::path::absolute(warehouse.root())
+        .with_context(|| format!("cannot resolve {}", warehouse.root().display()))?;
+    for (name, schema, partitioned) in tables {
+        let dir = root.join(name);
+        let url = ListingTableUrl::parse(format!("{}/", dir.display()))
+            .with_context(|| format!("cannot register table {name} at {}", dir.display()))?;
+        let mut options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        if partitioned {
+            options =
+                options.with_table_partition_cols(vec![("date".to_string(), DataType::Date32)]);
+        }
+        let config = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .with_schema(schema);
+        let table = ListingTable::try_new(config)
+            .with_context(|| format!("cannot register table {name}"))?;
+        ctx.register_table(name, Arc::new(table))?;
+    }
+    Ok(())
+}
+
+/// Orders queries so each comes after the queries it reads. A cycle is an error naming its files.
+pub fn dependency_order(ctx: &SessionContext, queries: &[Query]) -> Result<Vec<usize>> {
+    let names: BTreeMap<&str, usize> = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.name.as_str(), i))
+        .collect();
+    let state = ctx.state();
+    let mut deps: Vec<BTreeSet<usize>> = Vec::with_capacity(queries.len());
+    for q in queries {
+        let statement = state
+            .sql_to_statement(&q.sql, &Dialect::Generic)
+            .with_context(|| format!("{}: SQL does not parse", q.path.display()))?;
+        let refs = state
+            .resolve_table_references(&statement)
+            .with_context(|| format!("{}: cannot resolve tables", q.path.display()))?;
+        deps.push(
+            refs.iter()
+                .filter_map(|r| names.get(r.table()).copied())
+                .collect(),
+        );
+    }
+    // Depth-first, visiting in name order so the result is the same on every run.
+    let mut order = Vec::with_capacity(queries.len());
+    let mut state = vec![0u8; queries.len()]; // 0 new, 1 on the stack, 2 done
+    fn visit(
+        i: usize,
+        deps: &[BTreeSet<usize>],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+        order: &mut Vec<usize>,
+        queries: &[Query],
+    ) -> Result<()> {
+        match state[i] {
+            2 => return Ok(()),
+            1 => {
+                let from = stack.iter().position(|&s| s == i).unwrap_or(0);
+                let cycle: Vec<String> = stack[from..]
+                    .iter()
+                    .chain(std::iter::once(&i))
+                    .map(|&s| queries[s].path.display().to_string())
+                    .collect();
+                bail!("queries read each other in a cycle: {}", cycle.join(" → "));
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        stack.push(i);
+        for &d in &deps[i] {
+            visit(d, deps, state, stack, order, queries)?;
+        }
+        stack.pop();
+        state[i] = 2;
+        order.push(i);
+        Ok(())
+    }
+    for i in 0..queries.len() {
+        visit(i, &deps, &mut state, &mut Vec::new(), &mut order, queries)?;
+    }
+    Ok(order)
+}
+
+/// Registers every query as a view, in dependency order.
+pub async fn register_views(ctx: &SessionContext, queries: &[Query]) -> Result<()> {
+    for i in dependency_order(ctx, queries)? {
+        let q = &queries[i];
+        let df = ctx
+            .sql(&q.sql)
+            .await
+            .with_context(|| format!("{}: query does not plan", q.path.display()))?;
+        ctx.register_table(q.name.as_str(), df.into_view())
+            .with_context(|| format!("{}: cannot register view {}", q.path.display(), q.name))?;
+    }
+    Ok(())
+}
+
+/// Runs every registered query and returns its result by name.
+pub async fn run_all(ctx: &SessionContext, queries: &[Query]) -> Result<BTreeMap<String, Table>> {
+    let mut out = BTreeMap::new();
+    for q in queries {
+        let df = ctx
+            .table(q.name.as_str())
+            .await
+            .with_context(|| format!("{}: view missing", q.path.display()))?;
+        let schema = df.schema().inner().clone();
+        let batches = df
+            .collect()
+            .await
+            .with_context(|| format!("{}: query failed", q.path.display()))?;
+        let table = Table::from_batches(&schema, &batches)
+            .with_context(|| format!("{}: cannot read result", q.path.display()))?;
+        out.insert(q.name.clone(), table);
+    }
+    Ok(out)
+}
+
+/// One cell of a query result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Nanoseconds since the epoch, UTC.
+    Time(i64),
+}
+
+impl Value {
+    /// The value on a numeric axis: numbers as they are, dates in days, times in days too.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) if f.is_finite() => Some(*f),
+            Value::Date(d) => Some(*d as f64),
+            Value::Time(t) => Some(*t as f64 / 86_400e9),
+            Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null) || matches!(self, Value::Float(f) if f.is_nan())
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(s) => f.write_str(s),
+            Value::Date(d) => match chrono::DateTime::from_timestamp(*d as i64 * 86_400, 0) {
+                Some(t) => write!(f, "{}", t.format("%Y-%m-%d")),
+                None => write!(f, "{d}"),
+            },
+            Value::Time(ns) => write!(
+                f,
+                "{}",
+                chrono::DateTime::from_timestamp_nanos(*ns).format("%Y-%m-%dT%H:%M:%S%.fZ")
+            ),
+        }
+    }
+}
+
+/// The kind of a result column, which decides how charts read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Float,
+    Bool,
+    Text,
+    Date,
+    Time,
+}
+
+impl Kind {
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Kind::Int | Kind::Float)
+    }
+    pub fn is_temporal(self) -> bool {
+        matches!(self, Kind::Date | Kind::Time)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub kind: Kind,
+}
+
+/// A query result: columns and rows, in the order the query returned them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn from_batches(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Table> {
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|f| Column {
+                name: f.name().clone(),
+                kind: kind_of(f.data_type()),
+            })
+            .collect::<Vec<_>>();
+        let mut rows = Vec::new();
+        for batch in batches {
+            let mut cols: Vec<Vec<Value>> = Vec::with_capacity(columns.len());
+            for (array, col) in batch.columns().iter().zip(&columns) {
+                cols.push(values(array.as_ref(), col.kind)?);
+            }
+            for r in 0..batch.num_rows() {
+                rows.push(cols.iter().map(|c| c[r].clone()).collect());
+            }
+        }
+        Ok(Table { columns, rows })
+    }
+}
+
+fn kind_of(t: &DataType) -> Kind {
+    match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Kind::Int,
+        DataType::Float16
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal32(_, _)
+        | DataType::Decimal64(_, _)
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => Kind::Float,
+        DataType::Boolean => Kind::Bool,
+        DataType::Date32 | DataType::Date64 => Kind::Date,
+        DataType::Timestamp(_, _) => Kind::Time,
+        _ => Kind::Text,
+    }
+}
+
+fn values(array: &dyn Array, kind: Kind) -> Result<Vec<Value>> {
+    let n = array.len();
+    let mut out = Vec::with_capacity(n);
+    match kind {
+        Kind::Int => {
+            let a = cast(array, &DataType::Int64)?;
+            let a = a.as_primitive::<Int64Type>();
+            out.extend((0..n).map(|i| {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Int(a.value(i))
+                }
+            }));
+        }
+        Kind::Float => {
+            let a = cast(array, &DataType::Float64)?;
+            let a = a.as_primitive::<Float64Type>();
+            out.extend((0..n).map(|i| {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Float(a.value(i))
+                }
+            }));
+        }
+        Kind::Bool => {
+            let a = array.as_boolean();
+            out.extend((0..n).map(|i| {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Bool(a.value(i))
+                }
+            }));
+        }
+        Kind::Date => {
+            let a = cast(array, &DataType::Date32)?;
+            let a = a.as_primitive::<Date32Type>();
+            out.extend((0..n).map(|i| {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Date(a.value(i))
+                }
+            }));
+        }
+        Kind::Time => {
+            let a = cast(array, &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+            let a = a.as_primitive::<TimestampNanosecondType>();
+            out.extend((0..n).map(|i| {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Time(a.value(i))
+                }
+            }));
+        }
+        Kind::Text => {
+            let a = cast(array, &DataType::Utf8)?;
+            let a = a.as_string::<i32>();
+            out.extend((0..n).map(|i| {
+                if a.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Text(a.value(i).to_string())
+                }
+            }));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str, sql: &str) -> Query {
+        Query {
+            name: name.into(),
+            path: PathBuf::from(format!("queries/{name}.sql")),
+            sql: sql.into(),
+        }
+    }
+
+    #[test]
+    fn queries_run_after_the_queries_they_read() {
+        let ctx = new_context();
+        let qs = [
+            q("a", "SELECT * FROM b JOIN c ON b.x = c.x"),
+            q("b", "SELECT * FROM c"),
+            q("c", "SELECT 1 AS x"),
+        ];
+        assert_eq!(dependency_order(&ctx, &qs).expect("order"), vec![2, 1, 0]);
+    }
+
+    #[test]
+    fn a_cycle_is_an_error_naming_the_files() {
+        let ctx = new_context();
+        let qs = [q("a", "SELECT * FROM b"), q("b", "SELECT * FROM a")];
+        let err = format!("{:#}", dependency_order(&ctx, &qs).expect_err("cycle"));
+        assert!(
+            err.contains("queries/a.sql") && err.contains("queries/b.sql"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn views_read_each_other_and_results_become_tables() {
+        let ctx = new_context();
+        let qs = [
+            q(
+                "base",
+                "SELECT * FROM (VALUES (1, 'x', 2.5), (2, NULL, NULL)) AS t(n, s, f)",
+            ),
+            q("top", "SELECT n * 10 AS n10, s, f FROM base ORDER BY n"),
+        ];
+        register_views(&ctx, &qs).await.expect("register");
+        let out = run_all(&ctx, &qs).await.expect("run");
+        let top = &out["top"];
+        assert_eq!(top.columns[0].kind, Kind::Int);
+        assert_eq!(
+            top.rows[0],
+            vec![Value::Int(10), Value::Text("x".into()), Value::Float(2.5)]
+        );
+        assert_eq!(top.rows[1], vec![Value::Int(20), Value::Null, Value::Null]);
+    }
+
+    #[test]
+    fn dates_and_times_display_as_iso() {
+        assert_eq!(Value::Date(19_583).to_string(), "2023-08-14");
+        assert_eq!(
+            Value::Time(1_692_004_863_874_512_000).to_string(),
+            "2023-08-14T09:21:03.874512Z"
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The warehouse: a folder of Hive-partitioned Parquet tables and the manifest that says
+//! which files are data.
+//!
+//! ```text
+//! warehouse/
+//!   manifest.json                                  written last, atomically, per committed batch
+//!   sessions/date=2023-08-14/part-00001-00001.parquet
+//!   events/date=…/…   spans/date=…/…
+//!   objects/part-00001-00001.parquet               one row per object a pull looked at
+//!   quarantine/<source>/<key>                      raw copies of rejected objects
+//! ```
+//! Only files named by the manifest are data. A file that is not (left by a run killed before
+//! its commit) is debris: [`Warehouse::open`] removes it, so queries never read half a pull.
+
+pub mod tables;
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+pub const MANIFEST: &str = "manifest.json";
+const MANIFEST_FORMAT: u32 = 1;
+
+/// Every table folder the warehouse holds.
+pub const TABLES: [&str; 4] = ["sessions", "events", "spans", "objects"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: u32,
+    /// One entry per committed batch of a pull, in commit order.
+    pub commits: Vec<Commit>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Commit {
+    pub pull: u64,
+    pub batch: u64,
+    pub files: Vec<DataFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataFile {
+    pub table: String,
+    /// Path relative to the warehouse root, `/`-separated.
+    pub path: String,
+    pub rows: u64,
+}
+
+pub struct Warehouse {
+    root: PathBuf,
+    manifest: Manifest,
+}
+
+impl Warehouse {
+    /// Opens (creating if needed) the warehouse at `root`, reads its manifest and removes debris.
+    pub fn open(root: &Path) -> Result<Warehouse> {
+        for t in TABLES {
+            fs::create_dir_all(root.join(t)).with_context(|| {
+                format!("cannot create warehouse folder {}", root.join(t).display())
+            })?;
+        }
+        let manifest_path = root.join(MANIFEST);
+        let manifest = match fs::read(&manifest_path) {
+            Ok(bytes) => {
+                let m: Manifest = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("corrupt manifest {}", manifest_path.display()))?;
+                if m.format != MANIFEST_FORMAT {
+                    bail!(
+                        "{}: manifest format {} is not the {} this version reads",
+                        manifest_path.display(),
+                        m.format,
+                        MANIFEST_FORMAT
+                    );
+                }
+                m
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest {
+                format: MANIFEST_FORMAT,
+                commits: Vec::new(),
+            },
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", manifest_path.display()));
+            }
+        };
+        let w = Warehouse {
+            root: root.to_path_buf(),
+            manifest,
+        };
+        w.sweep()?;
+        Ok(w)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Data files of `table`, in commit order.
+    pub fn files(&self, table: &str) -> Vec<&DataFile> {
+        self.manifest
+            .commits
+            .iter()
+            .flat_map(|c| &c.files)
+            .filter(|f| f.table == table)
+            .collect()
+    }
+
+    /// The number the next pull gets.
+    pub fn next_pull(&self) -> u64 {
+        self.manifest
+            .commits
+            .iter()
+            .map(|c| c.pull)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
+    /// Removes every file under the table folders that the manifest does not name.
+    fn sweep(&self) -> Result<()> {
+        let known: HashSet<&str> = self
+            .manifest
+            .commits
+            .iter()
+            .flat_map(|c| c.files.iter().map(|f| f.path.as_str()))
+            .collect();
+        for t in TABLES {
+            for path in walk(&self.root.join(t))? {
+                let rel = relative(&self.root, &path);
+                if !known.contains(rel.as_str()) {
+                    fs::remove_file(&path)
+                        .with_context(|| format!("cannot remove debris {}", path.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `batch` as Parquet at `rel` (atomically: temporary file, then rename).
+    /// The file is not data until [`Warehouse::commit`] names it.
+    pub fn write(&self, table: &str, rel: &str, batch: &RecordBatch) -> Result<DataFile> {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_created_by(concat!("report ", env!("CARGO_PKG_VERSION")).to_string())
+            .build();
+        let mut buf = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+        writer.write(batch)?;
+        writer.close()?;
+        let path = self.root.join(rel);
+        write_atomic(&path, &buf)?;
+        Ok(DataFile {
+            table: table.to_string(),
+            path: rel.to_string(),
+            rows: batch.num_rows() as u64,
+        })
+    }
+
+    /// Makes `files` data: rewrites the manifest with them added, atomically.
+    pub fn commit(&mut self, commit: Commit) -> Result<()> {
+        let mut next = self.manifest.clone();
+        next.commits.push(commit);
+        let mut bytes = serde_json::to_vec_pretty(&next)?;
+        bytes.push(b'\n');
+        write_atomic(&self.root.join(MANIFEST), &bytes)?;
+        self.manifest = next;
+        Ok(())
+    }
+
+    /// Reads string columns from every data file of `table`, one call per row (null as "").
+    pub fn read_strings(
+        &self,
+        table: &str,
+        columns: &[&str],
+        mut each: impl FnMut(&[&str]),
+    ) -> Result<()> {
+        for f in self.files(table) {
+            let path = self.root.join(&f.path);
+            let file = fs::File::open(&path)
+                .with_context(|| format!("cannot open warehouse file {}", path.display()))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .with_context(|| format!("cannot read Parquet {}", path.display()))?;
+            let mut indices = Vec::with_capacity(columns.len());
+            for c in columns {
+                indices.push(
+                    builder
+                        .schema()
+                        .index_of(c)
+                        .with_context(|| format!("{}: no column {c}", path.display()))?,
+                );
+            }
+            let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
+            for batch in builder.with_projection(mask).build()? {
+                let batch =
+                    batch.with_context(|| format!("cannot read Parquet {}", path.display()))?;
+                // The projection keeps file order; map each asked column to its place.
+                let cols: Vec<_> = columns
+                    .iter()
+                    .map(|c| {
+                        batch
+                            .schema()
+                            .index_of(c)
+                            .map(|i| batch.column(i).as_string::<i32>().clone())
+                    })
+                    .collect::<Result<_, _>>()?;
+                let mut row = vec![""; cols.len()];
+                for r in 0..batch.num_rows() {
+                    for (slot, col) in row.iter_mut().zip(&cols) {
+                        *slot = if col.is_null(r) { "" } else { col.value(r) };
+                    }
+                    each(&row);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// First and last `date` partition holding sessions, if any.
+    pub fn date_range(&self) -> Option<(String, String)> {
+        let dates: BTreeSet<&str> = self
+            .files("sessions")
+            .into_iter()
+            .filter_map(|f| f.path.split('/').nth(1)?.strip_prefix("date="))
+            .collect();
+        Some((dates.first()?.to_string(), dates.last()?.to_string()))
+    }
+}
+
+/// Writes via a temporary file in the same folder and a rename, so readers see all or nothing.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("path has no parent")?;
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .context("path has no file name")?
+        .to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f =
+        fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
+    Ok(())
+}
+
+/// Every file below `dir`, sorted.
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot list {}", d.display())),
+        };
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debris_is_removed_and_committed_files_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        let batch = RecordBatch::try_from_iter([(
+            "key",
+            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["a", "b"]))
+                as datafusion::arrow::array::ArrayRef,
+        )])
+        .expect("batch");
+        let kept = w
+            .write("objects", "objects/part-1.parquet", &batch)
+            .expect("write");
+        w.write("objects", "objects/part-2.parquet", &batch)
+            .expect("write");
+        w.commit(Commit {
+            pull: 1,
+            batch: 1,
+            files: vec![kept],
+        })
+        .expect("commit");
+        // A run killed now leaves part-2 behind; the next open removes it.
+        let w = Warehouse::open(dir.path()).expect("reopen");
+        assert!(dir.path().join("objects/part-1.parquet").exists());
+        assert!(!dir.path().join("objects/part-2.parquet").exists());
+        let mut keys = Vec::new();
+        w.read_strings("objects", &["key"], |r| keys.push(r[0].to_string()))
+            .expect("read");
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(w.next_pull(), 2);
+    }
+
+    #[test]
+    fn a_corrupt_manifest_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join(MANIFEST), "{not json").expect("write");
+        let err = Warehouse::open(dir.path()).err().expect("corrupt");
+        assert!(format!("{err:#}").contains("manifest.json"));
+    }
+}

@@ -1,0 +1,89 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use report::config::{Overrides, Settings};
+
+/// The repository root (the fixture project).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings of the fixture project with the warehouse and site in `tmp`, pulling `sources`
+/// (name, folder) instead of the configured one when given.
+pub fn settings(tmp: &Path, sources: &[(&str, &Path)]) -> Settings {
+    let mut text = format!(
+        "warehouse = {:?}\noutput = {:?}\nqueries = {:?}\nreports = {:?}\n[pull]\nbatch_size = 700\n",
+        tmp.join("warehouse"),
+        tmp.join("site"),
+        repo().join("queries"),
+        repo().join("reports"),
+    );
+    for (name, dir) in sources {
+        text.push_str(&format!(
+            "[[source]]\nname = {name:?}\nformat = \"abacus\"\nurl = {:?}\n",
+            dir
+        ));
+    }
+    Settings::parse(
+        &text,
+        &tmp.join("report.toml"),
+        &BTreeMap::new(),
+        &Overrides::default(),
+    )
+    .expect("test config parses")
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("fixtures/abacus")
+}
+
+pub fn invalid_fixtures() -> PathBuf {
+    repo().join("fixtures/invalid")
+}
+
+/// Every file below `dir`, relative, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("readable dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("below dir").to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Compares `actual` with the golden file `tests/expected/<name>`; `REPORT_BLESS=1` rewrites
+/// goldens (review the diff before committing it).
+pub fn golden(name: &str, actual: &[u8]) {
+    let path = repo().join("tests/expected").join(name);
+    if std::env::var_os("REPORT_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden {}; run with REPORT_BLESS=1 and review it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let got = path.with_extension(format!(
+            "{}.actual",
+            path.extension().and_then(|e| e.to_str()).unwrap_or("")
+        ));
+        std::fs::write(&got, actual).expect("write actual");
+        panic!(
+            "{} differs from its golden; the output is in {} (diff them; REPORT_BLESS=1 accepts)",
+            path.display(),
+            got.display()
+        );
+    }
+}

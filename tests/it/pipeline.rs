@@ -1,0 +1,106 @@
+use report::pipeline;
+use report::query;
+use report::warehouse::Warehouse;
+
+use crate::common::{self, files, fixtures, golden, settings};
+
+fn fixture_count() -> usize {
+    files(&fixtures()).len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fixture_site_builds_and_matches_its_goldens() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = settings(tmp.path(), &[("batect", &fixtures())]);
+    let built = pipeline::build(&s, true).await.expect("build");
+    assert!(built.pull.is_clean(), "{:?}", built.pull.quarantined);
+    assert_eq!(built.pull.sessions as usize, fixture_count());
+
+    // Every chart panel has its SVG, every panel its CSV.
+    let site = tmp.path().join("site");
+    let overview = std::fs::read_to_string(site.join("overview.html")).expect("overview page");
+    let report = report::definition::Report::load(&common::repo().join("reports/overview.toml"))
+        .expect("report");
+    let charts = report
+        .panels
+        .iter()
+        .filter(|p| p.chart.kind() != "table")
+        .count();
+    assert_eq!(overview.matches("<svg ").count(), charts);
+    assert_eq!(overview.matches("<title id=").count(), charts);
+    for (i, _) in report.panels.iter().enumerate() {
+        assert!(site.join(format!("data/overview/p{}.csv", i + 1)).exists());
+    }
+    for f in files(&site) {
+        let bytes = std::fs::read(site.join(&f)).expect("read");
+        golden(&format!("site/{}", f.display()), &bytes);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_builds_give_a_byte_identical_site() {
+    let (a, b) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    for t in [&a, &b] {
+        pipeline::build(&settings(t.path(), &[("batect", &fixtures())]), true)
+            .await
+            .expect("build");
+    }
+    // And a second build over the same warehouse (nothing new to pull) changes nothing.
+    pipeline::build(&settings(b.path(), &[("batect", &fixtures())]), true)
+        .await
+        .expect("rebuild");
+    let (sa, sb) = (a.path().join("site"), b.path().join("site"));
+    assert_eq!(files(&sa), files(&sb));
+    for f in files(&sa) {
+        assert!(
+            std::fs::read(sa.join(&f)).expect("a") == std::fs::read(sb.join(&f)).expect("b"),
+            "{} differs",
+            f.display()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_read_as_they_did_against_bigquery() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = settings(tmp.path(), &[("batect", &fixtures())]);
+    pipeline::pull_only(&s).await.expect("pull");
+    let wh = Warehouse::open(&s.warehouse).expect("open");
+    let ctx = query::new_context();
+    query::register_warehouse(&ctx, &wh, &pipeline::schemas(&s).expect("schemas"))
+        .expect("register");
+    let q = query::Query {
+        name: "failing_shells".into(),
+        path: "failing_shells.sql".into(),
+        sql: "SELECT attributes.shell, count(*) FROM sessions WHERE attributes.exitCode <> 0 GROUP BY 1".into(),
+    };
+    query::register_views(&ctx, std::slice::from_ref(&q))
+        .await
+        .expect("plans");
+    let out = query::run_all(&ctx, &[q]).await.expect("runs");
+    let total: i64 = out["failing_shells"]
+        .rows
+        .iter()
+        .map(|r| match r[1] {
+            query::Value::Int(n) => n,
+            _ => 0,
+        })
+        .sum();
+    let check = query::Query {
+        name: "all_failed".into(),
+        path: "all_failed.sql".into(),
+        sql: "SELECT count(*) AS n FROM sessions s JOIN spans p ON s.session_id = p.session_id AND p.type = 'LoadConfiguration' WHERE s.attributes.exitCode <> 0 AND s.date = p.date".into(),
+    };
+    query::register_views(&ctx, std::slice::from_ref(&check))
+        .await
+        .expect("plans");
+    assert!(
+        total > 0 && total < fixture_count() as i64 / 5,
+        "failed sessions: {total}"
+    );
+    let n = query::run_all(&ctx, &[check]).await.expect("runs");
+    assert!(matches!(n["all_failed"].rows[0][0], query::Value::Int(k) if k > 0 && k <= total));
+}

@@ -1,0 +1,178 @@
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::stream::BoxStream;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
+};
+use report::pull::{self, Summary};
+use report::warehouse::Warehouse;
+
+use crate::common::{files, fixtures, invalid_fixtures, settings};
+
+/// A store that counts the GETs it serves.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn ObjectStore>,
+    gets: AtomicUsize,
+}
+
+impl fmt::Display for Counting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Counting({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for Counting {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_opts(location, options).await
+    }
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, Result<Path>>,
+    ) -> BoxStream<'static, Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+async fn pull_counted(s: &report::config::Settings, store: Arc<Counting>) -> Summary {
+    let mut wh = Warehouse::open(&s.warehouse).expect("open");
+    let mut summary = Summary::default();
+    pull::pull_source(
+        store,
+        &Path::default(),
+        &s.sources[0],
+        s,
+        &mut wh,
+        &mut summary,
+    )
+    .await
+    .expect("pull");
+    summary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_pull_gets_no_object_twice() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = settings(tmp.path(), &[("batect", &fixtures())]);
+    let local: Arc<dyn ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(fixtures()).expect("store"));
+    let n = files(&fixtures()).len();
+
+    let first = Arc::new(Counting {
+        inner: local.clone(),
+        gets: AtomicUsize::new(0),
+    });
+    let summary = pull_counted(&s, first.clone()).await;
+    assert_eq!(first.gets.load(Ordering::SeqCst), n);
+    assert_eq!(summary.sessions as usize, n);
+
+    let second = Arc::new(Counting {
+        inner: local,
+        gets: AtomicUsize::new(0),
+    });
+    let summary = pull_counted(&s, second.clone()).await;
+    assert_eq!(
+        second.gets.load(Ordering::SeqCst),
+        0,
+        "objects fetched again"
+    );
+    assert_eq!(summary.already_ingested as usize, n);
+    assert_eq!(summary.sessions, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_objects_are_quarantined_with_their_rule_and_valid_ones_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Valid and invalid objects side by side in one bucket.
+    let bucket = tmp.path().join("bucket");
+    for dir in [fixtures(), invalid_fixtures()] {
+        for f in files(&dir) {
+            let to = bucket.join(&f);
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(dir.join(&f), &to).expect("copy");
+        }
+    }
+    let s = settings(tmp.path(), &[("batect", &bucket)]);
+    let summary = report::pipeline::pull_only(&s).await.expect("pull");
+    let invalid = files(&invalid_fixtures());
+    assert!(invalid.len() >= 20);
+    assert_eq!(summary.quarantined.len(), invalid.len());
+    assert_eq!(summary.sessions as usize, files(&fixtures()).len());
+    for q in &summary.quarantined {
+        let expected = q
+            .key
+            .rsplit('/')
+            .next()
+            .and_then(|f| f.split("--").next())
+            .expect("rule in key");
+        assert_eq!(q.rule, expected, "{}: {}", q.key, q.message);
+        // The raw object is kept for inspection.
+        assert!(s.warehouse.join("quarantine/batect").join(&q.key).exists());
+    }
+    // The objects table says the same, and a second pull does not look at them again.
+    let wh = Warehouse::open(&s.warehouse).expect("open");
+    let mut quarantined = 0;
+    wh.read_strings("objects", &["status"], |r| {
+        quarantined += usize::from(r[0] == "quarantined")
+    })
+    .expect("read");
+    assert_eq!(quarantined, invalid.len());
+    let again = report::pipeline::pull_only(&s).await.expect("pull");
+    assert!(again.is_clean());
+    assert_eq!(again.fetched, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_under_two_keys_is_kept_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    let some: Vec<_> = files(&fixtures()).into_iter().take(5).collect();
+    for f in &some {
+        for copy in ["a", "b"] {
+            let to = bucket.join(copy).join(f);
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(fixtures().join(f), &to).expect("copy");
+        }
+    }
+    let s = settings(tmp.path(), &[("batect", &bucket)]);
+    let summary = report::pipeline::pull_only(&s).await.expect("pull");
+    assert_eq!(summary.sessions, 5);
+    assert_eq!(summary.duplicates, 5);
+    // Also across pulls: a third copy arriving later is a duplicate too.
+    let to = bucket.join("c").join(&some[0]);
+    std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(fixtures().join(&some[0]), &to).expect("copy");
+    let later = report::pipeline::pull_only(&s).await.expect("pull");
+    assert_eq!((later.sessions, later.duplicates, later.fetched), (0, 1, 1));
+}
