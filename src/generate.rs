@@ -114,16 +114,16 @@ impl Rng {
     pub fn exp(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.f64()).ln()
     }
-    pub fn pick<'a, T>(&mut self, weighted: &'a [(T, f64)]) -> &'a T {
+    pub fn pick<T: Copy>(&mut self, weighted: &[(T, f64)]) -> T {
         let total: f64 = weighted.iter().map(|(_, w)| w).sum();
         let mut x = self.f64() * total;
         for (item, w) in weighted {
             if x < *w {
-                return item;
+                return *item;
             }
             x -= w;
         }
-        &weighted[weighted.len() - 1].0
+        weighted[weighted.len() - 1].0
     }
     /// A lowercase version 4 UUID.
     pub fn uuid4(&mut self) -> String {
@@ -147,6 +147,14 @@ enum Os {
     Mac,
     Windows,
 }
+
+const DOCKER_VERSIONS: [(&str, f64); 5] = [
+    ("24.0.5", 30.0),
+    ("24.0.2", 20.0),
+    ("23.0.6", 20.0),
+    ("20.10.24", 20.0),
+    ("19.03.8", 10.0),
+];
 
 /// One installation: a person on a laptop, or a CI pipeline of one project.
 struct User {
@@ -172,7 +180,7 @@ struct User {
 
 fn new_user(rng: &mut Rng) -> User {
     let ci = if rng.chance(truth::CI_USERS) {
-        Some(*rng.pick(&[
+        Some(rng.pick(&[
             (Some("GitHub Actions"), 45.0),
             (Some("GitLab CI"), 20.0),
             (Some("CircleCI"), 12.0),
@@ -184,20 +192,20 @@ fn new_user(rng: &mut Rng) -> User {
         None
     };
     let os = if ci.is_some() {
-        *rng.pick(&[(Os::Linux, 95.0), (Os::Windows, 5.0)])
+        rng.pick(&[(Os::Linux, 95.0), (Os::Windows, 5.0)])
     } else {
-        *rng.pick(&[(Os::Mac, 46.0), (Os::Linux, 44.0), (Os::Windows, 10.0)])
+        rng.pick(&[(Os::Mac, 46.0), (Os::Linux, 44.0), (Os::Windows, 10.0)])
     };
     let shell = match (os, ci.is_some()) {
         (Os::Windows, _) => None,
-        (_, true) => Some(*rng.pick(&[("bash", 90.0), ("sh", 10.0)])),
-        (Os::Mac, false) => Some(*rng.pick(&[("zsh", 80.0), ("bash", 14.0), ("fish", 6.0)])),
-        (Os::Linux, false) => Some(*rng.pick(&[("bash", 68.0), ("zsh", 22.0), ("fish", 10.0)])),
+        (_, true) => Some(rng.pick(&[("bash", 90.0), ("sh", 10.0)])),
+        (Os::Mac, false) => Some(rng.pick(&[("zsh", 80.0), ("bash", 14.0), ("fish", 6.0)])),
+        (Os::Linux, false) => Some(rng.pick(&[("bash", 68.0), ("zsh", 22.0), ("fish", 10.0)])),
     };
     let terminal = if ci.is_some() {
         None
     } else {
-        Some(*rng.pick(&[
+        Some(rng.pick(&[
             ("xterm-256color", 80.0),
             ("screen-256color", 8.0),
             ("alacritty", 6.0),
@@ -214,20 +222,14 @@ fn new_user(rng: &mut Rng) -> User {
         }),
         completion: ci.is_none() && os != Os::Windows && rng.chance(0.35),
         buildkit: rng.chance(0.6),
-        docker: *rng.pick(&[
-            ("24.0.5", 30.0),
-            ("24.0.2", 20.0),
-            ("23.0.6", 20.0),
-            ("20.10.24", 20.0),
-            ("19.03.8", 10.0),
-        ]),
-        jvm: *rng.pick(&[
+        docker: rng.pick(&DOCKER_VERSIONS),
+        jvm: rng.pick(&[
             (("Eclipse Adoptium", "17.0.8"), 40.0),
             (("Homebrew", "20.0.1"), 20.0),
             (("Oracle Corporation", "11.0.20"), 20.0),
             (("Amazon.com Inc.", "17.0.7"), 20.0),
         ]),
-        git: *rng.pick(&[
+        git: rng.pick(&[
             (Some("2.41.0"), 40.0),
             (Some("2.39.2 (Apple Git-143)"), 25.0),
             (Some("2.34.1"), 30.0),
@@ -343,8 +345,8 @@ pub fn generate(opts: &Options) -> Vec<Object> {
         .collect();
     let mut out = Vec::with_capacity(opts.sessions);
     for _ in 0..opts.sessions {
-        let user = &users[*rng.pick(&weights)];
-        let day = *rng.pick(&day_weights);
+        let user = &users[rng.pick(&weights)];
+        let day = rng.pick(&day_weights);
         let seconds = if user.ci.is_some() {
             rng.f64() * 86_400.0
         } else {
@@ -371,7 +373,7 @@ fn session(rng: &mut Rng, user: &User, start: i64, day: f64, opts: &Options) -> 
     let command = if user.completion && rng.chance(0.12) {
         "GenerateShellTabCompletionTaskInformationCommand"
     } else {
-        *rng.pick(&[
+        rng.pick(&[
             ("RunTaskCommand", 84.0),
             (
                 "ListTasksCommand",
@@ -515,7 +517,7 @@ fn session(rng: &mut Rng, user: &User, start: i64, day: f64, opts: &Options) -> 
     }
     let end = t + (rng.lognormal(150.0, 0.3) * 1e6) as i64;
     let ingestion = match user.ci {
-        Some(_) => end + (rng.range(800, 4000) as i64) * 1_000_000 + rng.below(1_000_000) as i64,
+        Some(_) => end + rng.range(800, 4000) * 1_000_000 + rng.below(1_000_000) as i64,
         None => {
             end + (rng.exp(1.5).min(30.0) * NS_PER_DAY as f64) as i64 + rng.below(1_000_000) as i64
         }

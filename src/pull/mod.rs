@@ -305,6 +305,8 @@ fn date_of(ns: i64) -> String {
         .to_string()
 }
 
+type BatchBuilder = fn(&AbacusSchemas, &[Located]) -> Result<RecordBatch>;
+
 /// Writes one file per table and date for the sessions of a batch.
 fn write_sessions(
     warehouse: &Warehouse,
@@ -325,7 +327,7 @@ fn write_sessions(
     let mut files = Vec::new();
     for (date, rows) in &by_date {
         let name = format!("date={date}/part-{pull:05}-{batch:05}.parquet");
-        let builders: [(&str, fn(&AbacusSchemas, &[Located]) -> Result<RecordBatch>); 3] = [
+        let builders: [(&str, BatchBuilder); 3] = [
             ("sessions", tables::sessions_batch),
             ("events", tables::events_batch),
             ("spans", tables::spans_batch),
