@@ -37,6 +37,7 @@ struct File {
 struct PullFile {
     concurrency: Option<usize>,
     batch_size: Option<usize>,
+    retries: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,18 +103,21 @@ pub struct PullSettings {
     pub concurrency: usize,
     /// Sessions held in memory before they are written out as Parquet.
     pub batch_size: usize,
+    /// Times one request is retried (exponential backoff) on 5xx, 429, timeouts and resets.
+    pub retries: usize,
 }
 
 impl Default for PullSettings {
     fn default() -> Self {
         PullSettings {
             concurrency: 32,
-            batch_size: 20_000,
+            batch_size: 10_000,
+            retries: 5,
         }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Source {
     pub name: String,
     pub format: Format,
@@ -126,6 +130,35 @@ pub struct Source {
     pub event_attributes: Option<PathBuf>,
     pub span_attributes: Option<PathBuf>,
     pub options: BTreeMap<String, String>,
+}
+
+/// Shows option values only for keys that cannot hold a credential.
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let options: BTreeMap<&str, &str> = self
+            .options
+            .iter()
+            .map(|(k, v)| {
+                let shown = if crate::pull::store::is_secret_option(k) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Source")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("url", &crate::pull::store::redact(&self.url))
+            .field("prefix", &self.prefix)
+            .field("application_ids", &self.application_ids)
+            .field("session_attributes", &self.session_attributes)
+            .field("event_attributes", &self.event_attributes)
+            .field("span_attributes", &self.span_attributes)
+            .field("options", &options)
+            .finish()
+    }
 }
 
 /// Overrides from the command line; `None` leaves the file's (or environment's) value.
@@ -237,6 +270,7 @@ impl Settings {
         let pull = PullSettings {
             concurrency: file.pull.concurrency.unwrap_or(defaults.concurrency).max(1),
             batch_size: file.pull.batch_size.unwrap_or(defaults.batch_size).max(1),
+            retries: file.pull.retries.unwrap_or(defaults.retries),
         };
         Ok(Settings {
             warehouse: pick(&overrides.warehouse, "REPORT_WAREHOUSE", &file.warehouse),
@@ -327,6 +361,37 @@ mod tests {
         };
         let s = Settings::parse(text, Path::new("report.toml"), &env, &flags).expect("valid");
         assert_eq!(s.warehouse, PathBuf::from("flag"));
+    }
+
+    #[test]
+    fn pull_settings_and_store_options_are_read_and_secrets_never_shown() {
+        let s = parse(
+            r#"
+            [pull]
+            concurrency = 8
+            batch_size = 500
+            retries = 2
+            [[source]]
+            name = "batect"
+            format = "abacus"
+            url = "s3://user:pw@telemetry/raw?token=abc"
+            options = { aws_endpoint = "http://127.0.0.1:9000", aws_secret_access_key = "hunter2-secret" }
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(
+            (s.pull.concurrency, s.pull.batch_size, s.pull.retries),
+            (8, 500, 2)
+        );
+        assert_eq!(
+            s.sources[0].options["aws_endpoint"],
+            "http://127.0.0.1:9000"
+        );
+        let shown = format!("{s:?}");
+        assert!(shown.contains("http://127.0.0.1:9000"), "{shown}");
+        for secret in ["hunter2-secret", "user:pw", "token=abc"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 
     #[test]

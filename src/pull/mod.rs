@@ -125,7 +125,7 @@ enum Outcome {
 pub async fn pull(settings: &Settings, warehouse: &mut Warehouse) -> Result<Summary> {
     let mut summary = Summary::default();
     for source in &settings.sources {
-        let (store, prefix) = store::open(source)?;
+        let (store, prefix) = store::open(source, &settings.pull)?;
         pull_source(store, &prefix, source, settings, warehouse, &mut summary).await?;
     }
     Ok(summary)
@@ -172,21 +172,21 @@ pub async fn pull_source(
         seen_ids.insert(r[0].to_string());
     })?;
 
-    let progress = bar(&format!("listing {}", source.name));
+    let progress = spinner(&format!("listing {}", source.name));
     let mut todo: Vec<(Path, u64)> = Vec::new();
     let mut listing = store.list(Some(prefix));
-    while let Some(meta) = listing.try_next().await.with_context(|| {
-        format!(
-            "source {:?}: cannot list {}",
+    while let Some(meta) = listing.try_next().await.map_err(|e| {
+        anyhow::anyhow!(
+            "source {:?}: cannot list {}: {}",
             source.name,
-            store::redact(&source.url)
+            store::redact(&source.url),
+            store::scrub(&e.to_string(), source)
         )
     })? {
         summary.listed += 1;
-        progress.set_message(format!(
-            "{}: {} objects listed",
-            source.name, summary.listed
-        ));
+        if summary.listed.is_multiple_of(1024) {
+            progress.set_message(format!("{} objects listed", summary.listed));
+        }
         if seen_keys.contains(meta.location.as_ref()) {
             summary.already_ingested += 1;
         } else {
@@ -200,13 +200,14 @@ pub async fn pull_source(
 
     let progress = bar(&source.name);
     progress.set_length(todo.len() as u64);
+    let listed = summary.listed;
     let pull = warehouse.next_pull();
     for (batch_no, chunk) in todo.chunks(settings.pull.batch_size).enumerate() {
         let fetches = chunk.iter().map(|(location, _)| {
             let store = store.clone();
             let location = location.clone();
             let decoder = decoder.clone();
-            tokio::spawn(async move { fetch(store, location, decoder).await })
+            tokio::spawn(fetch(store, location, decoder))
         });
         let mut results = futures::stream::iter(fetches).buffered(settings.pull.concurrency);
         let mut sessions: Vec<(String, abacus::Session)> = Vec::new();
@@ -222,7 +223,7 @@ pub async fn pull_source(
                 Outcome::Failed(error) => summary.failed.push(Failed {
                     source: source.name.clone(),
                     key,
-                    error,
+                    error: store::scrub(&error, source),
                 }),
                 Outcome::Rejected(r, raw) => {
                     summary.fetched += 1;
@@ -254,12 +255,9 @@ pub async fn pull_source(
                     }
                 }
             }
-            progress.set_message(format!(
-                "{} sessions, {} quarantined, {} failed",
-                summary.sessions,
-                summary.quarantined.len(),
-                summary.failed.len()
-            ));
+            if index.is_multiple_of(64) || index == chunk.len() {
+                progress.set_message(progress_message(listed, summary));
+            }
         }
         let batch = batch_no as u64 + 1;
         let mut files = write_sessions(warehouse, &schemas, source, &sessions, pull, batch)?;
@@ -275,27 +273,61 @@ pub async fn pull_source(
     Ok(())
 }
 
+/// Whole-object attempts: object_store already retries each request on 5xx, timeouts and
+/// resets (see [`store::retry_config`]); this outer loop also covers what it does not retry,
+/// such as a body cut off mid-way by a server that sends no ETag, or a local read error.
+const FETCH_ATTEMPTS: u32 = 3;
+
+/// Errors worth another attempt: transport and server trouble, not a missing object or a
+/// refused credential (those would fail the same way again).
+fn is_transient(e: &object_store::Error) -> bool {
+    matches!(
+        e,
+        object_store::Error::Generic { .. } | object_store::Error::JoinError { .. }
+    )
+}
+
+/// GETs one object (with retries) and decodes it. Decoding runs here, on the runtime's worker
+/// threads: at a few tens of microseconds per object it is cheaper than a hand-off to the
+/// blocking pool, and the workers are as many as the cores.
 async fn fetch(store: Arc<dyn ObjectStore>, location: Path, decoder: Arc<Decoder>) -> Outcome {
-    let bytes = match store.get(&location).await {
-        Ok(r) => r.bytes().await,
-        Err(e) => Err(e),
-    };
-    let raw = match bytes {
-        Ok(b) => b,
-        Err(e) => return Outcome::Failed(e.to_string()),
-    };
-    // Decoding is CPU work: keep it off the I/O threads' critical path.
-    tokio::task::spawn_blocking(move || {
-        let decoded = gunzip(&raw).and_then(|json| match decoder.format {
-            Format::Abacus => abacus::decode(&json, &decoder.application_ids),
-        });
-        match decoded {
-            Ok(s) => Outcome::Session(Box::new(s)),
-            Err(r) => Outcome::Rejected(r, raw),
+    let mut attempt = 1;
+    let raw = loop {
+        let bytes = match store.get(&location).await {
+            Ok(r) => r.bytes().await,
+            Err(e) => Err(e),
+        };
+        match bytes {
+            Ok(b) => break b,
+            Err(e) if attempt < FETCH_ATTEMPTS && is_transient(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(250 << attempt)).await;
+                attempt += 1;
+            }
+            Err(e) if attempt > 1 => {
+                return Outcome::Failed(format!("{e} (gave up after {attempt} attempts)"));
+            }
+            Err(e) => return Outcome::Failed(e.to_string()),
         }
-    })
-    .await
-    .unwrap_or_else(|e| Outcome::Failed(format!("decoder panicked: {e}")))
+    };
+    let decoded = gunzip(&raw).and_then(|json| match decoder.format {
+        Format::Abacus => abacus::decode(&json, &decoder.application_ids),
+    });
+    match decoded {
+        Ok(s) => Outcome::Session(Box::new(s)),
+        Err(r) => Outcome::Rejected(r, raw),
+    }
+}
+
+/// The progress bar's message: what was listed, fetched (objects, bytes), kept and refused.
+fn progress_message(listed: u64, summary: &Summary) -> String {
+    format!(
+        "{listed} listed, {} fetched ({}), {} sessions, {} quarantined, {} failed",
+        summary.fetched,
+        indicatif::HumanBytes(summary.bytes),
+        summary.sessions,
+        summary.quarantined.len(),
+        summary.failed.len()
+    )
 }
 
 fn date_of(ns: i64) -> String {
@@ -400,12 +432,27 @@ impl ObjectRows {
     }
 }
 
+/// A spinner on stderr for work of unknown length (listing); hidden when not a terminal.
+fn spinner(message: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_prefix(message.to_string());
+    if !pb.is_hidden() {
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    pb
+}
+
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.
 pub fn bar(message: &str) -> ProgressBar {
     let pb = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{spinner} {prefix} [{bar:30}] {pos}/{len} {per_sec} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:30}] {pos}/{len} objects, {per_sec}, eta {eta} · {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     pb.set_prefix(message.to_string());
     pb

@@ -1,23 +1,47 @@
 //! Builds the `ObjectStore` a source URL names, with object_store's own environment-variable
-//! conventions for credentials (`AWS_*`, `GOOGLE_*`, `AZURE_*`) plus the source's `options`.
+//! conventions for credentials (`AWS_*`, `GOOGLE_*`, `AZURE_*`) plus the source's `options`
+//! (handed to the builder's `with_config`, so every key object_store documents works).
+//!
+//! Cloud stores get an explicit [`RetryConfig`]: every request is retried with exponential
+//! backoff on 5xx, 429, timeouts and connection resets (`[pull] retries` times, within a minute).
+//! Nothing a user can hold secret is shown: URLs lose their user info and query string, option
+//! values of credential keys are never printed, and error texts are scrubbed of both.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreScheme};
+use object_store::{BackoffConfig, ObjectStore, ObjectStoreScheme, RetryConfig};
+use regex::Regex;
 use url::Url;
 
-use crate::config::Source;
+use crate::config::{PullSettings, Source};
+
+/// How a cloud store retries one request: exponential backoff from 100 ms up to 5 s, at most
+/// `retries` times and never past a minute after the first try (credentials and signed
+/// requests must stay valid, and a dead endpoint must not stall the pull for long).
+pub fn retry_config(retries: usize) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+        max_retries: retries,
+        retry_timeout: Duration::from_secs(60),
+    }
+}
 
 /// The store and the prefix under it that holds the source's objects.
-pub fn open(source: &Source) -> Result<(Arc<dyn ObjectStore>, Path)> {
+pub fn open(source: &Source, pull: &PullSettings) -> Result<(Arc<dyn ObjectStore>, Path)> {
     let shown = redact(&source.url);
+    let retry = retry_config(pull.retries);
     let (store, base): (Arc<dyn ObjectStore>, Path) = if !source.url.contains("://")
         || source.url.starts_with("file://")
     {
@@ -32,6 +56,12 @@ pub fn open(source: &Source) -> Result<(Arc<dyn ObjectStore>, Path)> {
                 dir.display()
             );
         }
+        if let Some(k) = source.options.keys().next() {
+            bail!(
+                "source {:?}: option {k:?} does not apply to a local folder",
+                source.name
+            );
+        }
         let store = LocalFileSystem::new_with_prefix(&dir)
             .with_context(|| format!("source {:?}: cannot open {}", source.name, dir.display()))?;
         (Arc::new(store), Path::default())
@@ -43,34 +73,40 @@ pub fn open(source: &Source) -> Result<(Arc<dyn ObjectStore>, Path)> {
         let opts = source.options.iter();
         let store: Arc<dyn ObjectStore> = match scheme {
             ObjectStoreScheme::AmazonS3 => {
-                let mut b = AmazonS3Builder::from_env().with_url(url.as_str());
+                let mut b = AmazonS3Builder::from_env()
+                    .with_url(url.as_str())
+                    .with_retry(retry);
                 for (k, v) in opts {
-                    b = b.with_config(k.parse().with_context(|| bad_option(source, k))?, v);
+                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
                 }
-                Arc::new(b.build().with_context(|| open_failed(source))?)
+                Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
             }
             ObjectStoreScheme::GoogleCloudStorage => {
-                let mut b = GoogleCloudStorageBuilder::from_env().with_url(url.as_str());
+                let mut b = GoogleCloudStorageBuilder::from_env()
+                    .with_url(url.as_str())
+                    .with_retry(retry);
                 for (k, v) in opts {
-                    b = b.with_config(k.parse().with_context(|| bad_option(source, k))?, v);
+                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
                 }
-                Arc::new(b.build().with_context(|| open_failed(source))?)
+                Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
             }
             ObjectStoreScheme::MicrosoftAzure => {
-                let mut b = MicrosoftAzureBuilder::from_env().with_url(url.as_str());
+                let mut b = MicrosoftAzureBuilder::from_env()
+                    .with_url(url.as_str())
+                    .with_retry(retry);
                 for (k, v) in opts {
-                    b = b.with_config(k.parse().with_context(|| bad_option(source, k))?, v);
+                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
                 }
-                Arc::new(b.build().with_context(|| open_failed(source))?)
+                Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
             }
             ObjectStoreScheme::Http => {
-                let mut b = HttpBuilder::new().with_url(url.as_str());
+                let mut b = HttpBuilder::new().with_url(url.as_str()).with_retry(retry);
                 for (k, v) in opts {
-                    b = b.with_config(k.parse().with_context(|| bad_option(source, k))?, v);
+                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
                 }
                 // The URL names the folder; paths are relative to it.
                 return Ok((
-                    Arc::new(b.build().with_context(|| open_failed(source))?),
+                    Arc::new(b.build().map_err(|e| open_failed(source, &e))?),
                     with_prefix(Path::default(), source),
                 ));
             }
@@ -94,15 +130,20 @@ fn with_prefix(base: Path, source: &Source) -> Path {
     }
 }
 
-fn bad_option(source: &Source, key: &str) -> String {
-    format!("source {:?}: unknown store option {key:?}", source.name)
-}
-
-fn open_failed(source: &Source) -> String {
-    format!(
-        "source {:?}: cannot open {}",
+fn bad_option(source: &Source, key: &str) -> anyhow::Error {
+    anyhow!(
+        "source {:?}: unknown store option {key:?} for {} (see object_store's config keys)",
         source.name,
         redact(&source.url)
+    )
+}
+
+fn open_failed(source: &Source, e: &object_store::Error) -> anyhow::Error {
+    anyhow!(
+        "source {:?}: cannot open {}: {}",
+        source.name,
+        redact(&source.url),
+        scrub(&e.to_string(), source)
     )
 }
 
@@ -119,9 +160,92 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Whether an option key names a credential (its value is never shown).
+pub fn is_secret_option(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "key",
+        "token",
+        "password",
+        "sas",
+        "sig",
+        "credential",
+        "account",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+        && !k.ends_with("_name")
+        && !k.contains("endpoint")
+}
+
+static URL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a constant pattern, covered by the tests
+    Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()]+"#).unwrap()
+});
+
+/// An error text (from object_store, reqwest, a server) made safe to show: URLs in it are
+/// redacted and the values of the source's credential options are masked.
+pub fn scrub(text: &str, source: &Source) -> String {
+    let mut out = URL_IN_TEXT
+        .replace_all(text, |c: &regex::Captures| {
+            redact(c.get(0).map_or("", |m| m.as_str()))
+        })
+        .into_owned();
+    let from_options = source
+        .options
+        .iter()
+        .filter(|(k, _)| is_secret_option(k))
+        .map(|(_, v)| v);
+    for v in from_options.chain(ENV_SECRETS.iter()) {
+        if v.len() >= 4 {
+            out = out.replace(v.as_str(), "***");
+        }
+    }
+    out
+}
+
+/// Credentials object_store reads from the environment, masked in error texts too.
+static ENV_SECRETS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    std::env::vars()
+        .filter(|(k, _)| {
+            ["AWS_", "AZURE_", "GOOGLE_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+                && is_secret_option(k)
+        })
+        .map(|(_, v)| v)
+        .collect()
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    fn source(url: &str, options: &[(&str, &str)]) -> Source {
+        Source {
+            name: "batect".into(),
+            format: crate::config::Format::Abacus,
+            url: url.into(),
+            prefix: Some("v1/batect".into()),
+            application_ids: vec!["batect".into()],
+            session_attributes: None,
+            event_attributes: None,
+            span_attributes: None,
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    fn open_err(s: &Source) -> String {
+        match open(s, &PullSettings::default()) {
+            Ok(_) => panic!("{} opened", s.url),
+            Err(e) => format!("{e:#}"),
+        }
+    }
 
     #[test]
     fn credentials_are_removed_from_shown_urls() {
@@ -130,5 +254,117 @@ mod tests {
             "https://host/path"
         );
         assert_eq!(redact("fixtures/abacus"), "fixtures/abacus");
+    }
+
+    #[test]
+    fn error_texts_lose_signed_urls_and_secret_option_values() {
+        let s = source(
+            "az://telemetry",
+            &[
+                ("azure_storage_account_key", "c2VjcmV0LWtleQ=="),
+                ("azure_storage_account_name", "acct"),
+            ],
+        );
+        let text = "error sending request for url \
+            (https://acct.blob.core.windows.net/telemetry/x.json?sig=SIGNATURE&se=2030): \
+            key c2VjcmV0LWtleQ== refused for acct";
+        let shown = scrub(text, &s);
+        assert!(!shown.contains("SIGNATURE"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0LWtleQ=="), "{shown}");
+        assert!(
+            shown.contains("https://acct.blob.core.windows.net/telemetry/x.json"),
+            "{shown}"
+        );
+        // Names are not secrets: they stay readable.
+        assert!(shown.contains("for acct"), "{shown}");
+        assert!(is_secret_option("aws_secret_access_key"));
+        assert!(is_secret_option("AZURE_STORAGE_SAS_KEY"));
+        assert!(!is_secret_option("aws_endpoint"));
+        assert!(!is_secret_option("azure_storage_account_name"));
+    }
+
+    #[test]
+    fn s3_sources_take_endpoint_region_and_allow_http_options() {
+        let s = source(
+            "s3://telemetry-sessions/raw",
+            &[
+                ("aws_endpoint", "http://127.0.0.1:9000"),
+                ("aws_region", "eu-west-1"),
+                ("allow_http", "true"),
+                ("aws_access_key_id", "AKIDEXAMPLE"),
+                ("aws_secret_access_key", "wJalrXUtnFEMI-secret"),
+            ],
+        );
+        let (store, prefix) = open(&s, &PullSettings::default()).expect("s3 store");
+        assert_eq!(prefix.as_ref(), "raw/v1/batect");
+        let shown = store.to_string();
+        assert!(shown.contains("telemetry-sessions"), "{shown}");
+        assert!(!shown.contains("wJalrXUtnFEMI-secret"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_options_are_errors_naming_the_key_but_not_the_value() {
+        let s = source("s3://b", &[("aws_secret_acess_key", "hunter2-secret")]);
+        let err = open_err(&s);
+        assert!(err.contains("aws_secret_acess_key"), "{err}");
+        assert!(!err.contains("hunter2-secret"), "{err}");
+        let local = source("fixtures", &[("aws_region", "x")]);
+        assert!(open_err(&local).contains("aws_region"));
+    }
+
+    #[test]
+    fn gcs_sources_are_configured_from_the_url_and_options() {
+        let s = source(
+            "gs://telemetry-sessions/raw",
+            &[(
+                "google_service_account_key",
+                r#"{"private_key": "hunter2-secret"}"#,
+            )],
+        );
+        // A malformed key is refused when the store is built, and not echoed.
+        let err = open_err(&s);
+        assert!(
+            err.contains("cannot open gs://telemetry-sessions/raw"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2-secret"), "{err}");
+        let s = source(
+            "gs://telemetry-sessions/raw",
+            &[("google_application_credentials", "/nonexistent/adc.json")],
+        );
+        let err = open_err(&s);
+        assert!(err.contains("source \"batect\""), "{err}");
+        let ok = source("gs://telemetry-sessions", &[]);
+        let (store, prefix) = open(&ok, &PullSettings::default()).expect("gcs store");
+        assert_eq!(prefix.as_ref(), "v1/batect");
+        assert!(store.to_string().contains("telemetry-sessions"));
+    }
+
+    #[test]
+    fn azure_sources_take_account_endpoint_and_emulator_options() {
+        for url in [
+            "az://telemetry/raw",
+            "abfs://telemetry@acct.dfs.core.windows.net/raw",
+        ] {
+            let s = source(
+                url,
+                &[
+                    ("azure_storage_account_name", "acct"),
+                    ("azure_storage_account_key", "c2VjcmV0LWtleQ=="),
+                    ("azure_storage_endpoint", "http://127.0.0.1:10000/acct"),
+                    ("allow_http", "true"),
+                ],
+            );
+            let (_, prefix) = open(&s, &PullSettings::default()).expect("azure store");
+            assert_eq!(prefix.as_ref(), "raw/v1/batect", "{url}");
+        }
+        let emulator = source("az://telemetry", &[("azure_storage_use_emulator", "true")]);
+        open(&emulator, &PullSettings::default()).expect("emulator store");
+    }
+
+    #[test]
+    fn unsupported_schemes_are_named() {
+        let err = open_err(&source("ftp://host/x", &[]));
+        assert!(err.contains("ftp://host/x"), "{err}");
     }
 }
