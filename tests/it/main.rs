@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod crash;
 mod pipeline;
 mod pull;
 mod servers;

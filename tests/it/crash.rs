@@ -1,0 +1,217 @@
+//! Crash safety of the real binary: `report pull` killed with SIGKILL at seeded random points,
+//! then rerun to completion, ends with exactly the sessions of a clean run: none lost, none
+//! duplicated, and no file outside the manifest left where queries look.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use report::warehouse::{TABLES, Warehouse};
+
+use crate::common::files;
+
+fn report() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_report"))
+}
+
+/// A tiny seeded generator (xorshift64*): the kill points are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn write_config(dir: &Path, bucket: &Path) -> std::path::PathBuf {
+    let path = dir.join("report.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "warehouse = \"warehouse\"\n[pull]\nbatch_size = 100\nconcurrency = 8\n\
+             [[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\n",
+            bucket
+        ),
+    )
+    .expect("config written");
+    path
+}
+
+/// Session ids (each must appear once) and rows per table, read through the manifest.
+fn contents(warehouse: &Path) -> (BTreeSet<String>, BTreeMap<&'static str, u64>) {
+    let wh = Warehouse::open(warehouse).expect("warehouse opens after a kill");
+    let mut ids = BTreeSet::new();
+    wh.read_strings("sessions", &["session_id"], |r| {
+        assert!(ids.insert(r[0].to_string()), "session {} twice", r[0]);
+    })
+    .expect("sessions readable");
+    let mut objects = BTreeSet::new();
+    wh.read_strings("objects", &["key"], |r| {
+        assert!(objects.insert(r[0].to_string()), "object {} twice", r[0]);
+    })
+    .expect("objects readable");
+    let rows = TABLES
+        .iter()
+        .map(|t| (*t, wh.files(t).iter().map(|f| f.rows).sum()))
+        .collect();
+    (ids, rows)
+}
+
+fn pull(config: &Path) -> std::process::ExitStatus {
+    report()
+        .args(["pull", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("report runs")
+}
+
+#[test]
+fn a_pull_killed_at_random_points_and_rerun_equals_a_clean_pull() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    let status = report()
+        .args([
+            "generate",
+            "--sessions",
+            "3000",
+            "--seed",
+            "11",
+            "--days",
+            "3",
+            "--out",
+        ])
+        .arg(&bucket)
+        .stdout(Stdio::null())
+        .status()
+        .expect("generate runs");
+    assert!(status.success());
+    // One session under a second key: dedup must hold across the kills too.
+    let first = files(&bucket)[0].clone();
+    let copy = bucket
+        .join("v1/batect/copy")
+        .join(first.file_name().expect("name"));
+    std::fs::create_dir_all(copy.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(bucket.join(&first), &copy).expect("copy");
+
+    let clean_dir = tmp.path().join("clean");
+    std::fs::create_dir_all(&clean_dir).expect("mkdir");
+    let clean_config = write_config(&clean_dir, &bucket);
+    let started = Instant::now();
+    assert!(pull(&clean_config).success());
+    let clean_time = started.elapsed();
+    let clean = contents(&clean_dir.join("warehouse"));
+    assert_eq!(clean.0.len(), 3000);
+
+    let dir = tmp.path().join("killed");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let config = write_config(&dir, &bucket);
+    let mut rng = Rng(0x5EED_0004);
+    let (mut kills, mut runs, mut partial) = (0, 0, 0);
+    // Each run resumes where the last commit left off, so each kill lands somewhere in the
+    // first tenth of a clean run's time: 20 of them spread over opening, listing, fetching,
+    // writing and committing, and the pull is not over before the last one.
+    while kills < 20 && runs < 60 {
+        runs += 1;
+        let delay = clean_time.mul_f64(0.1 * rng.unit());
+        let mut child = report()
+            .args(["pull", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("report starts");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reaped");
+        // Whatever the kill left, what the manifest names is consistent: no session twice.
+        let (ids, _) = contents(&dir.join("warehouse"));
+        partial += usize::from(!ids.is_empty() && ids.len() < clean.0.len());
+        // And what a query sees (the warehouse opened, as `report build` does) is the same.
+        let (rows, distinct) = query_sessions(&dir.join("warehouse"));
+        assert_eq!(rows, distinct, "a query reads a session twice after a kill");
+        assert_eq!(
+            rows,
+            manifest_rows(&dir.join("warehouse")),
+            "a query reads debris"
+        );
+    }
+    assert!(kills >= 20, "only {kills} kills landed in {runs} runs");
+    // The kills must have hit the pull itself, not only its start or an already full warehouse.
+    assert!(
+        partial >= 5,
+        "only {partial} of {kills} kills left a partly pulled warehouse"
+    );
+
+    assert!(pull(&config).success(), "the run after the kills fails");
+    let after = contents(&dir.join("warehouse"));
+    assert_eq!(after.0, clean.0, "sessions differ from a clean pull");
+    assert_eq!(after.1, clean.1, "rows per table differ from a clean pull");
+
+    // No debris: every file under a table folder is named by the manifest.
+    let wh = Warehouse::open(&dir.join("warehouse")).expect("open");
+    let named: BTreeSet<String> = TABLES
+        .iter()
+        .flat_map(|t| wh.files(t).into_iter().map(|f| f.path.clone()))
+        .collect();
+    for t in TABLES {
+        for f in files(&dir.join("warehouse").join(t)) {
+            let rel = format!("{t}/{}", f.to_string_lossy());
+            assert!(named.contains(&rel), "debris left: {rel}");
+        }
+    }
+    // And a last pull finds nothing new.
+    assert!(pull(&config).success());
+    assert_eq!(contents(&dir.join("warehouse")).1, clean.1);
+}
+
+fn manifest_rows(warehouse: &Path) -> u64 {
+    let wh = Warehouse::open(warehouse).expect("open");
+    wh.files("sessions").iter().map(|f| f.rows).sum()
+}
+
+/// `count(*)` and `count(DISTINCT session_id)` of `sessions` through the query stage.
+fn query_sessions(warehouse: &Path) -> (u64, u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let wh = Warehouse::open(warehouse).expect("open");
+        let ctx = report::query::new_context();
+        report::query::register_warehouse(
+            &ctx,
+            &wh,
+            &report::warehouse::tables::AbacusSchemas::batect(),
+        )
+        .expect("registered");
+        let batches = ctx
+            .sql("SELECT count(*) AS n, count(DISTINCT session_id) AS d FROM sessions")
+            .await
+            .expect("plans")
+            .collect()
+            .await
+            .expect("runs");
+        let b = &batches[0];
+        let col = |i: usize| {
+            b.column(i)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .expect("int64")
+                .value(0) as u64
+        };
+        (col(0), col(1))
+    })
+}
