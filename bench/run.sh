@@ -60,8 +60,7 @@ cat > "$work/duck.py" <<PY
 import duckdb
 con = duckdb.connect()
 con.execute("SET preserve_insertion_order=false")
-con.execute("""COPY (SELECT * FROM read_json('$work/bucket/**/*.json', compression='gzip',
-    format='auto', union_by_name=true)) TO '$work/duck.parquet' (FORMAT parquet)""")
+con.execute("""COPY (SELECT * FROM read_json('$work/bucket/**/*.json', compression='gzip')) TO '$work/duck.parquet' (FORMAT parquet)""")
 print(con.execute("SELECT count(*) FROM '$work/duck.parquet'").fetchone()[0])
 PY
 measure b_duckdb python3 "$work/duck.py"
