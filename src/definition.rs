@@ -20,7 +20,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::chart::{bar::Bar, line::Line};
+use crate::chart::Meta;
+use crate::chart::area::Area;
+use crate::chart::bar::Bar;
+use crate::chart::boxplot::BoxPlot;
+use crate::chart::calendar::Calendar;
+use crate::chart::heatmap::Heatmap;
+use crate::chart::histogram::Histogram;
+use crate::chart::line::Line;
+use crate::chart::number::Number;
+use crate::query::Table;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -45,6 +54,12 @@ pub struct Panel {
 pub enum Chart {
     Line(Line),
     Bar(Bar),
+    Area(Area),
+    Histogram(Histogram),
+    Heatmap(Heatmap),
+    Calendar(Calendar),
+    Box(BoxPlot),
+    Number(Number),
     Table(TableSpec),
 }
 
@@ -60,13 +75,29 @@ pub struct TableSpec {
     pub limit: Option<usize>,
 }
 
-pub const CHART_KINDS: [&str; 3] = ["line", "bar", "table"];
+pub const CHART_KINDS: [&str; 9] = [
+    "line",
+    "bar",
+    "area",
+    "histogram",
+    "heatmap",
+    "calendar",
+    "box",
+    "number",
+    "table",
+];
 
 impl Chart {
     pub fn kind(&self) -> &'static str {
         match self {
             Chart::Line(_) => "line",
             Chart::Bar(_) => "bar",
+            Chart::Area(_) => "area",
+            Chart::Histogram(_) => "histogram",
+            Chart::Heatmap(_) => "heatmap",
+            Chart::Calendar(_) => "calendar",
+            Chart::Box(_) => "box",
+            Chart::Number(_) => "number",
             Chart::Table(_) => "table",
         }
     }
@@ -74,8 +105,14 @@ impl Chart {
     /// Columns the chart reads, as (key, column) pairs.
     pub fn columns(&self) -> Vec<(&str, &str)> {
         match self {
-            Chart::Line(l) => l.columns(),
-            Chart::Bar(b) => b.columns(),
+            Chart::Line(c) => c.columns(),
+            Chart::Bar(c) => c.columns(),
+            Chart::Area(c) => c.columns(),
+            Chart::Histogram(c) => c.columns(),
+            Chart::Heatmap(c) => c.columns(),
+            Chart::Calendar(c) => c.columns(),
+            Chart::Box(c) => c.columns(),
+            Chart::Number(c) => c.columns(),
             Chart::Table(t) => t
                 .columns
                 .iter()
@@ -83,6 +120,22 @@ impl Chart {
                 .map(|c| ("columns", c.as_str()))
                 .collect(),
         }
+    }
+
+    /// The chart's SVG; `None` for `table`, whose HTML table is the panel.
+    pub fn render(&self, table: &Table, meta: &Meta) -> anyhow::Result<Option<String>> {
+        crate::chart::require_columns(table, &self.columns())?;
+        Ok(Some(match self {
+            Chart::Line(c) => c.render(table, meta)?,
+            Chart::Bar(c) => c.render(table, meta)?,
+            Chart::Area(c) => c.render(table, meta)?,
+            Chart::Histogram(c) => c.render(table, meta)?,
+            Chart::Heatmap(c) => c.render(table, meta)?,
+            Chart::Calendar(c) => c.render(table, meta)?,
+            Chart::Box(c) => c.render(table, meta)?,
+            Chart::Number(c) => c.render(table, meta)?,
+            Chart::Table(_) => return Ok(None),
+        }))
     }
 }
 
@@ -166,6 +219,12 @@ fn parse_panel(mut table: toml::Table) -> Result<Panel> {
     let chart = match kind.as_str() {
         "line" => rest.try_into().map(Chart::Line),
         "bar" => rest.try_into().map(Chart::Bar),
+        "area" => rest.try_into().map(Chart::Area),
+        "histogram" => rest.try_into().map(Chart::Histogram),
+        "heatmap" => rest.try_into().map(Chart::Heatmap),
+        "calendar" => rest.try_into().map(Chart::Calendar),
+        "box" => rest.try_into().map(Chart::Box),
+        "number" => rest.try_into().map(Chart::Number),
         "table" => rest.try_into().map(Chart::Table),
         other => bail!(
             "{title:?}: unknown chart kind {other:?} (one of: {})",
@@ -173,6 +232,10 @@ fn parse_panel(mut table: toml::Table) -> Result<Panel> {
         ),
     }
     .with_context(|| format!("{title:?} ({kind})"))?;
+    if let Chart::Histogram(h) = &chart {
+        h.validate()
+            .with_context(|| format!("{title:?} ({kind})"))?;
+    }
     Ok(Panel {
         title,
         description,

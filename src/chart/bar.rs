@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
 use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
@@ -96,20 +95,13 @@ impl Bar {
         let pad = (hi - lo) * 0.05;
         let (lo, hi) = (if lo < 0.0 { lo - pad } else { lo }, hi + pad);
 
-        let longest = cats
-            .iter()
-            .map(|c| style::short(c).chars().count())
-            .max()
-            .unwrap_or(0);
         let plot_width = style::WIDTH
             - if series.is_some() {
                 style::LEGEND_WIDTH
             } else {
                 0
             };
-        let slot = (plot_width as f64 - 90.0) / cats.len() as f64;
-        let rotate = longest as f64 * 7.0 > slot;
-        let label_area = if rotate { 24 + longest as u32 * 7 } else { 44 };
+        let (rotate, label_area) = super::label_layout(&cats, plot_width);
 
         let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
         let mut svg = String::new();
@@ -156,18 +148,10 @@ impl Bar {
                 Rectangle::new([(x0, a), (x1, b)], style::colour(s).filled())
             })))?;
             // Category labels under the axis, rotated when they would overlap.
-            for (i, c) in cats.iter().enumerate() {
-                let (px, py) = chart.backend_coord(&(i as f64 + 0.5, lo));
-                let label = style::short(c);
-                let t = if rotate {
-                    text_style(style::FONT_SIZE - 1.0)
-                        .transform(FontTransform::Rotate270)
-                        .pos(Pos::new(HPos::Right, VPos::Center))
-                } else {
-                    text_style(style::FONT_SIZE - 1.0).pos(Pos::new(HPos::Center, VPos::Top))
-                };
-                drawn(root.draw(&Text::new(label, (px, py + 6), t)))?;
-            }
+            let at: Vec<(i32, i32)> = (0..cats.len())
+                .map(|i| chart.backend_coord(&(i as f64 + 0.5, lo)))
+                .collect();
+            super::slot_labels(&root, &at, &cats, rotate)?;
             if let Some(area) = legend_area {
                 super::legend(&area, &names)?;
             }

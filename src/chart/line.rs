@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use serde::Deserialize;
 
 use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style, text_style};
-use crate::query::{Kind, Table, Value};
+use crate::query::{Table, Value};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,6 +103,7 @@ impl Line {
             let mut chart = drawn(
                 ChartBuilder::on(&plot)
                     .margin(12)
+                    .margin_right(36)
                     .x_label_area_size(44)
                     .y_label_area_size(64)
                     .build_cartesian_2d(x0..x1, y0..y1),
@@ -157,7 +158,6 @@ impl Line {
             }
             drawn(root.present())?;
         }
-        let _ = Kind::Int;
         Ok(super::wrap(&svg, meta))
     }
 }

@@ -5,8 +5,14 @@
 //! (versions by semver), value formats for ticks, the legend, and the accessible wrapper
 //! (`<title>`, `<desc>`, `role="img"`) around what plotters draws.
 
+pub mod area;
 pub mod bar;
+pub mod boxplot;
+pub mod calendar;
+pub mod heatmap;
+pub mod histogram;
 pub mod line;
+pub mod number;
 pub mod style;
 
 use std::cmp::Ordering;
@@ -15,6 +21,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, anyhow, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
 use crate::query::{Kind, Table, Value};
@@ -213,7 +220,7 @@ fn format_duration_ms(ms: f64) -> String {
     let a = ms.abs();
     if a < 1000.0 {
         format!("{} ms", trim(format!("{ms:.1}")))
-    } else if a < 60_000.0 {
+    } else if a < 120_000.0 {
         format!("{} s", trim(format!("{:.1}", ms / 1000.0)))
     } else if a < 3_600_000.0 {
         format!("{} min", trim(format!("{:.1}", ms / 60_000.0)))
@@ -225,6 +232,8 @@ fn format_duration_ms(ms: f64) -> String {
 /// Tick text for an x value in the column's kind (dates for dates, numbers otherwise).
 pub fn format_x(v: f64, kind: Kind) -> String {
     match kind {
+        // Ticks between whole days would repeat a date: leave them blank.
+        Kind::Date if (v - v.round()).abs() > 1e-6 => String::new(),
         Kind::Date | Kind::Time => {
             match chrono::DateTime::from_timestamp((v * 86_400.0).round() as i64, 0) {
                 Some(t) => t.format("%Y-%m-%d").to_string(),
@@ -293,6 +302,164 @@ pub fn categories(table: &Table, x: usize, y: usize, order: &Order) -> Vec<Strin
         *totals.entry(k).or_insert(0.0) += row[y].as_f64().unwrap_or(0.0);
     }
     order_names(seen, &totals, order)
+}
+
+/// Distinct values of a column in axis order: numbers, dates and times ascending; text as
+/// `order` says (versions by semver by default).
+pub fn axis_values(table: &Table, col: usize, order: &Order) -> Vec<String> {
+    let kind = table.columns[col].kind;
+    if (kind.is_numeric() || kind.is_temporal())
+        && matches!(order, Order::Auto | Order::Named(OrderName::Auto))
+    {
+        let mut vals: Vec<&Value> = table
+            .rows
+            .iter()
+            .map(|r| &r[col])
+            .filter(|v| !v.is_null())
+            .collect();
+        vals.sort_by(|a, b| {
+            a.as_f64()
+                .unwrap_or(f64::NAN)
+                .total_cmp(&b.as_f64().unwrap_or(f64::NAN))
+        });
+        let mut out: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+        out.dedup();
+        return out;
+    }
+    let mut seen = Vec::new();
+    let mut set = std::collections::BTreeSet::new();
+    for r in &table.rows {
+        if !r[col].is_null() && set.insert(r[col].to_string()) {
+            seen.push(r[col].to_string());
+        }
+    }
+    order_names(seen, &BTreeMap::new(), order)
+}
+
+/// Whether slot labels must be rotated to fit, and the height they then need.
+pub fn label_layout(labels: &[String], plot_width: u32) -> (bool, u32) {
+    let longest = labels
+        .iter()
+        .map(|c| style::short(c).chars().count())
+        .max()
+        .unwrap_or(0);
+    let slot = (plot_width as f64 - 90.0) / labels.len().max(1) as f64;
+    if longest as f64 * 7.0 > slot {
+        (true, 24 + longest as u32 * 7)
+    } else {
+        (false, 44)
+    }
+}
+
+/// Draws `labels` centred under the pixel positions `at`, rotated when `rotate`; when there are
+/// more than fit, every k-th is drawn.
+pub fn slot_labels(root: &Area, at: &[(i32, i32)], labels: &[String], rotate: bool) -> Result<()> {
+    let max = if rotate { 60 } else { 16 };
+    let step = labels.len().div_ceil(max).max(1);
+    for (i, (label, &(px, py))) in labels.iter().zip(at).enumerate() {
+        if i % step != 0 {
+            continue;
+        }
+        let t = if rotate {
+            text_style(style::FONT_SIZE - 1.0)
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Right, VPos::Center))
+        } else {
+            text_style(style::FONT_SIZE - 1.0).pos(Pos::new(HPos::Center, VPos::Top))
+        };
+        drawn(root.draw(&Text::new(style::short(label), (px, py + 6), t)))?;
+    }
+    Ok(())
+}
+
+/// How values map to colours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColourScale {
+    #[default]
+    Linear,
+    Log,
+}
+
+/// A colour scale over the finite values of `values`.
+pub struct Colours {
+    pub min: f64,
+    pub max: f64,
+    pub scale: ColourScale,
+}
+
+impl Colours {
+    pub fn new(values: impl Iterator<Item = f64>, scale: ColourScale) -> Colours {
+        let (mut min, mut max) = (f64::MAX, f64::MIN);
+        for v in values.filter(|v| v.is_finite() && (scale == ColourScale::Linear || *v > 0.0)) {
+            min = min.min(v);
+            max = max.max(v);
+        }
+        if min > max {
+            (min, max) = (0.0, 1.0);
+        }
+        Colours { min, max, scale }
+    }
+
+    /// Position 0–1 of `v` on the scale (log: values ≤ 0 sit at the bottom).
+    pub fn position(&self, v: f64) -> f64 {
+        let t = match self.scale {
+            ColourScale::Linear => (v - self.min) / (self.max - self.min),
+            ColourScale::Log if v <= 0.0 => 0.0,
+            ColourScale::Log => (v.ln() - self.min.ln()) / (self.max.ln() - self.min.ln()),
+        };
+        if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.5
+        }
+    }
+
+    pub fn colour(&self, v: f64) -> RGBColor {
+        ramp(self.position(v))
+    }
+
+    /// A horizontal gradient legend at (x, y) with the range's ends written under it.
+    pub fn legend(&self, root: &Area, x: i32, y: i32, format: ValueFormat) -> Result<()> {
+        let (w, h, steps) = (160, 10, 32);
+        for i in 0..steps {
+            let x0 = x + i * w / steps;
+            let x1 = x + (i + 1) * w / steps;
+            let c = ramp(i as f64 / (steps - 1) as f64);
+            drawn(root.draw(&Rectangle::new([(x0, y), (x1, y + h)], c.filled())))?;
+        }
+        let small = text_style(style::FONT_SIZE - 2.0);
+        drawn(root.draw(&Text::new(
+            format_value(self.min, format),
+            (x, y + h + 3),
+            small.clone(),
+        )))?;
+        let right = small.pos(Pos::new(HPos::Right, VPos::Top));
+        let top = match self.scale {
+            ColourScale::Linear => format_value(self.max, format),
+            ColourScale::Log => format!("{} (log)", format_value(self.max, format)),
+        };
+        drawn(root.draw(&Text::new(top, (x + w, y + h + 3), right)))?;
+        Ok(())
+    }
+}
+
+/// Viridis (perceptually uniform, readable for colour-blind readers, light to dark reversed so
+/// low values are pale): five stops, linearly interpolated.
+pub fn ramp(t: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [
+        (253.0, 231.0, 37.0),
+        (94.0, 201.0, 98.0),
+        (33.0, 145.0, 140.0),
+        (59.0, 82.0, 139.0),
+        (68.0, 1.0, 84.0),
+    ];
+    let t = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
+    let i = (t.floor() as usize).min(STOPS.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;

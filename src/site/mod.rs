@@ -159,23 +159,16 @@ fn render_panel(
             panel.description.clone()
         },
     };
-    crate::chart::require_columns(table, &panel.chart.columns())?;
+    let svg = panel.chart.render(table, &meta)?;
     let mut notes = Vec::new();
-    let (svg, shown, open, limit) = match &panel.chart {
-        Chart::Line(spec) => (Some(spec.render(table, &meta)?), None, false, HTML_ROWS),
-        Chart::Bar(spec) => (Some(spec.render(table, &meta)?), None, false, HTML_ROWS),
-        Chart::Table(spec) => (
-            None,
-            spec.columns.clone(),
-            true,
-            spec.limit.unwrap_or(HTML_ROWS),
-        ),
+    let (shown, limit) = match &panel.chart {
+        Chart::Table(spec) => (spec.columns.clone(), spec.limit.unwrap_or(HTML_ROWS)),
+        _ => (None, HTML_ROWS),
     };
-    let skipped = skipped_rows(panel, table);
-    if skipped > 0 {
-        notes.push(format!(
-            "{skipped} rows with an empty x or y value are not drawn."
-        ));
+    let open = svg.is_none();
+    let gaps = rows_with_gaps(panel, table);
+    if gaps > 0 {
+        notes.push(format!("{gaps} rows have an empty value in a column the chart reads; the chart leaves them out (an empty series name is drawn as “(null)”)."));
     }
     if table.rows.is_empty() && svg.is_none() {
         notes.push("No data for this period.".into());
@@ -225,25 +218,21 @@ fn render_panel(
     ))
 }
 
-fn skipped_rows(panel: &Panel, table: &Table) -> usize {
-    let cols: Vec<usize> = match &panel.chart {
-        Chart::Line(l) => [&l.x, &l.y]
-            .iter()
-            .filter_map(|c| table.index_of(c))
-            .collect(),
-        Chart::Bar(b) => [&b.x, &b.y]
-            .iter()
-            .filter_map(|c| table.index_of(c))
-            .collect(),
-        Chart::Table(_) => return 0,
-    };
+/// Rows with an empty (null or NaN) value in a column the chart reads.
+fn rows_with_gaps(panel: &Panel, table: &Table) -> usize {
+    if matches!(panel.chart, Chart::Table(_)) {
+        return 0;
+    }
+    let cols: Vec<usize> = panel
+        .chart
+        .columns()
+        .iter()
+        .filter_map(|(_, c)| table.index_of(c))
+        .collect();
     table
         .rows
         .iter()
-        .filter(|r| {
-            cols.iter()
-                .any(|&c| r[c].is_null() || (c == cols[cols.len() - 1] && r[c].as_f64().is_none()))
-        })
+        .filter(|r| cols.iter().any(|&c| r[c].is_null()))
         .count()
 }
 

@@ -1,0 +1,184 @@
+//! `area`: stacked areas, one band per series. With `stack = "percent"` each x sums to 100 %:
+//! the share of each series per x (e.g. each day's sessions by version).
+
+use anyhow::Result;
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style, text_style};
+use crate::query::Table;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stack {
+    /// Bands stacked on each other in their own units.
+    #[default]
+    Absolute,
+    /// Bands scaled so each x sums to 100 %.
+    Percent,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    /// Column on the x axis (dates, times or numbers).
+    pub x: String,
+    /// Numeric column: the band heights.
+    pub y: String,
+    /// Column naming the bands.
+    pub series: String,
+    #[serde(default)]
+    pub stack: Stack,
+    #[serde(default)]
+    pub x_title: Option<String>,
+    #[serde(default)]
+    pub y_title: Option<String>,
+    /// Format of the y axis; percent by default with `stack = "percent"`.
+    #[serde(default)]
+    pub y_format: Option<ValueFormat>,
+    /// Order of the bands, bottom first (versions by semver by default).
+    #[serde(default)]
+    pub order: Order,
+}
+
+impl Area {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        vec![("x", &self.x), ("y", &self.y), ("series", &self.series)]
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        let x = table.index_of(&self.x).unwrap_or(0);
+        let y = table.index_of(&self.y).unwrap_or(0);
+        let s = table.index_of(&self.series).unwrap_or(0);
+        let kind = table.columns[x].kind;
+        let grouped = super::group(table, x, y, Some(s), &self.order);
+        // Distinct x positions, ascending; text x values become evenly spaced positions.
+        let numeric = kind.is_numeric() || kind.is_temporal();
+        let cats = if numeric {
+            Vec::new()
+        } else {
+            super::axis_values(table, x, &Order::Auto)
+        };
+        let pos = |v: &crate::query::Value| -> Option<f64> {
+            if numeric {
+                v.as_f64()
+            } else {
+                cats.iter()
+                    .position(|c| *c == v.to_string())
+                    .map(|i| i as f64)
+            }
+        };
+        let mut xs: Vec<f64> = grouped
+            .series
+            .iter()
+            .flat_map(|ser| ser.points.iter().filter_map(|(xv, _)| pos(xv)))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        if xs.is_empty() {
+            return super::empty(meta, "no data for this period");
+        }
+        // value[series][x], negative values counted as 0 (a stack cannot hold them).
+        let mut value = vec![vec![0f64; xs.len()]; grouped.series.len()];
+        for (i, ser) in grouped.series.iter().enumerate() {
+            for (xv, yv) in &ser.points {
+                if let Some(p) = pos(xv).and_then(|p| xs.binary_search_by(|q| q.total_cmp(&p)).ok())
+                {
+                    value[i][p] += yv.max(0.0);
+                }
+            }
+        }
+        let percent = self.stack == Stack::Percent;
+        if percent {
+            for j in 0..xs.len() {
+                let total: f64 = value.iter().map(|v| v[j]).sum();
+                for v in value.iter_mut() {
+                    v[j] = if total > 0.0 { v[j] / total } else { 0.0 };
+                }
+            }
+        }
+        let mut lower = vec![0f64; xs.len()];
+        let mut bands = Vec::with_capacity(value.len());
+        for v in &value {
+            let upper: Vec<f64> = lower.iter().zip(v).map(|(a, b)| a + b).collect();
+            bands.push((lower.clone(), upper.clone()));
+            lower = upper;
+        }
+        let top = if percent {
+            1.0
+        } else {
+            lower.iter().copied().fold(0.0, f64::max).max(1.0) * 1.05
+        };
+        let (x0, x1) = if xs.len() == 1 {
+            (xs[0] - 1.0, xs[0] + 1.0)
+        } else {
+            (xs[0], xs[xs.len() - 1])
+        };
+        let y_format = self.y_format.unwrap_or(if percent {
+            ValueFormat::Percent
+        } else {
+            ValueFormat::Number
+        });
+
+        let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, style::HEIGHT))
+                .into_drawing_area();
+            let (plot, legend_area) = root.split_horizontally(style::WIDTH - style::LEGEND_WIDTH);
+            let mut chart = drawn(
+                ChartBuilder::on(&plot)
+                    .margin(12)
+                    .margin_right(36)
+                    .x_label_area_size(44)
+                    .y_label_area_size(64)
+                    .build_cartesian_2d(x0..x1, 0f64..top),
+            )?;
+            let fx = |v: &f64| {
+                if numeric {
+                    format_x(*v, kind)
+                } else if (v - v.round()).abs() < 1e-6 && *v >= 0.0 {
+                    cats.get(v.round() as usize)
+                        .map(|c| style::short(c))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            };
+            let fy = |v: &f64| format_value(*v, y_format);
+            drawn(
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .bold_line_style(style::GRID)
+                    .light_line_style(TRANSPARENT)
+                    .axis_style(style::AXIS)
+                    .label_style(text_style(style::FONT_SIZE - 1.0))
+                    .axis_desc_style(text_style(style::FONT_SIZE))
+                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.x.clone()))
+                    .y_desc(self.y_title.clone().unwrap_or_else(|| self.y.clone()))
+                    .x_labels(if numeric { 7 } else { cats.len().min(10) })
+                    .y_labels(6)
+                    .x_label_formatter(&fx)
+                    .y_label_formatter(&fy)
+                    .draw(),
+            )?;
+            for (i, (lo, hi)) in bands.iter().enumerate() {
+                let mut pts: Vec<(f64, f64)> = xs.iter().copied().zip(hi.iter().copied()).collect();
+                pts.extend(xs.iter().copied().zip(lo.iter().copied()).rev());
+                if xs.len() == 1 {
+                    // One x: a bar-like band so a single day still shows.
+                    pts = vec![(x0, lo[0]), (x0, hi[0]), (x1, hi[0]), (x1, lo[0])];
+                }
+                drawn(chart.draw_series(std::iter::once(Polygon::new(
+                    pts,
+                    style::colour(i).filled(),
+                ))))?;
+            }
+            super::legend(&legend_area, &names)?;
+            drawn(root.present())?;
+        }
+        Ok(super::wrap(&svg, meta))
+    }
+}

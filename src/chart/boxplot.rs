@@ -1,0 +1,163 @@
+//! `box`: percentile bands per group — a whisker from the low to the high percentile, a box
+//! from the lower to the upper quartile, a line at the median. The query computes the
+//! percentiles (e.g. `approx_percentile_cont`), so the chart shows exactly what it returned.
+
+use anyhow::Result;
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
+use crate::query::Table;
+
+fn p5() -> String {
+    "p5".into()
+}
+fn p25() -> String {
+    "p25".into()
+}
+fn p50() -> String {
+    "p50".into()
+}
+fn p75() -> String {
+    "p75".into()
+}
+fn p95() -> String {
+    "p95".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoxPlot {
+    /// Column naming the groups (versions sort by semver).
+    pub group: String,
+    /// Columns of the five percentiles; by default `p5`, `p25`, `p50`, `p75`, `p95`.
+    #[serde(default = "p5")]
+    pub low: String,
+    #[serde(default = "p25")]
+    pub q1: String,
+    #[serde(default = "p50")]
+    pub median: String,
+    #[serde(default = "p75")]
+    pub q3: String,
+    #[serde(default = "p95")]
+    pub high: String,
+    #[serde(default)]
+    pub x_title: Option<String>,
+    #[serde(default)]
+    pub y_title: Option<String>,
+    #[serde(default)]
+    pub y_format: ValueFormat,
+    #[serde(default)]
+    pub order: Order,
+}
+
+impl BoxPlot {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("group", &self.group),
+            ("low", &self.low),
+            ("q1", &self.q1),
+            ("median", &self.median),
+            ("q3", &self.q3),
+            ("high", &self.high),
+        ]
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        let idx: Vec<usize> = self
+            .columns()
+            .iter()
+            .map(|(_, c)| table.index_of(c).unwrap_or(0))
+            .collect();
+        let groups = super::axis_values(table, idx[0], &self.order);
+        // (group position, [low, q1, median, q3, high]); rows with a null percentile are left out.
+        let mut boxes = Vec::new();
+        for r in &table.rows {
+            let Some(g) = groups.iter().position(|g| *g == r[idx[0]].to_string()) else {
+                continue;
+            };
+            let vals: Option<Vec<f64>> = idx[1..].iter().map(|&i| r[i].as_f64()).collect();
+            if let Some(mut v) = vals {
+                v.sort_by(f64::total_cmp); // a query that mixes up its columns still draws a box
+                boxes.push((g, v));
+            }
+        }
+        if boxes.is_empty() {
+            return super::empty(meta, "no data for this period");
+        }
+        let lo = boxes
+            .iter()
+            .map(|(_, v)| v[0])
+            .fold(f64::MAX, f64::min)
+            .min(0.0);
+        let hi = boxes.iter().map(|(_, v)| v[4]).fold(f64::MIN, f64::max);
+        let hi = if hi > lo {
+            hi + (hi - lo) * 0.05
+        } else {
+            lo + 1.0
+        };
+        let (rotate, label_area) = super::label_layout(&groups, style::WIDTH);
+        let mut svg = String::new();
+        {
+            let height = style::HEIGHT + label_area.saturating_sub(44);
+            let root =
+                SVGBackend::with_string(&mut svg, (style::WIDTH, height)).into_drawing_area();
+            let mut chart = drawn(
+                ChartBuilder::on(&root)
+                    .margin(12)
+                    .x_label_area_size(label_area)
+                    .y_label_area_size(64)
+                    .build_cartesian_2d(0f64..groups.len() as f64, lo..hi),
+            )?;
+            drawn(
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(0)
+                    .bold_line_style(style::GRID)
+                    .light_line_style(TRANSPARENT)
+                    .axis_style(style::AXIS)
+                    .label_style(text_style(style::FONT_SIZE - 1.0))
+                    .axis_desc_style(text_style(style::FONT_SIZE))
+                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.group.clone()))
+                    .y_desc(self.y_title.clone().unwrap_or_default())
+                    .y_labels(6)
+                    .y_label_formatter(&|v| format_value(*v, self.y_format))
+                    .draw(),
+            )?;
+            let colour = style::colour(0);
+            for (g, v) in &boxes {
+                let c = *g as f64 + 0.5;
+                drawn(chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(c, v[0]), (c, v[4])],
+                    colour.stroke_width(1),
+                ))))?;
+                for end in [v[0], v[4]] {
+                    drawn(chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(c - 0.12, end), (c + 0.12, end)],
+                        colour.stroke_width(1),
+                    ))))?;
+                }
+                drawn(chart.draw_series(std::iter::once(Rectangle::new(
+                    [(c - 0.3, v[1]), (c + 0.3, v[3])],
+                    colour.mix(0.35).filled(),
+                ))))?;
+                drawn(chart.draw_series(std::iter::once(Rectangle::new(
+                    [(c - 0.3, v[1]), (c + 0.3, v[3])],
+                    colour.stroke_width(1),
+                ))))?;
+                drawn(chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(c - 0.3, v[2]), (c + 0.3, v[2])],
+                    colour.stroke_width(3),
+                ))))?;
+            }
+            let at: Vec<(i32, i32)> = (0..groups.len())
+                .map(|i| chart.backend_coord(&(i as f64 + 0.5, lo)))
+                .collect();
+            super::slot_labels(&root, &at, &groups, rotate)?;
+            drawn(root.present())?;
+        }
+        Ok(super::wrap(&svg, meta))
+    }
+}

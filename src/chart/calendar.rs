@@ -1,0 +1,121 @@
+//! `calendar`: one value per day laid out by week (columns) and weekday (rows, Monday first),
+//! with month names above. Days without a row are blank, distinct from zero.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{Datelike, NaiveDate};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::Deserialize;
+
+use super::{ColourScale, Colours, Meta, ValueFormat, drawn, style, text_style};
+use crate::query::{Table, Value};
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    /// Date (or timestamp) column.
+    pub date: String,
+    /// Numeric column: the day's colour.
+    pub value: String,
+    #[serde(default)]
+    pub scale: ColourScale,
+    #[serde(default)]
+    pub value_format: ValueFormat,
+}
+
+fn day_of(v: &Value) -> Option<NaiveDate> {
+    let days = match v {
+        Value::Date(d) => *d as i64,
+        Value::Time(ns) => ns.div_euclid(86_400_000_000_000),
+        Value::Text(s) => return NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+        _ => return None,
+    };
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)
+}
+
+impl Calendar {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        vec![("date", &self.date), ("value", &self.value)]
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        let (dc, vc) = (
+            table.index_of(&self.date).unwrap_or(0),
+            table.index_of(&self.value).unwrap_or(0),
+        );
+        let mut days: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+        for r in &table.rows {
+            if let (Some(d), Some(v)) = (day_of(&r[dc]), r[vc].as_f64()) {
+                *days.entry(d).or_insert(0.0) += v;
+            }
+        }
+        let (Some((&first, _)), Some((&last, _))) = (days.first_key_value(), days.last_key_value())
+        else {
+            return super::empty(meta, "no data for this period");
+        };
+        let monday = first - chrono::Days::new(first.weekday().num_days_from_monday() as u64);
+        let weeks = ((last - monday).num_days() / 7 + 1) as i32;
+        let (left, top) = (44, 28);
+        let cell = ((style::WIDTH as i32 - left - 16) / weeks).clamp(4, 20);
+        let height = top + 7 * cell + 50;
+        let colours = Colours::new(days.values().copied(), self.scale);
+
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, height as u32))
+                .into_drawing_area();
+            let small = text_style(style::FONT_SIZE - 2.0);
+            for (row, name) in [(0, "Mon"), (2, "Wed"), (4, "Fri")] {
+                let at = (left - 6, top + row * cell + cell / 2);
+                drawn(root.draw(&Text::new(
+                    name,
+                    at,
+                    small.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+                )))?;
+            }
+            // Month names above the first week that shows the month.
+            let mut shown = None;
+            for w in 0..weeks {
+                let day = (monday + chrono::Days::new(7 * w as u64)).max(first);
+                if shown != Some((day.year(), day.month())) {
+                    let label = day
+                        .format(if shown.is_none() || day.month() == 1 {
+                            "%b %Y"
+                        } else {
+                            "%b"
+                        })
+                        .to_string();
+                    shown = Some((day.year(), day.month()));
+                    drawn(root.draw(&Text::new(
+                        label,
+                        (left + w * cell, top - 16),
+                        small.clone(),
+                    )))?;
+                }
+            }
+            for day in first.iter_days().take_while(|d| *d <= last) {
+                let offset = (day - monday).num_days() as i32;
+                let (x, y) = (left + offset / 7 * cell, top + offset % 7 * cell);
+                let rect = [(x + 1, y + 1), (x + cell - 1, y + cell - 1)];
+                match days.get(&day) {
+                    Some(v) => {
+                        drawn(root.draw(&Rectangle::new(rect, colours.colour(*v).filled())))?
+                    }
+                    None => drawn(root.draw(&Rectangle::new(rect, style::GRID.stroke_width(1))))?,
+                }
+            }
+            let legend_y = top + 7 * cell + 14;
+            colours.legend(&root, left, legend_y, self.value_format)?;
+            drawn(root.draw(&Rectangle::new(
+                [(left + 200, legend_y), (left + 212, legend_y + 10)],
+                style::GRID.stroke_width(1),
+            )))?;
+            drawn(root.draw(&Text::new("no data", (left + 218, legend_y - 1), small)))?;
+            drawn(root.present())?;
+        }
+        Ok(super::wrap(&svg, meta))
+    }
+}

@@ -1,0 +1,140 @@
+//! `heatmap`: a value per (x, y) cell, coloured on a linear or log scale with a legend
+//! (e.g. hour of week × day, or latency bucket × day). A cell with no row is left blank,
+//! distinct from a cell whose value is zero (the palest colour).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::Deserialize;
+
+use super::{ColourScale, Colours, Meta, Order, ValueFormat, drawn, style, text_style};
+use crate::query::Table;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heatmap {
+    pub x: String,
+    pub y: String,
+    /// Numeric column: the cell colour.
+    pub value: String,
+    #[serde(default)]
+    pub scale: ColourScale,
+    #[serde(default)]
+    pub value_format: ValueFormat,
+    #[serde(default)]
+    pub x_title: Option<String>,
+    #[serde(default)]
+    pub y_title: Option<String>,
+    /// Order of the columns (dates and numbers ascending by default).
+    #[serde(default)]
+    pub x_order: Order,
+    /// Order of the rows, top first.
+    #[serde(default)]
+    pub y_order: Order,
+}
+
+impl Heatmap {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        vec![("x", &self.x), ("y", &self.y), ("value", &self.value)]
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        let (xc, yc, vc) = (
+            table.index_of(&self.x).unwrap_or(0),
+            table.index_of(&self.y).unwrap_or(0),
+            table.index_of(&self.value).unwrap_or(0),
+        );
+        let xs = super::axis_values(table, xc, &self.x_order);
+        let ys = super::axis_values(table, yc, &self.y_order);
+        let mut cells: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+        for r in &table.rows {
+            let (Some(v), false, false) = (r[vc].as_f64(), r[xc].is_null(), r[yc].is_null()) else {
+                continue;
+            };
+            let (Some(i), Some(j)) = (
+                xs.iter().position(|x| *x == r[xc].to_string()),
+                ys.iter().position(|y| *y == r[yc].to_string()),
+            ) else {
+                continue;
+            };
+            *cells.entry((i, j)).or_insert(0.0) += v;
+        }
+        if cells.is_empty() {
+            return super::empty(meta, "no data for this period");
+        }
+        let colours = Colours::new(cells.values().copied(), self.scale);
+        let (rotate, bottom) = super::label_layout(&xs, style::WIDTH - 140);
+        let longest_y = ys
+            .iter()
+            .map(|y| style::short(y).chars().count())
+            .max()
+            .unwrap_or(0) as i32;
+        let left = 40 + (longest_y * 7).min(200);
+        let (top, legend_h) = (12, 44);
+        let height = style::HEIGHT as i32 + bottom as i32 - 44;
+        let grid_w = style::WIDTH as i32 - left - 16;
+        let grid_h = height - top - bottom as i32 - legend_h;
+        let cw = grid_w as f64 / xs.len() as f64;
+        let ch = grid_h as f64 / ys.len() as f64;
+
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, height as u32))
+                .into_drawing_area();
+            let px = |i: usize| left + (i as f64 * cw).round() as i32;
+            let py = |j: usize| top + (j as f64 * ch).round() as i32;
+            for i in 0..xs.len() {
+                for j in 0..ys.len() {
+                    let rect = [(px(i), py(j)), (px(i + 1), py(j + 1))];
+                    match cells.get(&(i, j)) {
+                        Some(v) => {
+                            drawn(root.draw(&Rectangle::new(rect, colours.colour(*v).filled())))?
+                        }
+                        None => {
+                            drawn(root.draw(&Rectangle::new(rect, style::GRID.stroke_width(1))))?
+                        }
+                    }
+                }
+            }
+            // Row labels, right-aligned left of the grid; every k-th when rows are thin.
+            let step = ((14.0 / ch).ceil() as usize).max(1);
+            let right = text_style(style::FONT_SIZE - 1.0).pos(Pos::new(HPos::Right, VPos::Center));
+            for (j, y) in ys.iter().enumerate().step_by(step) {
+                let at = (left - 6, top + ((j as f64 + 0.5) * ch).round() as i32);
+                drawn(root.draw(&Text::new(style::short(y), at, right.clone())))?;
+            }
+            let at: Vec<(i32, i32)> = (0..xs.len())
+                .map(|i| (left + ((i as f64 + 0.5) * cw).round() as i32, top + grid_h))
+                .collect();
+            super::slot_labels(&root, &at, &xs, rotate)?;
+            let centre = text_style(style::FONT_SIZE).pos(Pos::new(HPos::Center, VPos::Top));
+            let x_title = self.x_title.clone().unwrap_or_else(|| self.x.clone());
+            drawn(root.draw(&Text::new(
+                x_title,
+                (left + grid_w / 2, top + grid_h + bottom as i32 - 16),
+                centre,
+            )))?;
+            let y_title = self.y_title.clone().unwrap_or_else(|| self.y.clone());
+            let rotated = text_style(style::FONT_SIZE)
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Center, VPos::Top));
+            drawn(root.draw(&Text::new(y_title, (4, top + grid_h / 2), rotated)))?;
+            let legend_y = height - legend_h + 8;
+            colours.legend(&root, left, legend_y, self.value_format)?;
+            drawn(root.draw(&Rectangle::new(
+                [(left + 200, legend_y), (left + 212, legend_y + 10)],
+                style::GRID.stroke_width(1),
+            )))?;
+            drawn(root.draw(&Text::new(
+                "no data",
+                (left + 218, legend_y - 1),
+                text_style(style::FONT_SIZE - 2.0),
+            )))?;
+            drawn(root.present())?;
+        }
+        Ok(super::wrap(&svg, meta))
+    }
+}

@@ -1,0 +1,451 @@
+//! `histogram`: counts per bin. Either the renderer bins raw values (`value`), with bins you
+//! control — `bins` (count), `bin_width`, explicit `edges`, `log` bins — and an open-ended last
+//! bin above `max` ("≥ 50"); or the query has binned already (`bucket` + `count`, drawn in the
+//! query's order). An optional `group` column overlays groups on the same bins.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
+use crate::query::Table;
+
+/// Bins at most; more is an error naming the panel rather than an unreadable chart.
+const MAX_BINS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Histogram {
+    /// Numeric column of raw values to bin.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Pre-binned: column of bucket labels …
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// … and of their counts.
+    #[serde(default)]
+    pub count: Option<String>,
+    /// Column whose values are overlaid on the same bins (e.g. BuildKit vs Legacy).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Number of equal-width bins between the smallest value (or `min`) and `max`.
+    #[serde(default)]
+    pub bins: Option<usize>,
+    #[serde(default)]
+    pub bin_width: Option<f64>,
+    /// Explicit bin edges, ascending.
+    #[serde(default)]
+    pub edges: Option<Vec<f64>>,
+    /// Logarithmic bins (1-2-5 steps) over positive values.
+    #[serde(default)]
+    pub log: bool,
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Values at or above `max` fall into one open-ended last bin, "≥ max".
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub x_title: Option<String>,
+    #[serde(default)]
+    pub y_title: Option<String>,
+    /// Format of the bin edges.
+    #[serde(default)]
+    pub x_format: ValueFormat,
+    /// Order of the groups.
+    #[serde(default)]
+    pub order: Order,
+}
+
+/// Bins with their labels and, per group, counts.
+struct Binned {
+    /// One label per bin, drawn under its middle (pre-binned buckets, the open-ended bin).
+    labels: Vec<String>,
+    /// Labels of the bin edges, drawn under the boundaries (binned by the renderer).
+    edges: Vec<String>,
+    groups: Vec<(String, Vec<f64>)>,
+    /// Values below the first edge or not positive on a log scale: not drawn, but said.
+    outside: usize,
+}
+
+impl Histogram {
+    pub fn columns(&self) -> Vec<(&str, &str)> {
+        let mut c = Vec::new();
+        for (k, v) in [
+            ("value", &self.value),
+            ("bucket", &self.bucket),
+            ("count", &self.count),
+            ("group", &self.group),
+        ] {
+            if let Some(v) = v {
+                c.push((k, v.as_str()));
+            }
+        }
+        c
+    }
+
+    /// Checks the keys make sense together (called when the report is read).
+    pub fn validate(&self) -> Result<()> {
+        match (&self.value, &self.bucket, &self.count) {
+            (Some(_), None, None) => {}
+            (None, Some(_), Some(_)) => {
+                if self.bins.is_some()
+                    || self.bin_width.is_some()
+                    || self.edges.is_some()
+                    || self.log
+                {
+                    bail!(
+                        "pre-binned histograms (bucket + count) take no bins, bin_width, edges or log"
+                    );
+                }
+            }
+            _ => bail!(
+                "a histogram needs either `value` (raw values) or both `bucket` and `count` (pre-binned)"
+            ),
+        }
+        let ways = [
+            self.bins.is_some(),
+            self.bin_width.is_some(),
+            self.edges.is_some(),
+            self.log,
+        ];
+        if ways.iter().filter(|w| **w).count() > 1 {
+            bail!("choose one of bins, bin_width, edges and log");
+        }
+        if let Some(e) = &self.edges
+            && (e.len() < 2
+                || e.windows(2)
+                    .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less)))
+        {
+            bail!("edges must be at least two ascending numbers");
+        }
+        if matches!(self.bin_width, Some(w) if w.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+            || matches!(self.bins, Some(0))
+        {
+            bail!("bins and bin_width must be positive");
+        }
+        Ok(())
+    }
+
+    fn edges(&self, values: &[f64]) -> Result<Vec<f64>> {
+        let lo = self
+            .min
+            .unwrap_or_else(|| values.iter().copied().fold(f64::MAX, f64::min));
+        let hi = self
+            .max
+            .unwrap_or_else(|| values.iter().copied().fold(f64::MIN, f64::max));
+        let edges = if let Some(e) = &self.edges {
+            e.clone()
+        } else if self.log {
+            let lo = self.min.unwrap_or_else(|| {
+                values
+                    .iter()
+                    .copied()
+                    .filter(|v| *v > 0.0)
+                    .fold(f64::MAX, f64::min)
+            });
+            if !(lo > 0.0 && lo.is_finite()) {
+                bail!("log bins need positive values");
+            }
+            // The 1-2-5 sequence: step k is 10^(k div 3) × [1, 2, 5][k mod 3].
+            let seq =
+                |k: i32| 10f64.powi(k.div_euclid(3)) * [1.0, 2.0, 5.0][k.rem_euclid(3) as usize];
+            let mut k = lo.log10().floor() as i32 * 3;
+            while seq(k + 1) <= lo {
+                k += 1;
+            }
+            while seq(k) > lo {
+                k -= 1;
+            }
+            let mut e = vec![seq(k)];
+            while e[e.len() - 1] < hi && e.len() <= MAX_BINS + 1 {
+                k += 1;
+                e.push(seq(k));
+            }
+            if self.max.is_none() && e[e.len() - 1] <= hi {
+                k += 1;
+                e.push(seq(k));
+            }
+            e
+        } else if let Some(w) = self.bin_width {
+            let start = (lo / w).floor() * w;
+            // With `max` the last edge is the largest step not above it; without, past every value.
+            let steps = ((hi - start) / w).floor() as usize;
+            let n = (if self.max.is_some() { steps } else { steps + 1 }).min(MAX_BINS + 1);
+            (0..=n).map(|i| start + w * i as f64).collect()
+        } else {
+            let n = self.bins.unwrap_or(20);
+            let hi = if hi > lo { hi } else { lo + 1.0 };
+            // Without an open end the largest value belongs to the last bin: widen it a hair.
+            let hi = if self.max.is_some() {
+                hi
+            } else {
+                hi + (hi - lo) * 1e-9
+            };
+            (0..=n)
+                .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+                .collect()
+        };
+        if edges.len() > MAX_BINS + 1 {
+            bail!(
+                "{} bins are more than the {MAX_BINS} a histogram draws; widen the bins",
+                edges.len() - 1
+            );
+        }
+        Ok(edges)
+    }
+
+    fn bin(&self, table: &Table) -> Result<Binned> {
+        let group = self.group.as_ref().and_then(|g| table.index_of(g));
+        if let (Some(b), Some(c)) = (&self.bucket, &self.count) {
+            let (b, c) = (
+                table.index_of(b).unwrap_or(0),
+                table.index_of(c).unwrap_or(0),
+            );
+            let labels = super::axis_values(table, b, &Order::Named(super::OrderName::Query));
+            let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            let mut seen = Vec::new();
+            for r in &table.rows {
+                let name = group.map(|g| r[g].to_string()).unwrap_or_default();
+                let Some(i) = labels.iter().position(|l| *l == r[b].to_string()) else {
+                    continue;
+                };
+                if !by_group.contains_key(&name) {
+                    seen.push(name.clone());
+                }
+                by_group
+                    .entry(name)
+                    .or_insert_with(|| vec![0.0; labels.len()])[i] += r[c].as_f64().unwrap_or(0.0);
+            }
+            let groups = super::order_names(seen, &BTreeMap::new(), &self.order)
+                .into_iter()
+                .map(|n| {
+                    let counts = by_group.remove(&n).unwrap_or_default();
+                    (n, counts)
+                })
+                .collect();
+            return Ok(Binned {
+                labels,
+                edges: Vec::new(),
+                groups,
+                outside: 0,
+            });
+        }
+        let v = table
+            .index_of(self.value.as_deref().unwrap_or_default())
+            .unwrap_or(0);
+        let values: Vec<f64> = table.rows.iter().filter_map(|r| r[v].as_f64()).collect();
+        if values.is_empty() {
+            return Ok(Binned {
+                labels: Vec::new(),
+                edges: Vec::new(),
+                groups: Vec::new(),
+                outside: 0,
+            });
+        }
+        let edges = self.edges(&values)?;
+        let open = self.max.is_some()
+            || self.edges.is_some() && values.iter().any(|x| *x >= edges[edges.len() - 1]);
+        let n = edges.len() - 1 + usize::from(open);
+        let mut edge_labels: Vec<String> = edges
+            .iter()
+            .map(|e| format_value(*e, self.x_format))
+            .collect();
+        let mut labels = vec![String::new(); edges.len() - 1];
+        if open {
+            // The open bin's "≥ …" names its lower edge: the boundary keeps no label of its own.
+            labels.push(format!("≥ {}", edge_labels.pop().unwrap_or_default()));
+        }
+        let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut seen = Vec::new();
+        let mut outside = 0;
+        for r in &table.rows {
+            let Some(x) = r[v].as_f64() else { continue };
+            let name = group.map(|g| r[g].to_string()).unwrap_or_default();
+            let i = if x < edges[0] || (self.log && x <= 0.0) {
+                outside += 1;
+                continue;
+            } else if x >= edges[edges.len() - 1] {
+                if open {
+                    n - 1
+                } else {
+                    outside += 1;
+                    continue;
+                }
+            } else {
+                edges.partition_point(|e| *e <= x) - 1
+            };
+            if !by_group.contains_key(&name) {
+                seen.push(name.clone());
+            }
+            by_group.entry(name).or_insert_with(|| vec![0.0; n])[i] += 1.0;
+        }
+        let groups = super::order_names(seen, &BTreeMap::new(), &self.order)
+            .into_iter()
+            .map(|name| {
+                let counts = by_group.remove(&name).unwrap_or_default();
+                (name, counts)
+            })
+            .collect();
+        Ok(Binned {
+            labels,
+            edges: edge_labels,
+            groups,
+            outside,
+        })
+    }
+
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
+        super::require_columns(table, &self.columns())?;
+        self.validate()?;
+        let binned = self.bin(table)?;
+        if binned.groups.is_empty() || binned.labels.is_empty() {
+            return super::empty(meta, "no data for this period");
+        }
+        let n = binned.labels.len();
+        let top = binned
+            .groups
+            .iter()
+            .flat_map(|(_, c)| c.iter().copied())
+            .fold(0.0, f64::max)
+            .max(1.0)
+            * 1.05;
+        let overlay = self.group.is_some();
+        let plot_width = style::WIDTH - if overlay { style::LEGEND_WIDTH } else { 0 };
+        let shown = if binned.edges.is_empty() {
+            &binned.labels
+        } else {
+            &binned.edges
+        };
+        let (rotate, label_area) = super::label_layout(shown, plot_width);
+        let names: Vec<String> = binned.groups.iter().map(|(n, _)| n.clone()).collect();
+        let mut svg = String::new();
+        {
+            let height = style::HEIGHT + label_area.saturating_sub(44);
+            let root =
+                SVGBackend::with_string(&mut svg, (style::WIDTH, height)).into_drawing_area();
+            let (plot, legend_area) = if overlay {
+                let (p, l) = root.split_horizontally(plot_width);
+                (p, Some(l))
+            } else {
+                (root.clone(), None)
+            };
+            let mut chart = drawn(
+                ChartBuilder::on(&plot)
+                    .margin(12)
+                    .x_label_area_size(label_area)
+                    .y_label_area_size(64)
+                    .build_cartesian_2d(0f64..n as f64, 0f64..top),
+            )?;
+            drawn(
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(0)
+                    .bold_line_style(style::GRID)
+                    .light_line_style(TRANSPARENT)
+                    .axis_style(style::AXIS)
+                    .label_style(text_style(style::FONT_SIZE - 1.0))
+                    .axis_desc_style(text_style(style::FONT_SIZE))
+                    .x_desc(
+                        self.x_title
+                            .clone()
+                            .or_else(|| self.value.clone())
+                            .or_else(|| self.bucket.clone())
+                            .unwrap_or_default(),
+                    )
+                    .y_desc(self.y_title.clone().unwrap_or_else(|| "count".into()))
+                    .y_labels(6)
+                    .y_label_formatter(&|v| format_value(*v, ValueFormat::Number))
+                    .draw(),
+            )?;
+            for (gi, (_, counts)) in binned.groups.iter().enumerate() {
+                let colour = style::colour(gi);
+                // Overlaid groups are translucent so both show where they overlap.
+                let fill = if overlay {
+                    colour.mix(0.55).filled()
+                } else {
+                    colour.filled()
+                };
+                drawn(
+                    chart.draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0.0).map(
+                        |(i, c)| {
+                            Rectangle::new([(i as f64 + 0.04, 0.0), (i as f64 + 0.96, *c)], fill)
+                        },
+                    )),
+                )?;
+            }
+            if binned.edges.is_empty() {
+                let at: Vec<(i32, i32)> = (0..n)
+                    .map(|i| chart.backend_coord(&(i as f64 + 0.5, 0.0)))
+                    .collect();
+                super::slot_labels(&root, &at, &binned.labels, rotate)?;
+            } else {
+                // Edges under the boundaries; the open-ended bin says "≥ …" under its middle.
+                let at: Vec<(i32, i32)> = (0..binned.edges.len())
+                    .map(|i| chart.backend_coord(&(i as f64, 0.0)))
+                    .collect();
+                super::slot_labels(&root, &at, &binned.edges, rotate)?;
+                if let Some(open) = binned.labels.last().filter(|l| !l.is_empty()) {
+                    let at = [chart.backend_coord(&(n as f64 - 0.5, 0.0))];
+                    super::slot_labels(&root, &at, std::slice::from_ref(open), false)?;
+                }
+            }
+            if binned.outside > 0 {
+                let note = format!("{} values outside the bins are not drawn", binned.outside);
+                drawn(root.draw(&Text::new(
+                    note,
+                    (80, 4),
+                    text_style(style::FONT_SIZE - 2.0),
+                )))?;
+            }
+            if let Some(area) = legend_area {
+                super::legend(&area, &names)?;
+            }
+            drawn(root.present())?;
+        }
+        Ok(super::wrap(&svg, meta))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(extra: &str) -> Histogram {
+        toml::from_str(&format!("value = \"v\"\n{extra}")).expect("spec")
+    }
+
+    #[test]
+    fn edges_by_count_width_log_and_list() {
+        let v = [0.0, 10.0, 95.0, 100.0];
+        assert_eq!(
+            spec("bins = 2\nmax = 100.0").edges(&v).expect("edges"),
+            vec![0.0, 50.0, 100.0]
+        );
+        assert_eq!(
+            spec("bin_width = 50.0").edges(&v).expect("edges"),
+            vec![0.0, 50.0, 100.0, 150.0]
+        );
+        assert_eq!(
+            spec("edges = [0.0, 5.0]").edges(&v).expect("edges"),
+            vec![0.0, 5.0]
+        );
+        let log = spec("log = true")
+            .edges(&[3.0, 40.0, 700.0])
+            .expect("edges");
+        assert_eq!(
+            log,
+            vec![2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
+        );
+    }
+
+    #[test]
+    fn keys_that_conflict_are_errors() {
+        assert!(spec("bins = 3\nbin_width = 2.0").validate().is_err());
+        assert!(spec("edges = [2.0, 1.0]").validate().is_err());
+        let h: Histogram = toml::from_str("bucket = \"b\"").expect("spec");
+        assert!(h.validate().is_err());
+    }
+}
