@@ -1,4 +1,4 @@
-//! `report generate`: realistic Batect sessions in the real bucket layout, for fixtures,
+//! Batect sessions as Abacus stores them, for fixtures,
 //! demos and benchmarks.
 //!
 //! Objects are what Abacus stores (FORMATS.md §1.4): key `v1/<app>/<version>/<sessionId>.json`,
