@@ -62,6 +62,34 @@ pub enum Command {
         #[command(flatten)]
         locations: Locations,
     },
+    /// Validate report.toml, every query, report and expectation without data or network.
+    #[command(
+        after_help = "Examples:\n  report check\n  report --config other/report.toml check\n\nPlans every queries/*.sql against empty tables with the warehouse's schemas, checks every\nreports/*.toml and queries/*.expect.toml (keys, chart kinds, queries, columns and their types),\nand finds cycles between queries. Lists every problem as FILE:LINE: MESSAGE on stdout.\nExit code 0 when clean, 1 when there is a problem."
+    )]
+    Check,
+    /// Compare query results and charts between a git revision and the working tree.
+    #[command(
+        after_help = "Examples:\n  report diff                      against the merge base with origin/main (or main)\n  report diff origin/main\n  report diff v1.2 --head v1.3 --format json\n  report diff --fail-on-change     exit 4 when a result or chart changed\n\nRuns the queries and reports of both sides over the same warehouse (no pull; run\n`report pull` first). Writes diff/index.html and diff/summary.md and prints the summary\n(or JSON with --format json) on stdout."
+    )]
+    Diff {
+        /// Base revision [default: the merge base of HEAD with origin/HEAD, origin/main, main…].
+        base: Option<String>,
+        /// Head revision instead of the working tree.
+        #[arg(long)]
+        head: Option<String>,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: DiffFormat,
+        /// Exit with code 4 when a query result, a chart or an expectation changed.
+        #[arg(long)]
+        fail_on_change: bool,
+        /// Folder for index.html and summary.md [default: diff beside report.toml].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Warehouse folder [env: REPORT_WAREHOUSE].
+        #[arg(long)]
+        warehouse: Option<PathBuf>,
+    },
     /// Write realistic Batect session objects in the real bucket layout (fixtures, demos, benchmarks).
     #[command(
         after_help = "Examples:\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n  report generate --invalid --out fixtures/invalid\n\nThe same options and seed always give the same bytes."
@@ -89,6 +117,13 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Output of `report diff` on stdout.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DiffFormat {
+    Markdown,
+    Json,
 }
 
 /// Where things are, overriding report.toml and `REPORT_*` variables.
@@ -144,6 +179,61 @@ pub fn run() -> Result<ExitCode> {
             let summary = runtime()?.block_on(pipeline::pull_only(&settings))?;
             report_pull(&summary);
             Ok(exit_code(&summary))
+        }
+        Command::Check => {
+            let checked =
+                runtime()?.block_on(crate::check::check(&cli.config, &Overrides::default()));
+            for p in &checked.problems {
+                println!("{p}");
+            }
+            if checked.is_clean() {
+                eprintln!(
+                    "check: ok ({} queries, {} reports with {} panels, {} expectations)",
+                    checked.queries, checked.reports, checked.panels, checked.expectations
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "check: {} problem{} in {} file{}",
+                    checked.problems.len(),
+                    if checked.problems.len() == 1 { "" } else { "s" },
+                    checked.files(),
+                    if checked.files() == 1 { "" } else { "s" }
+                );
+                Ok(ExitCode::from(EXIT_ERROR))
+            }
+        }
+        Command::Diff {
+            base,
+            head,
+            format,
+            fail_on_change,
+            out,
+            warehouse,
+        } => {
+            let overrides = Overrides {
+                warehouse,
+                ..Overrides::default()
+            };
+            let settings = Settings::load(&cli.config, &overrides)?;
+            let options = crate::diff::Options { base, head };
+            let diff = runtime()?.block_on(crate::diff::diff(&settings, &options))?;
+            let out = out.unwrap_or_else(|| settings.root.join("diff"));
+            crate::site::write(&out, &crate::diff::render::pages(&diff)?)?;
+            match format {
+                DiffFormat::Markdown => print!("{}", crate::diff::render::markdown(&diff)),
+                DiffFormat::Json => println!("{}", crate::diff::render::json(&diff)?),
+            }
+            eprintln!(
+                "diff: {} (index.html and summary.md written to {})",
+                crate::diff::render::headline(&diff),
+                out.display()
+            );
+            if fail_on_change && diff.has_changes() {
+                Ok(ExitCode::from(crate::diff::EXIT_CHANGED))
+            } else {
+                Ok(ExitCode::SUCCESS)
+            }
         }
         Command::Generate {
             sessions,

@@ -11,7 +11,8 @@
 //! x = "date"
 //! y = "sessions"
 //! ```
-//! Common panel keys are `title`, `description`, `query` and `chart`; the other keys belong
+//! Common panel keys are `title`, `description`, `query`, `chart` and `expect` (a list of
+//! expectations, `[[panel.expect]]`, see [`crate::expect`]); the other keys belong
 //! to the chart kind and are checked by its spec. Unknown keys are errors naming the file and
 //! the panel.
 
@@ -29,6 +30,7 @@ use crate::chart::heatmap::Heatmap;
 use crate::chart::histogram::Histogram;
 use crate::chart::line::Line;
 use crate::chart::number::Number;
+use crate::expect::Expectation;
 use crate::query::Table;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +49,8 @@ pub struct Panel {
     pub description: String,
     pub query: String,
     pub chart: Chart,
+    /// What must hold of the query's result (`[[panel.expect]]`, see [`crate::expect`]).
+    pub expect: Vec<Expectation>,
 }
 
 /// A panel's chart kind with its keys.
@@ -210,11 +214,16 @@ fn take_string(table: &mut toml::Table, key: &str, required: bool) -> Result<Str
     }
 }
 
-fn parse_panel(mut table: toml::Table) -> Result<Panel> {
+/// Parses one `[[panel]]` table (errors name the panel's title, not the file).
+pub fn parse_panel(mut table: toml::Table) -> Result<Panel> {
     let title = take_string(&mut table, "title", true)?;
     let description = take_string(&mut table, "description", false)?;
     let query = take_string(&mut table, "query", true).with_context(|| format!("{title:?}"))?;
     let kind = take_string(&mut table, "chart", true).with_context(|| format!("{title:?}"))?;
+    let expect = match table.remove("expect") {
+        Some(v) => Expectation::parse_list(v).with_context(|| format!("{title:?}"))?,
+        None => Vec::new(),
+    };
     let rest = toml::Value::Table(table);
     let chart = match kind.as_str() {
         "line" => rest.try_into().map(Chart::Line),
@@ -241,6 +250,7 @@ fn parse_panel(mut table: toml::Table) -> Result<Panel> {
         description,
         query,
         chart,
+        expect,
     })
 }
 

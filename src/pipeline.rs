@@ -1,11 +1,16 @@
 //! Runs the stages in order: pull → warehouse → query → chart/site → write.
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use datafusion::prelude::SessionContext;
 
 use crate::config::Settings;
 use crate::definition::Report;
+use crate::expect::{self, Failure, Origin, QueryExpectations};
 use crate::pull::{self, Summary};
-use crate::query;
+use crate::query::{self, Query, Table};
 use crate::site::{self, Page};
 use crate::warehouse::Warehouse;
 use crate::warehouse::tables::AbacusSchemas;
@@ -47,13 +52,132 @@ pub fn schemas(settings: &Settings) -> Result<AbacusSchemas> {
     }
 }
 
-/// Queries and reports over the warehouse, rendered to pages in memory.
+/// Queries and reports over the warehouse, rendered to pages in memory. Fails, listing every
+/// expectation that does not hold with its offending rows, before anything is rendered.
 pub async fn render(settings: &Settings, warehouse: &Warehouse) -> Result<Vec<Page>> {
-    let queries = query::load(&settings.queries)?;
-    let reports = Report::load_dir(&settings.reports)?;
+    let defs = Definitions::load(&settings.queries, &settings.reports)?;
+    let evaluated = evaluate(&defs, warehouse, &schemas(settings)?).await?;
+    if !evaluated.failures.is_empty() {
+        let list: Vec<String> = evaluated.failures.iter().map(|f| f.to_string()).collect();
+        bail!(
+            "{} expectation{} not met:\n{}",
+            list.len(),
+            if list.len() == 1 { " is" } else { "s are" },
+            list.join("\n")
+        );
+    }
+    site::render(&defs.reports, &evaluated.results, warehouse.date_range())
+}
+
+/// The project's definitions: queries, reports and the queries' expectation files.
+#[derive(Debug, Clone)]
+pub struct Definitions {
+    pub queries: Vec<Query>,
+    pub reports: Vec<Report>,
+    pub expectations: Vec<QueryExpectations>,
+}
+
+impl Definitions {
+    pub fn load(queries: &Path, reports: &Path) -> Result<Definitions> {
+        let defs = Definitions {
+            queries: query::load(queries)?,
+            reports: Report::load_dir(reports)?,
+            expectations: QueryExpectations::load_dir(queries)?,
+        };
+        for e in &defs.expectations {
+            if !defs.queries.iter().any(|q| q.name == e.query) {
+                bail!(
+                    "{}: there is no query {:?} (queries/{}.sql) for these expectations",
+                    e.path.display(),
+                    e.query,
+                    e.query
+                );
+            }
+        }
+        Ok(defs)
+    }
+}
+
+/// Every query's result and the expectations that do not hold.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub results: BTreeMap<String, Table>,
+    pub failures: Vec<Failure>,
+}
+
+/// Runs every query over the warehouse and checks every expectation.
+pub async fn evaluate(
+    defs: &Definitions,
+    warehouse: &Warehouse,
+    schemas: &AbacusSchemas,
+) -> Result<Evaluated> {
     let ctx = query::new_context();
-    query::register_warehouse(&ctx, warehouse, &schemas(settings)?)?;
-    query::register_views(&ctx, &queries).await?;
-    let results = query::run_all(&ctx, &queries).await?;
-    site::render(&reports, &results, warehouse.date_range())
+    query::register_warehouse(&ctx, warehouse, schemas)?;
+    query::register_views(&ctx, &defs.queries).await?;
+    let results = query::run_all(&ctx, &defs.queries).await?;
+    let failures = check_expectations(&ctx, defs, &results).await?;
+    Ok(Evaluated { results, failures })
+}
+
+/// Checks the expectations of every query file and panel against `results`; `sql`
+/// expectations run in `ctx`, where every query is a view.
+pub async fn check_expectations(
+    ctx: &SessionContext,
+    defs: &Definitions,
+    results: &BTreeMap<String, Table>,
+) -> Result<Vec<Failure>> {
+    let mut stated: Vec<(Origin, &str, usize, &expect::Expectation)> = Vec::new();
+    for q in &defs.expectations {
+        for (i, e) in q.expect.iter().enumerate() {
+            let origin = Origin::Query {
+                path: q.path.clone(),
+            };
+            stated.push((origin, q.query.as_str(), i + 1, e));
+        }
+    }
+    for r in &defs.reports {
+        for (p, panel) in r.panels.iter().enumerate() {
+            for (i, e) in panel.expect.iter().enumerate() {
+                let origin = Origin::Panel {
+                    report: r.path.clone(),
+                    panel: p + 1,
+                    title: panel.title.clone(),
+                };
+                stated.push((origin, panel.query.as_str(), i + 1, e));
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (origin, query, index, e) in stated {
+        let assertion;
+        let table = match &e.rule {
+            expect::Rule::Sql { sql } => {
+                let df = ctx.sql(sql).await.with_context(|| {
+                    format!("{origin}: expectation {index}: the SQL does not plan")
+                })?;
+                let schema = df.schema().inner().clone();
+                let batches = df
+                    .collect()
+                    .await
+                    .with_context(|| format!("{origin}: expectation {index}: the SQL failed"))?;
+                assertion = Table::from_batches(&schema, &batches)?;
+                &assertion
+            }
+            _ => match results.get(query) {
+                Some(t) => t,
+                // A panel naming no query: site::render reports it with the panel.
+                None => continue,
+            },
+        };
+        if let Some(violation) = e.evaluate(table) {
+            failures.push(Failure {
+                origin,
+                query: query.to_string(),
+                index,
+                expectation: e.to_string(),
+                violation,
+            });
+        }
+    }
+    Ok(failures)
 }

@@ -1,0 +1,323 @@
+//! Compares two results of one query: columns, then rows by key columns (the columns that
+//! are not numeric), or as whole rows when there is no key or it is not unique.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Status;
+use crate::query::{Table, Value};
+
+/// Rows kept per list (added, removed, changed); the counts are always exact.
+pub const KEPT_ROWS: usize = 100;
+
+/// A changed value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellChange {
+    pub column: String,
+    pub before: String,
+    pub after: String,
+    /// after − before, when both are numbers.
+    pub delta: Option<f64>,
+    /// delta / |before|, when both are numbers and before is not 0.
+    pub relative: Option<f64>,
+}
+
+/// A row present on both sides (same key) with different values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowChange {
+    pub key: Vec<String>,
+    pub cells: Vec<CellChange>,
+}
+
+/// One query, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryDiff {
+    pub name: String,
+    pub status: Status,
+    /// The query's own SQL changed.
+    pub sql_changed: bool,
+    /// Queries it reads (directly or not) whose SQL changed.
+    pub reads_changed: Vec<String>,
+    pub columns_before: Vec<String>,
+    pub columns_after: Vec<String>,
+    /// Key columns rows were matched by; empty when whole rows were compared.
+    pub key: Vec<String>,
+    pub rows_before: usize,
+    pub rows_after: usize,
+    pub added_count: usize,
+    pub removed_count: usize,
+    pub changed_count: usize,
+    /// Same rows, in another order.
+    pub order_changed: bool,
+    /// Added rows (head's columns), the first [`KEPT_ROWS`].
+    pub added: Vec<Vec<String>>,
+    /// Removed rows (base's columns), the first [`KEPT_ROWS`].
+    pub removed: Vec<Vec<String>>,
+    pub changed: Vec<RowChange>,
+}
+
+fn texts(row: &[Value]) -> Vec<String> {
+    row.iter().map(|v| v.to_string()).collect()
+}
+
+fn numeric(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    }
+}
+
+/// Compares `before` and `after` of query `name`.
+pub fn tables(name: &str, before: &Table, after: &Table, sql_changed: bool) -> QueryDiff {
+    let names = |t: &Table| -> Vec<String> { t.columns.iter().map(|c| c.name.clone()).collect() };
+    let (cb, ca) = (names(before), names(after));
+    // Columns on both sides, in head's order, as (index before, index after).
+    let common: Vec<(usize, usize)> = after
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(ia, c)| before.index_of(&c.name).map(|ib| (ib, ia)))
+        .collect();
+    let key: Vec<(usize, usize)> = common
+        .iter()
+        .copied()
+        .filter(|&(ib, ia)| {
+            !before.columns[ib].kind.is_numeric() && !after.columns[ia].kind.is_numeric()
+        })
+        .collect();
+    let key_of = |row: &[Value], side: usize| -> Vec<String> {
+        key.iter()
+            .map(|&(ib, ia)| row[if side == 0 { ib } else { ia }].to_string())
+            .collect()
+    };
+    let unique = |t: &Table, side: usize| -> Option<BTreeMap<Vec<String>, usize>> {
+        let mut m = BTreeMap::new();
+        for (i, r) in t.rows.iter().enumerate() {
+            if m.insert(key_of(r, side), i).is_some() {
+                return None;
+            }
+        }
+        Some(m)
+    };
+    let mut d = QueryDiff {
+        name: name.to_string(),
+        status: Status::Unchanged,
+        sql_changed,
+        reads_changed: Vec::new(),
+        columns_before: cb.clone(),
+        columns_after: ca.clone(),
+        key: Vec::new(),
+        rows_before: before.rows.len(),
+        rows_after: after.rows.len(),
+        added_count: 0,
+        removed_count: 0,
+        changed_count: 0,
+        order_changed: false,
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+    };
+    let keyed = if key.is_empty() {
+        None
+    } else {
+        unique(before, 0).zip(unique(after, 1))
+    };
+    match keyed {
+        Some((kb, ka)) => {
+            d.key = key.iter().map(|&(_, ia)| ca[ia].clone()).collect();
+            for (k, &ia) in &ka {
+                let Some(&ib) = kb.get(k) else { continue };
+                let (rb, ra) = (&before.rows[ib], &after.rows[ia]);
+                let cells: Vec<CellChange> = common
+                    .iter()
+                    .filter(|c| !key.contains(c))
+                    .filter_map(|&(cib, cia)| {
+                        let (vb, va) = (&rb[cib], &ra[cia]);
+                        if vb.to_string() == va.to_string() && vb.is_null() == va.is_null() {
+                            return None;
+                        }
+                        let delta = numeric(vb).zip(numeric(va)).map(|(b, a)| a - b);
+                        let relative = numeric(vb)
+                            .filter(|b| *b != 0.0)
+                            .zip(delta)
+                            .map(|(b, dl)| dl / b.abs());
+                        Some(CellChange {
+                            column: ca[cia].clone(),
+                            before: vb.to_string(),
+                            after: va.to_string(),
+                            delta,
+                            relative,
+                        })
+                    })
+                    .collect();
+                if !cells.is_empty() {
+                    d.changed_count += 1;
+                    d.changed.push(RowChange {
+                        key: k.clone(),
+                        cells,
+                    });
+                }
+            }
+            // Added and removed rows in their side's order.
+            for r in &after.rows {
+                if !kb.contains_key(&key_of(r, 1)) {
+                    d.added_count += 1;
+                    d.added.push(texts(r));
+                }
+            }
+            for r in &before.rows {
+                if !ka.contains_key(&key_of(r, 0)) {
+                    d.removed_count += 1;
+                    d.removed.push(texts(r));
+                }
+            }
+            // Changed rows in head's order.
+            let pos: BTreeMap<&Vec<String>, usize> = ka.iter().map(|(k, &i)| (k, i)).collect();
+            d.changed
+                .sort_by_key(|c| pos.get(&c.key).copied().unwrap_or(usize::MAX));
+        }
+        None => {
+            // Whole rows over the common columns, as multisets.
+            let common_b = |r: &[Value]| -> Vec<String> {
+                common.iter().map(|&(ib, _)| r[ib].to_string()).collect()
+            };
+            let common_a = |r: &[Value]| -> Vec<String> {
+                common.iter().map(|&(_, ia)| r[ia].to_string()).collect()
+            };
+            let mut left: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+            for r in &before.rows {
+                *left.entry(common_b(r)).or_default() += 1;
+            }
+            for r in &after.rows {
+                match left.get_mut(&common_a(r)) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => {
+                        d.added_count += 1;
+                        d.added.push(texts(r));
+                    }
+                }
+            }
+            let mut right: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+            for r in &after.rows {
+                *right.entry(common_a(r)).or_default() += 1;
+            }
+            for r in &before.rows {
+                match right.get_mut(&common_b(r)) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => {
+                        d.removed_count += 1;
+                        d.removed.push(texts(r));
+                    }
+                }
+            }
+        }
+    }
+    d.added.truncate(KEPT_ROWS);
+    d.removed.truncate(KEPT_ROWS);
+    d.changed.truncate(KEPT_ROWS);
+    let rows_differ = d.added_count + d.removed_count + d.changed_count > 0;
+    d.order_changed = !rows_differ
+        && cb == ca
+        && before.rows.iter().map(|r| texts(r)).collect::<Vec<_>>()
+            != after.rows.iter().map(|r| texts(r)).collect::<Vec<_>>();
+    if rows_differ || cb != ca || d.order_changed {
+        d.status = Status::Changed;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{Column, Kind};
+
+    fn table(cols: &[(&str, Kind)], rows: Vec<Vec<Value>>) -> Table {
+        Table {
+            columns: cols
+                .iter()
+                .map(|(n, k)| Column {
+                    name: n.to_string(),
+                    kind: *k,
+                })
+                .collect(),
+            rows,
+        }
+    }
+
+    fn t(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn rows_are_matched_by_their_text_columns() {
+        let cols = [("shell", Kind::Text), ("sessions", Kind::Int)];
+        let before = table(
+            &cols,
+            vec![
+                vec![t("bash"), Value::Int(10)],
+                vec![t("zsh"), Value::Int(5)],
+                vec![t("fish"), Value::Int(1)],
+            ],
+        );
+        let after = table(
+            &cols,
+            vec![
+                vec![t("zsh"), Value::Int(8)],
+                vec![t("bash"), Value::Int(10)],
+                vec![t("nu"), Value::Int(2)],
+            ],
+        );
+        let d = tables("top_shells", &before, &after, true);
+        assert_eq!(d.status, Status::Changed);
+        assert_eq!(d.key, vec!["shell"]);
+        assert_eq!(d.added, vec![vec!["nu", "2"]]);
+        assert_eq!(d.removed, vec![vec!["fish", "1"]]);
+        assert_eq!(
+            d.changed,
+            vec![RowChange {
+                key: vec!["zsh".into()],
+                cells: vec![CellChange {
+                    column: "sessions".into(),
+                    before: "5".into(),
+                    after: "8".into(),
+                    delta: Some(3.0),
+                    relative: Some(0.6),
+                }],
+            }]
+        );
+        let same = tables("top_shells", &before, &before, false);
+        assert_eq!(same.status, Status::Unchanged);
+    }
+
+    #[test]
+    fn without_a_unique_key_whole_rows_are_compared() {
+        let cols = [("n", Kind::Int)];
+        let before = table(&cols, vec![vec![Value::Int(1)], vec![Value::Int(1)]]);
+        let after = table(&cols, vec![vec![Value::Int(1)], vec![Value::Int(2)]]);
+        let d = tables("q", &before, &after, false);
+        assert!(d.key.is_empty());
+        assert_eq!((d.added_count, d.removed_count), (1, 1));
+        let reordered = table(&cols, vec![vec![Value::Int(2)], vec![Value::Int(1)]]);
+        let d = tables("q", &after, &reordered, false);
+        assert!(d.order_changed);
+        assert_eq!(d.status, Status::Changed);
+    }
+
+    #[test]
+    fn a_renamed_column_changes_the_columns() {
+        let before = table(
+            &[("shell", Kind::Text), ("n", Kind::Int)],
+            vec![vec![t("bash"), Value::Int(1)]],
+        );
+        let after = table(
+            &[("shell", Kind::Text), ("sessions", Kind::Int)],
+            vec![vec![t("bash"), Value::Int(1)]],
+        );
+        let d = tables("q", &before, &after, true);
+        assert_eq!(d.status, Status::Changed);
+        assert_eq!(d.changed_count + d.added_count + d.removed_count, 0);
+        assert_eq!(d.columns_before, vec!["shell", "n"]);
+    }
+}
