@@ -90,6 +90,16 @@ pub enum Command {
         #[arg(long)]
         warehouse: Option<PathBuf>,
     },
+    /// Run one query over the warehouse (no pull) and print its result as CSV on stdout.
+    #[command(
+        after_help = "Examples:\n  report query sessions_per_day\n  report query top_shells > shells.csv\n\nThe query may read other queries; ids in the result are printed (this is your terminal, not the site)."
+    )]
+    Query {
+        /// Name of the query: queries/NAME.sql.
+        name: String,
+        #[command(flatten)]
+        locations: Locations,
+    },
     /// Write realistic Batect session objects in the real bucket layout (fixtures, demos, benchmarks).
     #[command(
         after_help = "Examples:\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n  report generate --invalid --out fixtures/invalid\n\nThe same options and seed always give the same bytes."
@@ -234,6 +244,12 @@ pub fn run() -> Result<ExitCode> {
             } else {
                 Ok(ExitCode::SUCCESS)
             }
+        }
+        Command::Query { name, locations } => {
+            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let table = runtime()?.block_on(pipeline::query_one(&settings, &name))?;
+            print!("{}", crate::site::to_csv(&table));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Generate {
             sessions,

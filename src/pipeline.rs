@@ -52,6 +52,25 @@ pub fn schemas(settings: &Settings) -> Result<AbacusSchemas> {
     }
 }
 
+/// `report query NAME`: one query's result over the warehouse as it is.
+pub async fn query_one(settings: &Settings, name: &str) -> Result<query::Table> {
+    let warehouse = Warehouse::open(&settings.warehouse)?;
+    let queries = query::load(&settings.queries)?;
+    let Some(q) = queries.iter().find(|q| q.name == name) else {
+        let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
+        anyhow::bail!(
+            "no query {name:?} in {} (there are: {})",
+            settings.queries.display(),
+            names.join(", ")
+        );
+    };
+    let ctx = query::new_context();
+    query::register_warehouse(&ctx, &warehouse, &schemas(settings)?)?;
+    query::register_views(&ctx, &queries).await?;
+    let mut out = query::run_all(&ctx, std::slice::from_ref(q)).await?;
+    Ok(out.remove(name).unwrap_or_default())
+}
+
 /// Queries and reports over the warehouse, rendered to pages in memory. Fails, listing every
 /// expectation that does not hold with its offending rows, before anything is rendered.
 pub async fn render(settings: &Settings, warehouse: &Warehouse) -> Result<Vec<Page>> {

@@ -168,7 +168,9 @@ fn render_panel(
     let open = svg.is_none();
     let gaps = rows_with_gaps(panel, table);
     if gaps > 0 {
-        notes.push(format!("{gaps} rows have an empty value in a column the chart reads; the chart leaves them out (an empty series name is drawn as “(null)”)."));
+        notes.push(format!(
+            "{gaps} rows have an empty value in a column the chart reads and are left out of it."
+        ));
     }
     if table.rows.is_empty() && svg.is_none() {
         notes.push("No data for this period.".into());

@@ -5,6 +5,7 @@ mod charts;
 mod cli;
 mod common;
 mod crash;
+mod dashboards;
 mod pipeline;
 mod pull;
 mod servers;

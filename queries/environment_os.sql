@@ -1,0 +1,6 @@
+-- Sessions by Operating system; the 12 most common.
+SELECT coalesce(attributes.osName, '(none)') AS os, count(*) AS sessions
+FROM sessions
+GROUP BY 1
+ORDER BY sessions DESC, os
+LIMIT 12

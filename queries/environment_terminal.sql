@@ -1,0 +1,6 @@
+-- Sessions by Terminal ($TERM); the 12 most common.
+SELECT coalesce(attributes.terminal, '(none)') AS terminal, count(*) AS sessions
+FROM sessions
+GROUP BY 1
+ORDER BY sessions DESC, terminal
+LIMIT 12

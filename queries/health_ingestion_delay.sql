@@ -1,0 +1,6 @@
+-- Hours between a session's end and its ingestion: seconds on CI, days for laptops that
+-- upload the queued session on their next run.
+SELECT (CAST(ingestion_time AS BIGINT) - CAST(end_time AS BIGINT)) / 3.6e12 AS delay_hours
+FROM sessions
+WHERE ingestion_time IS NOT NULL
+ORDER BY delay_hours
