@@ -45,7 +45,8 @@ pub fn commit_of(dir: &Path, rev: &str) -> Result<String> {
 
 /// The merge base of `head` (or HEAD) with the default branch: `origin/HEAD`, `origin/main`,
 /// `origin/master`, `main` or `master`, the first that exists.
-pub fn default_base(dir: &Path, head: Option<&str>) -> Result<String> {
+/// Returns a label (`merge base of HEAD and main`) and the commit.
+pub fn default_base(dir: &Path, head: Option<&str>) -> Result<(String, String)> {
     let head = head.unwrap_or("HEAD");
     check_rev(head)?;
     for branch in [
@@ -56,9 +57,10 @@ pub fn default_base(dir: &Path, head: Option<&str>) -> Result<String> {
         "master",
     ] {
         if commit_of(dir, branch).is_ok() {
-            return git(dir, &["merge-base", head, branch])
+            let commit = git(dir, &["merge-base", head, branch])
                 .map(text)
-                .with_context(|| format!("no merge base of {head} and {branch}"));
+                .with_context(|| format!("no merge base of {head} and {branch}"))?;
+            return Ok((format!("merge base of {head} and {branch}"), commit));
         }
     }
     bail!(

@@ -121,11 +121,10 @@ pub async fn diff(settings: &Settings, options: &Options) -> Result<Diff> {
     };
     let queries_rel = rel(&settings.queries, "queries")?;
     let reports_rel = rel(&settings.reports, "reports")?;
-    let base_rev = match &options.base {
-        Some(b) => b.clone(),
+    let (base_rev, base_commit) = match &options.base {
+        Some(b) => (b.clone(), git::commit_of(root, b)?),
         None => git::default_base(root, options.head.as_deref())?,
     };
-    let base_commit = git::commit_of(root, &base_rev)?;
     let tmp = TempDir::new()?;
     let base_dir = tmp.path().join("base");
     git::materialise(root, &base_commit, &[&queries_rel, &reports_rel], &base_dir)?;
@@ -370,8 +369,9 @@ fn compare_panels(
                     Err(e) => (None, Some(format!("{e:#}"))),
                 }
             };
-            let (before_svg, before_error) = draw("base", bp, bres);
-            let (after_svg, after_error) = draw("head", hp, hres);
+            // Drawn with the same ids first, so only what a reader sees is compared.
+            let (before_svg, before_error) = draw("chart", bp, bres);
+            let (after_svg, after_error) = draw("chart", hp, hres);
             let definition_changed = bp != hp;
             let status = match (bp, hp) {
                 (None, _) => Status::Added,
@@ -393,6 +393,12 @@ fn compare_panels(
                 }
             };
             let keep = status != Status::Unchanged;
+            // Both on one page: each side's ids of its own.
+            let (before_svg, after_svg) = if keep {
+                (draw("base", bp, bres).0, draw("head", hp, hres).0)
+            } else {
+                (None, None)
+            };
             out.push(PanelDiff {
                 report: h
                     .or(b)

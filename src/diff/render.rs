@@ -260,13 +260,22 @@ pub fn markdown(diff: &Diff) -> String {
     }
     let unchanged = diff.queries.len() - changed.len();
     if unchanged > 0 {
-        let _ = writeln!(out, "\n{} unchanged.", count(unchanged, "query", "queries"));
+        blank(&mut out);
+        let _ = writeln!(out, "{} unchanged.", count(unchanged, "query", "queries"));
     }
     cut(out)
 }
 
+/// Ends `out` with one blank line, so a heading or paragraph can follow.
+fn blank(out: &mut String) {
+    while !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+}
+
 fn md_query(out: &mut String, q: &QueryDiff) {
-    let _ = writeln!(out, "\n#### {} ({})\n", code(&q.name), q.status.as_str());
+    blank(out);
+    let _ = writeln!(out, "#### {} ({})\n", code(&q.name), q.status.as_str());
     let w = why(q);
     if !w.is_empty() {
         let _ = writeln!(out, "{}\n", md(&w));
@@ -355,6 +364,7 @@ fn md_query(out: &mut String, q: &QueryDiff) {
         if n == 0 {
             continue;
         }
+        blank(out);
         let _ = writeln!(out, "{label} ({n}):\n");
         let shown: Vec<Vec<String>> = rows.iter().take(SUMMARY_ROWS).cloned().collect();
         md_table(out, header, &shown);
@@ -364,9 +374,7 @@ fn md_query(out: &mut String, q: &QueryDiff) {
 
 fn more(out: &mut String, total: usize, shown: usize) {
     if total > shown {
-        let _ = writeln!(out, "\n… and {} more.\n", total - shown);
-    } else {
-        out.push('\n');
+        let _ = writeln!(out, "\n… and {} more.", total - shown);
     }
 }
 

@@ -2,10 +2,12 @@
 //! counting store, quarantine, determinism, and the real binary's CLI.
 
 mod charts;
+mod check;
 mod cli;
 mod common;
 mod crash;
 mod dashboards;
+mod diff;
 mod pipeline;
 mod pull;
 mod servers;

@@ -1,0 +1,192 @@
+//! `report check` on the real binary: a clean project, and a broken one whose every problem is
+//! listed in one run with its file (and line where there is one).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn report(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_report"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("REPORT_CONFIG")
+        .env_remove("REPORT_WAREHOUSE")
+        .env_remove("REPORT_OUTPUT")
+        .output()
+        .expect("binary runs")
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// A small project that checks clean.
+fn clean_project(dir: &Path) {
+    write(dir, "report.toml", "warehouse = \"w\"\n");
+    write(
+        dir,
+        "queries/per_day.sql",
+        "SELECT date,\n  count(*) AS sessions\nFROM sessions\nGROUP BY date\nORDER BY date\n",
+    );
+    write(
+        dir,
+        "queries/busy_days.sql",
+        "SELECT date, sessions FROM per_day WHERE sessions > 10 ORDER BY date\n",
+    );
+    write(
+        dir,
+        "queries/per_day.expect.toml",
+        "[[expect]]\nnot_null = \"date\"\n[[expect]]\nsql = \"SELECT * FROM per_day WHERE sessions < 0\"\n",
+    );
+    write(
+        dir,
+        "reports/r.toml",
+        "title = \"R\"\n\n[[panel]]\ntitle = \"Per day\"\nquery = \"busy_days\"\nchart = \"line\"\nx = \"date\"\ny = \"sessions\"\n[[panel.expect]]\ncolumn = \"sessions\"\nmin = 0.0\n",
+    );
+}
+
+#[test]
+fn a_clean_project_checks_clean() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    clean_project(tmp.path());
+    let o = report(&["check"], tmp.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        err.contains("2 queries, 1 reports with 1 panels, 3 expectations"),
+        "{err}"
+    );
+    // Nothing was written: check needs no warehouse.
+    assert!(!tmp.path().join("w").exists());
+}
+
+#[test]
+fn a_broken_project_lists_every_problem_with_its_file_and_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    clean_project(dir);
+    write(
+        dir,
+        "queries/bad_sql.sql",
+        "SELECT date\nFROM sessions\nWHERE x = = 1\n",
+    );
+    write(
+        dir,
+        "queries/unknown_column.sql",
+        "SELECT date,\n  nope\nFROM sessions\n",
+    );
+    write(dir, "queries/cycle_a.sql", "SELECT * FROM cycle_b\n");
+    write(dir, "queries/cycle_b.sql", "SELECT * FROM cycle_a\n");
+    write(dir, "queries/reads_cycle.sql", "SELECT * FROM cycle_a\n");
+    write(
+        dir,
+        "queries/per_day.expect.toml",
+        "[[expect]]\nnot_null = \"date\"\nnull_ok = true\n",
+    );
+    write(
+        dir,
+        "reports/broken.toml",
+        r#"title = "Broken"
+
+[[panel]]
+title = "Y is a date"
+query = "per_day"
+chart = "line"
+x = "date"
+y = "date"
+
+[[panel]]
+title = "Colour"
+query = "per_day"
+chart = "bar"
+x = "date"
+y = "sessions"
+colour = "red"
+
+[[panel]]
+title = "No such query"
+query = "nothing_here"
+chart = "table"
+
+[[panel]]
+title = "No such column"
+query = "per_day"
+chart = "line"
+x = "day"
+y = "sessions"
+[[panel.expect]]
+not_null = "version"
+"#,
+    );
+    let o = report(&["check"], dir);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let expected = [
+        "queries/bad_sql.sql:3: SQL does not parse",
+        "queries/cycle_a.sql: queries read each other in a cycle: queries/cycle_a.sql → queries/cycle_b.sql → queries/cycle_a.sql",
+        "queries/cycle_b.sql: queries read each other in a cycle",
+        "queries/per_day.expect.toml:3: unknown field `null_ok`",
+        "queries/reads_cycle.sql: not planned: it reads queries/cycle_a.sql, which has a problem",
+        "queries/unknown_column.sql:2: query does not plan: Schema error: No field named nope",
+        "reports/broken.toml:8: panel 1 (\"Y is a date\"): y = \"date\" is a date in query per_day, but y must be numeric",
+        "reports/broken.toml:16: panel 2: \"Colour\" (bar): unknown field `colour`",
+        "reports/broken.toml:20: panel 3 (\"No such query\"): no query named \"nothing_here\" (queries/nothing_here.sql)",
+        "reports/broken.toml:27: panel 4 (\"No such column\"): x = \"day\" is not a column of query per_day (it has: date, sessions)",
+        "reports/broken.toml:29: panel 4 (\"No such column\"): expectation 1 (no null in version): not_null = \"version\" is not a column",
+    ];
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{out}");
+    for (line, want) in lines.iter().zip(expected) {
+        assert!(
+            line.starts_with(want),
+            "expected {want:?}, got {line:?}\n{out}"
+        );
+    }
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("11 problems in 7 files"), "{err}");
+}
+
+#[test]
+fn a_bad_config_is_a_problem_with_its_line_and_the_rest_is_still_checked() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    clean_project(tmp.path());
+    write(
+        tmp.path(),
+        "report.toml",
+        "warehouse = \"w\"\nouptut = \"site\"\n",
+    );
+    write(tmp.path(), "queries/bad.sql", "SELEC 1\n");
+    let o = report(&["check"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("report.toml:2: unknown field `ouptut`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("queries/bad.sql:1: SQL does not parse"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_repository_itself_checks_clean_and_fast() {
+    let repo = crate::common::repo();
+    let start = std::time::Instant::now();
+    let o = report(&["check"], &repo);
+    let took = start.elapsed();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(took.as_secs_f64() < 5.0, "report check took {took:?}");
+}
