@@ -70,7 +70,28 @@ fn numeric(v: &Value) -> Option<f64> {
 }
 
 /// Compares `before` and `after` of query `name`.
+///
+/// Values that look like session or user ids are masked: the counts stay exact, but a diff,
+/// which is posted on pull requests, never shows an id.
 pub fn tables(name: &str, before: &Table, after: &Table, sql_changed: bool) -> QueryDiff {
+    let mut d = tables_unmasked(name, before, after, sql_changed);
+    let mask = |v: &mut String| *v = crate::site::mask_ids(v);
+    d.added
+        .iter_mut()
+        .chain(d.removed.iter_mut())
+        .flatten()
+        .for_each(mask);
+    for c in &mut d.changed {
+        c.key.iter_mut().for_each(mask);
+        for cell in &mut c.cells {
+            mask(&mut cell.before);
+            mask(&mut cell.after);
+        }
+    }
+    d
+}
+
+fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool) -> QueryDiff {
     let names = |t: &Table| -> Vec<String> { t.columns.iter().map(|c| c.name.clone()).collect() };
     let (cb, ca) = (names(before), names(after));
     // Columns on both sides, in head's order, as (index before, index after).
@@ -232,6 +253,25 @@ pub fn tables(name: &str, before: &Table, after: &Table, sql_changed: bool) -> Q
 mod tests {
     use super::*;
     use crate::query::{Column, Kind};
+
+    #[test]
+    fn ids_never_show_but_are_counted() {
+        let id = |s: &str| Value::Text(s.to_string());
+        let before = table(
+            &[("session_id", Kind::Text)],
+            vec![vec![id("3f0c5e52-8a0e-4c6b-9d0b-2f7c6a1e9b41")]],
+        );
+        let after = table(
+            &[("session_id", Kind::Text)],
+            vec![
+                vec![id("3f0c5e52-8a0e-4c6b-9d0b-2f7c6a1e9b41")],
+                vec![id("b2d6e0f4-59c1-4f7a-8e3b-0a9c4d2f6e18")],
+            ],
+        );
+        let d = tables("ids", &before, &after, true);
+        assert_eq!(d.added_count, 1);
+        assert_eq!(d.added, vec![vec!["‹id›".to_string()]]);
+    }
 
     fn table(cols: &[(&str, Kind)], rows: Vec<Vec<Value>>) -> Table {
         Table {

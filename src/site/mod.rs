@@ -263,6 +263,11 @@ fn refuse_ids(table: &Table) -> Result<()> {
     Ok(())
 }
 
+/// `s` with every UUID-like part replaced by `‹id›`.
+pub fn mask_ids(s: &str) -> String {
+    UUID.replace_all(s, "‹id›").into_owned()
+}
+
 /// RFC 4180 CSV. Text cells a spreadsheet would treat as a formula get a leading `'`.
 pub fn to_csv(table: &Table) -> String {
     let mut out = String::new();
@@ -382,6 +387,15 @@ mod tests {
             to_csv(&t),
             "shell,sessions\r\n'=cmd|' /C calc'!A0,-3\r\n\"a,\"\"b\"\"\",1\r\n,2\r\n"
         );
+    }
+
+    #[test]
+    fn ids_are_masked() {
+        assert_eq!(
+            mask_ids("a 3F0C5E52-8a0e-4c6b-9d0b-2f7c6a1e9b41 b"),
+            "a ‹id› b"
+        );
+        assert_eq!(mask_ids("bash"), "bash");
     }
 
     #[test]
