@@ -236,12 +236,19 @@ fn register_empty_warehouse(ctx: &SessionContext, schemas: &AbacusSchemas) -> an
         fields.push(Field::new("date", DataType::Date32, false));
         Arc::new(Schema::new(fields))
     };
-    let tables: [(&str, SchemaRef); 4] = [
-        ("sessions", with_date(tables::sessions_schema(schemas))),
-        ("events", with_date(tables::events_schema(schemas))),
-        ("spans", with_date(tables::spans_schema(schemas))),
-        ("objects", tables::objects_schema()),
-    ];
+    // Every format's tables (the registry in `pull`), then `objects`.
+    let mut tables: Vec<(&str, SchemaRef)> = crate::pull::all_tables(schemas)
+        .into_iter()
+        .map(|t| {
+            let schema = if t.partitioned {
+                with_date(t.schema)
+            } else {
+                t.schema
+            };
+            (t.name, schema)
+        })
+        .collect();
+    tables.push(("objects", tables::objects_schema()));
     for (name, schema) in tables {
         let table = MemTable::try_new(schema, vec![vec![]])?;
         ctx.register_table(name, Arc::new(table))?;

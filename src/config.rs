@@ -58,6 +58,13 @@ struct SourceFile {
     event_attributes: Option<String>,
     #[serde(default)]
     span_attributes: Option<String>,
+    /// `go-telemetry`: the upload config reports are checked against (the real one by default).
+    #[serde(default)]
+    upload_config: Option<String>,
+    /// `pace`: where a snapshot's write time comes from: `last_modified` (the listing, by
+    /// default) or `key` (a `YYYYMMDDTHHMMSSZ` stamp in the object key).
+    #[serde(default)]
+    written_at: Option<WrittenAt>,
     /// Options handed to object_store's builder (`aws_endpoint`, `aws_region`, `allow_http`, …).
     #[serde(default)]
     options: BTreeMap<String, String>,
@@ -76,12 +83,55 @@ fn default_reports() -> String {
     "reports".into()
 }
 
-/// Telemetry formats a source can hold.
+/// Telemetry formats a source can hold. Each has a decoder in `pull/`, registered in `pull::pull_source` and `pull::all_tables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Batect/Abacus session objects (`v1/<app>/<version>/<sessionId>.json`).
     Abacus,
+    /// Go telemetry upload reports (`<Week>/<X>.json`) and merged days (NDJSON).
+    GoTelemetry,
+    /// PACE CLI cumulative per-install snapshots (JSON as uploaded, YAML as stored locally).
+    Pace,
+    /// Open edX devstack Segment track events (NDJSON or one event per object).
+    Devstack,
+}
+
+impl Format {
+    /// Every format, in the order their tables are registered.
+    pub const ALL: [Format; 4] = [
+        Format::Abacus,
+        Format::GoTelemetry,
+        Format::Pace,
+        Format::Devstack,
+    ];
+
+    /// The format named `name` (as in `report.toml`).
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The name used in `report.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Abacus => "abacus",
+            Format::GoTelemetry => "go-telemetry",
+            Format::Pace => "pace",
+            Format::Devstack => "devstack",
+        }
+    }
+}
+
+/// Where a PACE snapshot's write time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WrittenAt {
+    /// The object's `last_modified` from the store's listing.
+    #[default]
+    LastModified,
+    /// A `YYYYMMDDTHHMMSSZ` stamp in the object key (for stores that name objects by time,
+    /// and for fixtures kept in git, whose file times are those of the checkout).
+    Key,
 }
 
 /// Everything the pipeline needs, resolved.
@@ -129,7 +179,31 @@ pub struct Source {
     pub session_attributes: Option<PathBuf>,
     pub event_attributes: Option<PathBuf>,
     pub span_attributes: Option<PathBuf>,
+    pub upload_config: Option<PathBuf>,
+    pub written_at: WrittenAt,
     pub options: BTreeMap<String, String>,
+}
+
+impl Source {
+    /// A source of `format` with every optional setting at its default.
+    pub fn new(name: &str, format: Format, url: &str) -> Source {
+        Source {
+            name: name.to_string(),
+            format,
+            url: url.to_string(),
+            prefix: None,
+            application_ids: ABACUS_APPLICATION_IDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            session_attributes: None,
+            event_attributes: None,
+            span_attributes: None,
+            upload_config: None,
+            written_at: WrittenAt::default(),
+            options: BTreeMap::new(),
+        }
+    }
 }
 
 /// Shows option values only for keys that cannot hold a credential.
@@ -156,6 +230,8 @@ impl std::fmt::Debug for Source {
             .field("session_attributes", &self.session_attributes)
             .field("event_attributes", &self.event_attributes)
             .field("span_attributes", &self.span_attributes)
+            .field("upload_config", &self.upload_config)
+            .field("written_at", &self.written_at)
             .field("options", &options)
             .finish()
     }
@@ -239,6 +315,32 @@ impl Settings {
             let url = env.get(&env_url).cloned().unwrap_or(s.url);
             let url = resolve_url(&root, &url);
             let rel = |p: Option<String>| p.map(|p| root.join(p));
+            let only_for = |set: bool, key: &str, format: Format| -> Result<()> {
+                if set && s.format != format {
+                    bail!(
+                        "{}: source {:?}: `{key}` applies to format {:?} only, not {:?}",
+                        path.display(),
+                        s.name,
+                        format.name(),
+                        s.format.name()
+                    );
+                }
+                Ok(())
+            };
+            for (set, key) in [
+                (s.application_ids.is_some(), "application_ids"),
+                (s.session_attributes.is_some(), "session_attributes"),
+                (s.event_attributes.is_some(), "event_attributes"),
+                (s.span_attributes.is_some(), "span_attributes"),
+            ] {
+                only_for(set, key, Format::Abacus)?;
+            }
+            only_for(
+                s.upload_config.is_some(),
+                "upload_config",
+                Format::GoTelemetry,
+            )?;
+            only_for(s.written_at.is_some(), "written_at", Format::Pace)?;
             sources.push(Source {
                 name: s.name,
                 format: s.format,
@@ -253,6 +355,8 @@ impl Settings {
                 session_attributes: rel(s.session_attributes),
                 event_attributes: rel(s.event_attributes),
                 span_attributes: rel(s.span_attributes),
+                upload_config: rel(s.upload_config),
+                written_at: s.written_at.unwrap_or_default(),
                 options: s.options,
             });
         }
@@ -392,6 +496,56 @@ mod tests {
         for secret in ["hunter2-secret", "user:pw", "token=abc"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
         }
+    }
+
+    #[test]
+    fn sources_of_several_formats_live_side_by_side() {
+        let s = parse(
+            r#"
+            [[source]]
+            name = "batect"
+            format = "abacus"
+            url = "fixtures/abacus"
+            [[source]]
+            name = "go"
+            format = "go-telemetry"
+            url = "fixtures/go-telemetry"
+            upload_config = "go/upload_config.json"
+            [[source]]
+            name = "pace"
+            format = "pace"
+            url = "fixtures/pace"
+            written_at = "key"
+            [[source]]
+            name = "devstack"
+            format = "devstack"
+            url = "fixtures/devstack"
+            "#,
+        )
+        .expect("valid");
+        let formats: Vec<Format> = s.sources.iter().map(|s| s.format).collect();
+        assert_eq!(formats, Format::ALL);
+        assert_eq!(
+            s.sources[1].upload_config,
+            Some(PathBuf::from("proj/go/upload_config.json"))
+        );
+        assert_eq!(s.sources[2].written_at, WrittenAt::Key);
+        assert_eq!(s.sources[3].written_at, WrittenAt::LastModified);
+    }
+
+    #[test]
+    fn format_specific_keys_on_another_format_are_errors() {
+        let err = parse("[[source]]\nname='p'\nformat='pace'\nurl='x'\nupload_config='c.json'")
+            .expect_err("wrong format");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("upload_config") && text.contains("go-telemetry"),
+            "{text}"
+        );
+        let err =
+            parse("[[source]]\nname='g'\nformat='go-telemetry'\nurl='x'\napplication_ids=['a']")
+                .expect_err("wrong format");
+        assert!(format!("{err:#}").contains("application_ids"));
     }
 
     #[test]

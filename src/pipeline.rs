@@ -44,9 +44,13 @@ pub async fn pull_only(settings: &Settings) -> Result<Summary> {
     pull::pull(settings, &mut warehouse).await
 }
 
-/// The warehouse's table schemas: those of the first source, or Batect's.
+/// The Abacus tables' attribute schemas: those of the first Abacus source, or Batect's.
 pub fn schemas(settings: &Settings) -> Result<AbacusSchemas> {
-    match settings.sources.first() {
+    let abacus = settings
+        .sources
+        .iter()
+        .find(|s| s.format == crate::config::Format::Abacus);
+    match abacus {
         Some(s) => pull::schemas(s),
         None => Ok(AbacusSchemas::batect()),
     }

@@ -13,9 +13,11 @@ use anyhow::{Context, Result, bail};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Float64Type, Int64Type, SchemaRef, TimeUnit, TimestampNanosecondType,
+    DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef, TimeUnit,
+    TimestampNanosecondType,
 };
 use datafusion::common::config::Dialect;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -76,22 +78,33 @@ pub fn new_context() -> SessionContext {
     SessionContext::new_with_config(config)
 }
 
-/// Registers the warehouse tables (`sessions`, `events`, `spans`, `objects`).
+/// Registers the warehouse tables: every format's (see `pull::all_tables`; Abacus' typed by
+/// `schemas`) and `objects`. A table no pull has written yet is registered empty, so queries of
+/// every format plan on any warehouse.
 pub fn register_warehouse(
     ctx: &SessionContext,
     warehouse: &Warehouse,
     schemas: &AbacusSchemas,
 ) -> Result<()> {
-    let tables: [(&str, SchemaRef, bool); 4] = [
-        ("sessions", tables::sessions_schema(schemas), true),
-        ("events", tables::events_schema(schemas), true),
-        ("spans", tables::spans_schema(schemas), true),
-        ("objects", tables::objects_schema(), false),
-    ];
+    let mut tables: Vec<(&str, SchemaRef, bool)> = crate::pull::all_tables(schemas)
+        .into_iter()
+        .map(|t| (t.name, t.schema, t.partitioned))
+        .collect();
+    tables.push(("objects", tables::objects_schema(), false));
     let root = std::path::absolute(warehouse.root())
         .with_context(|| format!("cannot resolve {}", warehouse.root().display()))?;
     for (name, schema, partitioned) in tables {
         let dir = root.join(name);
+        if !dir.is_dir() {
+            let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+            if partitioned {
+                fields.push(Arc::new(Field::new("date", DataType::Date32, false)));
+            }
+            let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])
+                .with_context(|| format!("cannot register table {name}"))?;
+            ctx.register_table(name, Arc::new(empty))?;
+            continue;
+        }
         let url = ListingTableUrl::parse(format!("{}/", dir.display()))
             .with_context(|| format!("cannot register table {name} at {}", dir.display()))?;
         let mut options =

@@ -12,7 +12,11 @@ use chrono::DateTime;
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use datafusion::arrow::array::RecordBatch;
+
 use super::Rejection;
+use super::format::{FormatSpec, Located, ObjectInfo, TableDef};
+use crate::warehouse::tables::{self, AbacusSchemas};
 
 /// A scalar attribute value as sent. Numbers keep their JSON text (Go's `json.Number`).
 #[derive(Debug, Clone, PartialEq)]
@@ -322,6 +326,63 @@ fn attributes(value: Option<&Value>, path: &str) -> Result<Attributes, Rejection
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// The Abacus format as the pull sees it: one session per object, deduplicated by session id,
+/// partitioned by the UTC day of its start, filling `sessions`, `events` and `spans`.
+pub struct Spec {
+    pub application_ids: Vec<String>,
+    pub schemas: AbacusSchemas,
+}
+
+impl Spec {
+    pub fn new(source: &crate::config::Source) -> anyhow::Result<Spec> {
+        Ok(Spec {
+            application_ids: source.application_ids.clone(),
+            schemas: super::schemas(source)?,
+        })
+    }
+}
+
+impl FormatSpec for Spec {
+    type Record = Session;
+
+    fn tables(&self) -> Vec<TableDef> {
+        tables::abacus_tables(&self.schemas)
+    }
+
+    fn id_column(&self) -> (&'static str, &'static str) {
+        ("sessions", "session_id")
+    }
+
+    fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Session>, Rejection> {
+        decode(bytes, &self.application_ids).map(|s| vec![s])
+    }
+
+    fn id(&self, s: &Session) -> String {
+        s.session_id.clone()
+    }
+
+    fn date(&self, s: &Session) -> String {
+        super::format::day(s.start)
+    }
+
+    fn batch(&self, table: &str, rows: &[Located<Session>]) -> anyhow::Result<RecordBatch> {
+        let rows: Vec<tables::Located> = rows
+            .iter()
+            .map(|r| tables::Located {
+                source: r.source,
+                key: r.key,
+                session: r.record,
+            })
+            .collect();
+        match table {
+            "sessions" => tables::sessions_batch(&self.schemas, &rows),
+            "events" => tables::events_batch(&self.schemas, &rows),
+            "spans" => tables::spans_batch(&self.schemas, &rows),
+            other => anyhow::bail!("the abacus format has no table {other}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@
 //! deduplicated by session id, first object (in key order) wins, across pulls too.
 
 pub mod abacus;
+pub mod devstack;
+pub mod format;
+pub mod go_telemetry;
+pub mod pace;
 pub mod store;
 
 use std::borrow::Cow;
@@ -23,8 +27,9 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::config::{Format, Settings, Source};
-use crate::warehouse::tables::{self, AbacusSchemas, AttributeSchema, Located};
+use crate::warehouse::tables::{self, AbacusSchemas, AttributeSchema};
 use crate::warehouse::{Commit, DataFile, Warehouse};
+use format::{FormatSpec, Located, ObjectInfo, TableDef};
 
 /// Why an object was quarantined: the rule (stable, for grouping) and a readable message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +101,7 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "pull: {} objects listed, {} already ingested, {} fetched ({} bytes), {} new sessions, {} duplicates, {} quarantined, {} failed",
+            "pull: {} objects listed, {} already ingested, {} fetched ({} bytes), {} new records, {} duplicates, {} quarantined, {} failed",
             self.listed,
             self.already_ingested,
             self.fetched,
@@ -109,14 +114,8 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Per-source decoding settings.
-struct Decoder {
-    format: Format,
-    application_ids: Arc<Vec<String>>,
-}
-
-enum Outcome {
-    Session(Box<abacus::Session>),
+enum Outcome<R> {
+    Records(Vec<R>),
     Rejected(Rejection, bytes::Bytes),
     Failed(String),
 }
@@ -145,7 +144,8 @@ pub fn schemas(source: &Source) -> Result<AbacusSchemas> {
     })
 }
 
-/// Pulls one source from `store` (passed in, so tests can hand over a wrapped or in-memory store).
+/// Pulls one source from `store` (passed in, so tests can hand over a wrapped or in-memory store)
+/// with the decoder of its format.
 pub async fn pull_source(
     store: Arc<dyn ObjectStore>,
     prefix: &Path,
@@ -154,123 +154,194 @@ pub async fn pull_source(
     warehouse: &mut Warehouse,
     summary: &mut Summary,
 ) -> Result<()> {
-    let schemas = schemas(source)?;
-    let decoder = Arc::new(Decoder {
-        format: source.format,
-        application_ids: Arc::new(source.application_ids.clone()),
-    });
-
-    // What earlier pulls already looked at, and which sessions they kept.
-    let mut seen_keys = HashSet::new();
-    warehouse.read_strings("objects", &["source", "key"], |r| {
-        if r[0] == source.name {
-            seen_keys.insert(r[1].to_string());
+    let ctx = Pull {
+        store,
+        prefix,
+        source,
+        settings,
+    };
+    match source.format {
+        Format::Abacus => {
+            ctx.run(abacus::Spec::new(source)?, warehouse, summary)
+                .await
         }
-    })?;
-    let mut seen_ids = HashSet::new();
-    warehouse.read_strings("sessions", &["session_id"], |r| {
-        seen_ids.insert(r[0].to_string());
-    })?;
-
-    let progress = spinner(&format!("listing {}", source.name));
-    let mut todo: Vec<(Path, u64)> = Vec::new();
-    let mut listing = store.list(Some(prefix));
-    while let Some(meta) = listing.try_next().await.map_err(|e| {
-        anyhow::anyhow!(
-            "source {:?}: cannot list {}: {}",
-            source.name,
-            store::redact(&source.url),
-            store::scrub(&e.to_string(), source)
-        )
-    })? {
-        summary.listed += 1;
-        if summary.listed.is_multiple_of(1024) {
-            progress.set_message(format!("{} objects listed", summary.listed));
+        Format::GoTelemetry => {
+            ctx.run(go_telemetry::Spec::new(source)?, warehouse, summary)
+                .await
         }
-        if seen_keys.contains(meta.location.as_ref()) {
-            summary.already_ingested += 1;
-        } else {
-            todo.push((meta.location, meta.size));
+        Format::Pace => ctx.run(pace::Spec::new(source)?, warehouse, summary).await,
+        Format::Devstack => {
+            ctx.run(devstack::Spec::new(source)?, warehouse, summary)
+                .await
         }
     }
-    drop(seen_keys);
-    // Listing order differs between stores; key order makes every run the same.
-    todo.sort();
-    progress.finish_and_clear();
+}
 
-    let progress = bar(&source.name);
-    progress.set_length(todo.len() as u64);
-    let listed = summary.listed;
-    let pull = warehouse.next_pull();
-    for (batch_no, chunk) in todo.chunks(settings.pull.batch_size).enumerate() {
-        let fetches = chunk.iter().map(|(location, _)| {
-            let store = store.clone();
-            let location = location.clone();
-            let decoder = decoder.clone();
-            tokio::spawn(fetch(store, location, decoder))
+/// Every table of every format, for the query stage (Abacus' typed by `abacus`): a query can
+/// read a format's tables even when no source of that format has been pulled yet.
+pub fn all_tables(abacus: &AbacusSchemas) -> Vec<TableDef> {
+    let mut out = Vec::new();
+    for format in Format::ALL {
+        out.extend(match format {
+            Format::Abacus => tables::abacus_tables(abacus),
+            Format::GoTelemetry => go_telemetry::tables(),
+            Format::Pace => pace::tables(),
+            Format::Devstack => devstack::tables(),
         });
-        let mut results = futures::stream::iter(fetches).buffered(settings.pull.concurrency);
-        let mut sessions: Vec<(String, abacus::Session)> = Vec::new();
-        let mut objects = ObjectRows::default();
-        let mut index = 0;
-        while let Some(joined) = results.next().await {
-            let (location, size) = &chunk[index];
-            index += 1;
-            let key = location.as_ref().to_string();
-            let outcome = joined.context("fetch task panicked")?;
-            progress.inc(1);
-            match outcome {
-                Outcome::Failed(error) => summary.failed.push(Failed {
-                    source: source.name.clone(),
-                    key,
-                    error: store::scrub(&error, source),
-                }),
-                Outcome::Rejected(r, raw) => {
-                    summary.fetched += 1;
-                    summary.bytes += size;
-                    let copy = warehouse
-                        .root()
-                        .join("quarantine")
-                        .join(&source.name)
-                        .join(location.as_ref());
-                    crate::warehouse::write_atomic(&copy, &raw)?;
-                    objects.push(pull, source, &key, *size, "quarantined", Some(&r), None);
-                    summary.quarantined.push(Quarantined {
+    }
+    out
+}
+
+/// One source's pull, whatever its format.
+struct Pull<'a> {
+    store: Arc<dyn ObjectStore>,
+    prefix: &'a Path,
+    source: &'a Source,
+    settings: &'a Settings,
+}
+
+impl Pull<'_> {
+    async fn run<S: FormatSpec>(
+        &self,
+        spec: S,
+        warehouse: &mut Warehouse,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        let Pull {
+            store,
+            prefix,
+            source,
+            settings,
+        } = self;
+        let spec = Arc::new(spec);
+
+        // What earlier pulls already looked at, and which records they kept.
+        let mut seen_keys = HashSet::new();
+        warehouse.read_strings("objects", &["source", "key"], |r| {
+            if r[0] == source.name {
+                seen_keys.insert(r[1].to_string());
+            }
+        })?;
+        let mut seen_ids = HashSet::new();
+        let (id_table, id_column) = spec.id_column();
+        warehouse.read_strings(id_table, &[id_column], |r| {
+            seen_ids.insert(r[0].to_string());
+        })?;
+
+        let progress = spinner(&format!("listing {}", source.name));
+        let mut todo: Vec<(Path, u64, Option<i64>)> = Vec::new();
+        let mut listing = store.list(Some(prefix));
+        while let Some(meta) = listing.try_next().await.map_err(|e| {
+            anyhow::anyhow!(
+                "source {:?}: cannot list {}: {}",
+                source.name,
+                store::redact(&source.url),
+                store::scrub(&e.to_string(), source)
+            )
+        })? {
+            summary.listed += 1;
+            if summary.listed.is_multiple_of(1024) {
+                progress.set_message(format!("{} objects listed", summary.listed));
+            }
+            if seen_keys.contains(meta.location.as_ref()) {
+                summary.already_ingested += 1;
+            } else {
+                let modified = meta.last_modified.timestamp_nanos_opt();
+                todo.push((meta.location, meta.size, modified));
+            }
+        }
+        drop(seen_keys);
+        // Listing order differs between stores; key order makes every run the same.
+        todo.sort();
+        progress.finish_and_clear();
+
+        let progress = bar(&source.name);
+        progress.set_length(todo.len() as u64);
+        let listed = summary.listed;
+        let pull = warehouse.next_pull();
+        for (batch_no, chunk) in todo.chunks(settings.pull.batch_size).enumerate() {
+            let fetches = chunk.iter().map(|(location, _, modified)| {
+                let store = store.clone();
+                let location = location.clone();
+                let spec = spec.clone();
+                tokio::spawn(fetch(store, location, *modified, spec))
+            });
+            let mut results = futures::stream::iter(fetches).buffered(settings.pull.concurrency);
+            let mut records: Vec<(String, S::Record)> = Vec::new();
+            let mut objects = ObjectRows::default();
+            let mut index = 0;
+            while let Some(joined) = results.next().await {
+                let (location, size, _) = &chunk[index];
+                index += 1;
+                let key = location.as_ref().to_string();
+                let outcome = joined.context("fetch task panicked")?;
+                progress.inc(1);
+                match outcome {
+                    Outcome::Failed(error) => summary.failed.push(Failed {
                         source: source.name.clone(),
                         key,
-                        rule: r.rule,
-                        message: r.message,
-                    });
-                }
-                Outcome::Session(s) => {
-                    summary.fetched += 1;
-                    summary.bytes += size;
-                    if seen_ids.insert(s.session_id.clone()) {
-                        summary.sessions += 1;
-                        objects.push(pull, source, &key, *size, "ingested", None, Some(&s));
-                        sessions.push((key, *s));
-                    } else {
-                        summary.duplicates += 1;
-                        objects.push(pull, source, &key, *size, "duplicate", None, Some(&s));
+                        error: store::scrub(&error, source),
+                    }),
+                    Outcome::Rejected(r, raw) => {
+                        summary.fetched += 1;
+                        summary.bytes += size;
+                        let copy = warehouse
+                            .root()
+                            .join("quarantine")
+                            .join(&source.name)
+                            .join(location.as_ref());
+                        crate::warehouse::write_atomic(&copy, &raw)?;
+                        objects.push(pull, source, &key, *size, "quarantined", Some(&r), None);
+                        summary.quarantined.push(Quarantined {
+                            source: source.name.clone(),
+                            key,
+                            rule: r.rule,
+                            message: r.message,
+                        });
+                    }
+                    Outcome::Records(decoded) => {
+                        summary.fetched += 1;
+                        summary.bytes += size;
+                        // The object's record id and date, when it holds exactly one record.
+                        let single = match decoded.as_slice() {
+                            [one] => Some((spec.id(one), spec.date(one))),
+                            _ => None,
+                        };
+                        let mut kept = 0;
+                        let total = decoded.len();
+                        for r in decoded {
+                            if seen_ids.insert(spec.id(&r)) {
+                                kept += 1;
+                                records.push((key.clone(), r));
+                            }
+                        }
+                        summary.sessions += kept;
+                        summary.duplicates += total as u64 - kept;
+                        let status = if kept == 0 && total > 0 {
+                            "duplicate"
+                        } else {
+                            "ingested"
+                        };
+                        objects.push(pull, source, &key, *size, status, None, single);
                     }
                 }
+                if index.is_multiple_of(64) || index == chunk.len() {
+                    progress.set_message(progress_message(listed, summary));
+                }
             }
-            if index.is_multiple_of(64) || index == chunk.len() {
-                progress.set_message(progress_message(listed, summary));
+            let batch = batch_no as u64 + 1;
+            let mut files = write_records(warehouse, spec.as_ref(), source, &records, pull, batch)?;
+            if !objects.is_empty() {
+                let rel = format!("objects/part-{pull:05}-{batch:05}.parquet");
+                files.push(warehouse.write("objects", &rel, &objects.finish()?)?);
+            }
+            if !files.is_empty() {
+                warehouse.commit(Commit { pull, batch, files })?;
             }
         }
-        let batch = batch_no as u64 + 1;
-        let mut files = write_sessions(warehouse, &schemas, source, &sessions, pull, batch)?;
-        if !objects.is_empty() {
-            let rel = format!("objects/part-{pull:05}-{batch:05}.parquet");
-            files.push(warehouse.write("objects", &rel, &objects.finish()?)?);
-        }
-        if !files.is_empty() {
-            warehouse.commit(Commit { pull, batch, files })?;
-        }
+        progress.finish_and_clear();
+        Ok(())
     }
-    progress.finish_and_clear();
-    Ok(())
 }
 
 /// Whole-object attempts: object_store already retries each request on 5xx, timeouts and
@@ -290,7 +361,12 @@ fn is_transient(e: &object_store::Error) -> bool {
 /// GETs one object (with retries) and decodes it. Decoding runs here, on the runtime's worker
 /// threads: at a few tens of microseconds per object it is cheaper than a hand-off to the
 /// blocking pool, and the workers are as many as the cores.
-async fn fetch(store: Arc<dyn ObjectStore>, location: Path, decoder: Arc<Decoder>) -> Outcome {
+async fn fetch<S: FormatSpec>(
+    store: Arc<dyn ObjectStore>,
+    location: Path,
+    last_modified: Option<i64>,
+    spec: Arc<S>,
+) -> Outcome<S::Record> {
     let mut attempt = 1;
     let raw = loop {
         let bytes = match store.get(&location).await {
@@ -309,11 +385,13 @@ async fn fetch(store: Arc<dyn ObjectStore>, location: Path, decoder: Arc<Decoder
             Err(e) => return Outcome::Failed(e.to_string()),
         }
     };
-    let decoded = gunzip(&raw).and_then(|json| match decoder.format {
-        Format::Abacus => abacus::decode(&json, &decoder.application_ids),
-    });
+    let info = ObjectInfo {
+        key: location.as_ref(),
+        last_modified,
+    };
+    let decoded = gunzip(&raw).and_then(|bytes| spec.decode(&info, &bytes));
     match decoded {
-        Ok(s) => Outcome::Session(Box::new(s)),
+        Ok(records) => Outcome::Records(records),
         Err(r) => Outcome::Rejected(r, raw),
     }
 }
@@ -321,7 +399,7 @@ async fn fetch(store: Arc<dyn ObjectStore>, location: Path, decoder: Arc<Decoder
 /// The progress bar's message: what was listed, fetched (objects, bytes), kept and refused.
 fn progress_message(listed: u64, summary: &Summary) -> String {
     format!(
-        "{listed} listed, {} fetched ({}), {} sessions, {} quarantined, {} failed",
+        "{listed} listed, {} fetched ({}), {} records, {} quarantined, {} failed",
         summary.fetched,
         indicatif::HumanBytes(summary.bytes),
         summary.sessions,
@@ -330,45 +408,40 @@ fn progress_message(listed: u64, summary: &Summary) -> String {
     )
 }
 
-fn date_of(ns: i64) -> String {
-    chrono::DateTime::from_timestamp_nanos(ns)
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
-type BatchBuilder = fn(&AbacusSchemas, &[Located]) -> Result<RecordBatch>;
-
-/// Writes one file per table and date for the sessions of a batch.
-fn write_sessions(
+/// Writes one file per table and date for the records of a batch.
+fn write_records<S: FormatSpec>(
     warehouse: &Warehouse,
-    schemas: &AbacusSchemas,
+    spec: &S,
     source: &Source,
-    sessions: &[(String, abacus::Session)],
+    records: &[(String, S::Record)],
     pull: u64,
     batch: u64,
 ) -> Result<Vec<DataFile>> {
-    let mut by_date: BTreeMap<String, Vec<Located>> = BTreeMap::new();
-    for (key, s) in sessions {
-        by_date.entry(date_of(s.start)).or_default().push(Located {
+    let mut by_date: BTreeMap<String, Vec<Located<S::Record>>> = BTreeMap::new();
+    for (key, r) in records {
+        by_date.entry(spec.date(r)).or_default().push(Located {
             source: &source.name,
             key,
-            session: s,
+            record: r,
         });
     }
+    let tables = spec.tables();
     let mut files = Vec::new();
     for (date, rows) in &by_date {
-        let name = format!("date={date}/part-{pull:05}-{batch:05}.parquet");
-        let builders: [(&str, BatchBuilder); 3] = [
-            ("sessions", tables::sessions_batch),
-            ("events", tables::events_batch),
-            ("spans", tables::spans_batch),
-        ];
-        for (table, build) in builders {
-            let batch =
-                build(schemas, rows).with_context(|| format!("cannot build {table} for {date}"))?;
+        for table in &tables {
+            let name = if table.partitioned {
+                format!(
+                    "{}/date={date}/part-{pull:05}-{batch:05}.parquet",
+                    table.name
+                )
+            } else {
+                format!("{}/part-{pull:05}-{batch:05}-{date}.parquet", table.name)
+            };
+            let batch = spec
+                .batch(table.name, rows)
+                .with_context(|| format!("cannot build {} for {date}", table.name))?;
             if batch.num_rows() > 0 {
-                files.push(warehouse.write(table, &format!("{table}/{name}"), &batch)?);
+                files.push(warehouse.write(table.name, &name, &batch)?);
             }
         }
     }
@@ -399,7 +472,7 @@ impl ObjectRows {
         size: u64,
         status: &'static str,
         rejection: Option<&Rejection>,
-        session: Option<&abacus::Session>,
+        record: Option<(String, String)>,
     ) {
         self.pull.push(pull as i64);
         self.source.push(source.name.clone());
@@ -408,8 +481,9 @@ impl ObjectRows {
         self.status.push(status);
         self.rule.push(rejection.map(|r| r.rule.clone()));
         self.reason.push(rejection.map(|r| r.message.clone()));
-        self.session_id.push(session.map(|s| s.session_id.clone()));
-        self.date.push(session.map(|s| date_of(s.start)));
+        let (id, date) = record.unzip();
+        self.session_id.push(id);
+        self.date.push(date);
     }
 
     fn is_empty(&self) -> bool {

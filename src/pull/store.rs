@@ -233,6 +233,8 @@ mod tests {
             session_attributes: None,
             event_attributes: None,
             span_attributes: None,
+            upload_config: None,
+            written_at: crate::config::WrittenAt::default(),
             options: options
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -140,7 +140,18 @@ impl Warehouse {
             .iter()
             .flat_map(|c| c.files.iter().map(|f| f.path.as_str()))
             .collect();
-        for t in TABLES {
+        // Every table folder, whichever format wrote it; `quarantine/` holds no data files.
+        let mut folders = Vec::new();
+        for entry in fs::read_dir(&self.root)
+            .with_context(|| format!("cannot list {}", self.root.display()))?
+        {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() && entry.file_name() != "quarantine" {
+                folders.push(entry.file_name());
+            }
+        }
+        folders.sort();
+        for t in folders {
             for path in walk(&self.root.join(t))? {
                 let rel = relative(&self.root, &path);
                 if !known.contains(rel.as_str()) {

@@ -204,6 +204,28 @@ pub fn spans_schema(s: &AbacusSchemas) -> SchemaRef {
     ]))
 }
 
+/// The tables an Abacus source fills, all partitioned by `date`.
+pub fn abacus_tables(s: &AbacusSchemas) -> Vec<crate::pull::format::TableDef> {
+    use crate::pull::format::TableDef;
+    vec![
+        TableDef {
+            name: "sessions",
+            schema: sessions_schema(s),
+            partitioned: true,
+        },
+        TableDef {
+            name: "events",
+            schema: events_schema(s),
+            partitioned: true,
+        },
+        TableDef {
+            name: "spans",
+            schema: spans_schema(s),
+            partitioned: true,
+        },
+    ]
+}
+
 /// One row per object the pulls have looked at: what became of it and why.
 pub fn objects_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![

@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod dashboards;
 mod diff;
+mod formats;
 mod pipeline;
 mod pull;
 mod servers;

@@ -1,0 +1,5 @@
+-- Stack counters: distinct reports and total count per stack counter and program.
+SELECT program, chart AS counter, count(DISTINCT x) AS reports, sum(value) AS total
+FROM stacks
+GROUP BY 1, 2
+ORDER BY reports DESC, program, counter

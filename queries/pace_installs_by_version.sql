@@ -1,0 +1,5 @@
+-- Installs by the CLI version and OS of their latest snapshot.
+SELECT cli_version, operating_system, count(DISTINCT id) AS installs
+FROM pace_latest
+GROUP BY 1, 2
+ORDER BY 1, 2

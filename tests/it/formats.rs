@@ -1,0 +1,600 @@
+//! The Go telemetry, PACE and devstack formats end to end: the reference objects decode to the
+//! expected rows, every validation rule quarantines, re-uploads and repeated snapshots count
+//! once, and the repository's report.toml builds a site of all four systems.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use report::config::{Format, Overrides, Settings};
+use report::pipeline;
+use report::query::{self, Table};
+use report::warehouse::Warehouse;
+use serde_json::{Value, json};
+
+use crate::common::{files, golden, repo};
+
+/// Settings with the warehouse and site in `tmp`, the repo's queries and reports, and `sources`
+/// given as TOML `[[source]]` tables.
+fn settings(tmp: &Path, sources: &str) -> Settings {
+    let text = format!(
+        "warehouse = {:?}\noutput = {:?}\nqueries = {:?}\nreports = {:?}\n[pull]\nbatch_size = 50\n{sources}",
+        tmp.join("warehouse"),
+        tmp.join("site"),
+        repo().join("queries"),
+        repo().join("reports"),
+    );
+    Settings::parse(
+        &text,
+        &tmp.join("report.toml"),
+        &BTreeMap::new(),
+        &Overrides::default(),
+    )
+    .expect("test config parses")
+}
+
+fn source(name: &str, format: &str, dir: &Path, extra: &str) -> String {
+    format!("[[source]]\nname = {name:?}\nformat = {format:?}\nurl = {dir:?}\n{extra}\n")
+}
+
+/// Runs `sql` over the warehouse with every repo query registered as a view.
+async fn run(s: &Settings, sql: &str) -> Table {
+    let wh = Warehouse::open(&s.warehouse).expect("open warehouse");
+    let ctx = query::new_context();
+    query::register_warehouse(&ctx, &wh, &pipeline::schemas(s).expect("schemas"))
+        .expect("register");
+    let queries = query::load(&s.queries).expect("queries");
+    query::register_views(&ctx, &queries)
+        .await
+        .expect("views plan");
+    let q = query::Query {
+        name: "under_test".into(),
+        path: "under_test.sql".into(),
+        sql: sql.into(),
+    };
+    query::register_views(&ctx, std::slice::from_ref(&q))
+        .await
+        .expect("plans");
+    query::run_all(&ctx, &[q])
+        .await
+        .expect("runs")
+        .remove("under_test")
+        .expect("result")
+}
+
+fn csv(t: &Table) -> String {
+    let mut out = t
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for r in &t.rows {
+        let cells: Vec<String> = r.iter().map(|v| format!("{:?}", v.to_string())).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn int(t: &Table) -> i64 {
+    match t.rows.first().and_then(|r| r.first()) {
+        Some(query::Value::Int(n)) => *n,
+        other => panic!("expected one integer, got {other:?}"),
+    }
+}
+
+fn write(dir: &Path, key: &str, bytes: &[u8]) {
+    let path = dir.join(key);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, bytes).expect("write");
+}
+
+/// Copies a reference folder, giving each file a fixed modification time (a checkout's are not).
+fn reference_copy(format: &str, to: &Path) {
+    let from = repo().join("fixtures/reference").join(format);
+    for f in files(&from) {
+        let target = to.join(&f);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(from.join(&f), &target).expect("copy");
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_727_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&target)
+            .and_then(|file| file.set_modified(when))
+            .expect("set time");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_objects_decode_to_the_expected_rows() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut sources = String::new();
+    for (name, format) in [
+        ("go", "go-telemetry"),
+        ("pace", "pace"),
+        ("devstack", "devstack"),
+    ] {
+        let dir = tmp.path().join("in").join(name);
+        reference_copy(format, &dir);
+        sources.push_str(&source(name, format, &dir, ""));
+    }
+    let s = settings(tmp.path(), &sources);
+    let summary = pipeline::pull_only(&s).await.expect("pull");
+    // Not reports or events: the chart file and the consent file.
+    let rules: Vec<(&str, &str)> = summary
+        .quarantined
+        .iter()
+        .map(|q| (q.key.as_str(), q.rule.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("2024-09-20_2024-09-26.chart.json", "Week.required"),
+            ("metrics.json", "event.required"),
+        ]
+    );
+    // The merged day repeats the upload report (same X); the YAML file and its upload are one
+    // snapshot.
+    assert_eq!(summary.duplicates, 2, "{summary}");
+    for (table, order) in [
+        ("reports", "x, program"),
+        ("counters", "x, program, counter"),
+        ("stacks", "x, program, stack"),
+        ("pace_snapshots", "id, command, exit_code"),
+        ("devstack_runs", "start_time"),
+        ("objects", "source, key"),
+    ] {
+        let t = run(&s, &format!("SELECT * FROM {table} ORDER BY {order}")).await;
+        let text = csv(&t).replace(&tmp.path().display().to_string(), "TMP");
+        golden(&format!("formats/reference_{table}.csv"), text.as_bytes());
+    }
+}
+
+/// A change to a reference object that breaks one rule.
+type Edit = Box<dyn Fn(&mut Value)>;
+
+/// One object per rule: (key, bytes, the rule it must be quarantined with).
+fn go_cases() -> Vec<(String, Vec<u8>, &'static str)> {
+    let base: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            repo().join("fixtures/reference/go-telemetry/2024-09-26.upload-report.json"),
+        )
+        .expect("reference"),
+    )
+    .expect("json");
+    let edits: Vec<(&str, Edit)> = vec![
+        ("json", Box::new(|v| *v = json!([1]))),
+        ("Week.required", Box::new(|v| v["Week"] = Value::Null)),
+        ("Week.date", Box::new(|v| v["Week"] = json!("26/09/2024"))),
+        ("Config.semver", Box::new(|v| v["Config"] = json!("latest"))),
+        ("X.nonzero", Box::new(|v| v["X"] = json!(0))),
+        ("X.range", Box::new(|v| v["X"] = json!(-0.5))),
+        ("Programs.type", Box::new(|v| v["Programs"] = json!({}))),
+        (
+            "Programs.GOOS.config",
+            Box::new(|v| v["Programs"][0]["GOOS"] = json!("beos")),
+        ),
+        (
+            "Programs.GOARCH.config",
+            Box::new(|v| v["Programs"][0]["GOARCH"] = json!("vax")),
+        ),
+        (
+            "Programs.GoVersion.config",
+            Box::new(|v| v["Programs"][0]["GoVersion"] = json!("go1.0")),
+        ),
+        (
+            "Programs.Program.config",
+            Box::new(|v| v["Programs"][0]["Program"] = json!("example.com/tool")),
+        ),
+        (
+            "Programs.Version.config",
+            Box::new(|v| v["Programs"][0]["Version"] = json!("v0.0.1")),
+        ),
+        (
+            "Programs.Counters.config",
+            Box::new(|v| v["Programs"][0]["Counters"]["gopls/private:x"] = json!(1)),
+        ),
+        (
+            "Programs.Counters.value",
+            Box::new(|v| v["Programs"][0]["Counters"]["gopls/client:vscode"] = json!(-3)),
+        ),
+        (
+            "Programs.Stacks.config",
+            Box::new(|v| v["Programs"][0]["Stacks"]["unknown/bug\nmain.main:+1"] = json!(1)),
+        ),
+    ];
+    edits
+        .into_iter()
+        .enumerate()
+        .map(|(i, (rule, edit))| {
+            let mut v = base.clone();
+            edit(&mut v);
+            let bytes = serde_json::to_vec(&v).expect("json");
+            (format!("2024-09-26/{i:02}-{rule}.json"), bytes, rule)
+        })
+        .collect()
+}
+
+fn pace_cases() -> Vec<(String, Vec<u8>, &'static str)> {
+    let base: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("fixtures/reference/pace/telemetry.upload.json"))
+            .expect("reference"),
+    )
+    .expect("json");
+    let edits: Vec<(&str, Edit)> = vec![
+        ("id.required", Box::new(|v| v["id"] = Value::Null)),
+        ("id.uuid4", Box::new(|v| v["id"] = json!("install-1"))),
+        (
+            "cli_version.required",
+            Box::new(|v| v["cli_version"] = json!("")),
+        ),
+        (
+            "cli_version.semver",
+            Box::new(|v| v["cli_version"] = json!("main")),
+        ),
+        (
+            "operating_system.required",
+            Box::new(|v| v["operating_system"] = Value::Null),
+        ),
+        (
+            "operating_system.goos",
+            Box::new(|v| v["operating_system"] = json!("Windows 11")),
+        ),
+        (
+            "metric_points.type",
+            Box::new(|v| v["metric_points"] = json!("pace version")),
+        ),
+        (
+            "metric_points.command",
+            Box::new(|v| v["metric_points"]["pace --help"] = json!({"0": {"cumulative_count": 1}})),
+        ),
+        (
+            "metric_points.exit_code",
+            Box::new(|v| {
+                v["metric_points"]["pace version"]["127"] = json!({"cumulative_count": 1})
+            }),
+        ),
+        (
+            "metric_points.cumulative_count",
+            Box::new(|v| {
+                v["metric_points"]["pace version"]["0"] =
+                    json!({"cumulative_count": 5_000_000_000u64})
+            }),
+        ),
+    ];
+    let mut out: Vec<(String, Vec<u8>, &'static str)> = edits
+        .into_iter()
+        .enumerate()
+        .map(|(i, (rule, edit))| {
+            let mut v = base.clone();
+            edit(&mut v);
+            let bytes = serde_json::to_vec(&v).expect("json");
+            (format!("20240901T1000{i:02}Z-{rule}.json"), bytes, rule)
+        })
+        .collect();
+    out.push((
+        "20240901T110000Z-json.json".into(),
+        b"{\"id\":".to_vec(),
+        "json",
+    ));
+    out.push((
+        "20240901T110001Z-yaml.yaml".into(),
+        b"id: [unclosed".to_vec(),
+        "yaml",
+    ));
+    out.push((
+        "no-stamp.json".into(),
+        serde_json::to_vec(&base).expect("json"),
+        "written_at.key",
+    ));
+    out
+}
+
+fn devstack_cases() -> Vec<(String, Vec<u8>, &'static str)> {
+    let text = std::fs::read_to_string(
+        repo().join("fixtures/reference/devstack/segment_track_events.ndjson"),
+    )
+    .expect("reference");
+    let base: Value = serde_json::from_str(text.lines().next().expect("line")).expect("json");
+    let edits: Vec<(&str, Edit)> = vec![
+        ("json", Box::new(|v| *v = json!("devstack.command.run"))),
+        ("event.required", Box::new(|v| v["event"] = Value::Null)),
+        (
+            "event.value",
+            Box::new(|v| v["event"] = json!("devstack.command.ran")),
+        ),
+        ("userId.required", Box::new(|v| v["userId"] = Value::Null)),
+        (
+            "userId.uuid4",
+            Box::new(|v| v["userId"] = json!("5B0E6C2A-3F1D-4A8E-9C7B-2D4F6A8E0B13")),
+        ),
+        (
+            "properties.required",
+            Box::new(|v| v["properties"] = json!([])),
+        ),
+        (
+            "properties.command.required",
+            Box::new(|v| v["properties"]["command"] = json!("")),
+        ),
+        (
+            "properties.command.length",
+            Box::new(|v| {
+                v["properties"]["command"] = json!(format!("dev.up.{}", "lms+".repeat(12)))
+            }),
+        ),
+        (
+            "properties.start_time.required",
+            Box::new(|v| v["properties"]["start_time"] = Value::Null),
+        ),
+        (
+            "properties.start_time.format",
+            Box::new(|v| v["properties"]["start_time"] = json!("2021-06-22T15:04:05")),
+        ),
+        (
+            "properties.duration_ms.type",
+            Box::new(|v| v["properties"]["duration_ms"] = json!("48s")),
+        ),
+        (
+            "properties.duration.type",
+            Box::new(|v| v["properties"]["duration"] = json!(-1)),
+        ),
+        (
+            "properties.exit_status.type",
+            Box::new(|v| v["properties"]["exit_status"] = json!("0")),
+        ),
+        (
+            "properties.exit_status.required",
+            Box::new(|v| v["properties"]["exit_status"] = Value::Null),
+        ),
+        (
+            "properties.git_commit_time.format",
+            Box::new(|v| v["properties"]["git_commit_time"] = json!("abc")),
+        ),
+        (
+            "properties.git_checked_out_master.type",
+            Box::new(|v| v["properties"]["git_checked_out_master"] = json!(1)),
+        ),
+        (
+            "properties.is_test.type",
+            Box::new(|v| v["properties"]["is_test"] = json!(true)),
+        ),
+        (
+            "properties.command_type.type",
+            Box::new(|v| v["properties"]["command_type"] = json!(["make"])),
+        ),
+        (
+            "sentAt.format",
+            Box::new(|v| v["sentAt"] = json!("Tuesday")),
+        ),
+    ];
+    let mut out: Vec<(String, Vec<u8>, &'static str)> = edits
+        .into_iter()
+        .enumerate()
+        .map(|(i, (rule, edit))| {
+            let mut v = base.clone();
+            edit(&mut v);
+            let bytes = serde_json::to_vec(&v).expect("json");
+            (format!("events/{i:02}-{rule}.json"), bytes, rule)
+        })
+        .collect();
+    // A broken line quarantines its NDJSON object, and the reason names the line.
+    let mut ndjson = text.clone();
+    ndjson.push_str("{\"event\": \"devstack.command.run\"}\n");
+    out.push((
+        "segment/broken-line.ndjson".into(),
+        ndjson.into_bytes(),
+        "userId.required",
+    ));
+    out.push(("segment/empty.ndjson".into(), b"\n\n".to_vec(), "empty"));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_validation_rule_quarantines_and_good_objects_are_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut sources = String::new();
+    let mut want: BTreeMap<(String, String), &str> = BTreeMap::new();
+    for (name, format, cases, extra) in [
+        ("go", "go-telemetry", go_cases(), ""),
+        ("pace", "pace", pace_cases(), "written_at = \"key\""),
+        ("devstack", "devstack", devstack_cases(), ""),
+    ] {
+        let dir = tmp.path().join("in").join(name);
+        for (key, bytes, rule) in cases {
+            write(&dir, &key, &bytes);
+            want.insert((name.to_string(), key), rule);
+        }
+        sources.push_str(&source(name, format, &dir, extra));
+    }
+    // One good object each, kept beside the bad ones.
+    let good = tmp.path().join("in");
+    std::fs::copy(
+        repo().join("fixtures/reference/go-telemetry/2024-09-26.upload-report.json"),
+        good.join("go/2024-09-26/0.8839212453520185.json"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        repo().join("fixtures/reference/pace/telemetry.example.yaml"),
+        good.join("pace/20240902T080000Z-local.yaml"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        repo().join("fixtures/reference/devstack/segment_track_events.ndjson"),
+        good.join("devstack/segment/2021-06-22.ndjson"),
+    )
+    .expect("copy");
+
+    let s = settings(tmp.path(), &sources);
+    let summary = pipeline::pull_only(&s).await.expect("pull");
+    let got: BTreeMap<(String, String), &str> = summary
+        .quarantined
+        .iter()
+        .map(|q| ((q.source.clone(), q.key.clone()), q.rule.as_str()))
+        .collect();
+    assert_eq!(got, want);
+    let broken = summary
+        .quarantined
+        .iter()
+        .find(|q| q.key == "segment/broken-line.ndjson")
+        .expect("broken line");
+    assert!(broken.message.starts_with("line 5: "), "{}", broken.message);
+    assert_eq!(summary.sessions, 1 + 1 + 4, "{summary}");
+    // The quarantine keeps the raw bytes, and the objects table says why.
+    let raw = s.warehouse.join("quarantine/pace/no-stamp.json");
+    assert!(raw.exists());
+    let t = run(
+        &s,
+        "SELECT count(*) FROM objects WHERE status = 'quarantined' AND rule IS NOT NULL AND reason IS NOT NULL",
+    )
+    .await;
+    assert_eq!(int(&t) as usize, want.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_uploaded_go_report_and_five_pace_snapshots_count_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let go = tmp.path().join("go");
+    let report =
+        std::fs::read(repo().join("fixtures/reference/go-telemetry/2024-09-26.upload-report.json"))
+            .expect("reference");
+    let merged =
+        std::fs::read(repo().join("fixtures/reference/go-telemetry/2024-09-26.merged.ndjson"))
+            .expect("reference");
+    // The same report under its upload key, again a day later, and in the merged day.
+    write(&go, "uploaded/2024-09-26/0.8839212453520185.json", &report);
+    write(&go, "uploaded/2024-09-27/0.8839212453520185.json", &report);
+    write(&go, "merged/2024-09-26.json", &merged);
+
+    // One install, five uploads, each holding all the counts before it.
+    let pace = tmp.path().join("pace");
+    for (i, n) in [1u32, 3, 6, 10, 15].into_iter().enumerate() {
+        let snapshot = json!({
+            "metric_points": {"pace version": {"0": {"cumulative_count": n}},
+                              "pace apply data-policy": {"0": {"cumulative_count": n}, "1": {"cumulative_count": 1}}},
+            "cli_version": if i < 3 { "v1.15.0" } else { "v1.16.0" },
+            "operating_system": "linux",
+            "id": "36be4c46-4e1b-431d-b9db-1b315f537a85",
+        });
+        let key = format!("upload/2024090{}T120000Z.json", i + 1);
+        write(&pace, &key, &serde_json::to_vec(&snapshot).expect("json"));
+    }
+    let sources = source("go", "go-telemetry", &go, "")
+        + &source("pace", "pace", &pace, "written_at = \"key\"");
+    let s = settings(tmp.path(), &sources);
+    let summary = pipeline::pull_only(&s).await.expect("pull");
+    assert!(summary.is_clean(), "{:?}", summary.quarantined);
+    assert_eq!(
+        (summary.sessions, summary.duplicates),
+        (2 + 5, 2),
+        "{summary}"
+    );
+    // A second pull finds nothing new.
+    let again = pipeline::pull_only(&s).await.expect("pull again");
+    assert_eq!((again.sessions, again.fetched), (0, 0));
+
+    assert_eq!(
+        int(&run(&s, "SELECT sum(reports) FROM go_reports_per_week").await),
+        2
+    );
+    let vscode = run(
+        &s,
+        "SELECT reports FROM go_counter_gopls_client WHERE bucket = 'vscode'",
+    )
+    .await;
+    assert_eq!(int(&vscode), 1);
+    assert_eq!(
+        int(&run(&s, "SELECT reports FROM go_counter_go_invocations").await),
+        2
+    );
+    // PACE: one install; its commands are those of its latest snapshot, not a sum of uploads.
+    assert_eq!(
+        int(&run(&s, "SELECT sum(installs) FROM pace_installs_by_version").await),
+        1
+    );
+    let v = run(&s, "SELECT cli_version FROM pace_installs_by_version").await;
+    assert_eq!(v.rows, vec![vec![query::Value::Text("v1.16.0".into())]]);
+    let runs = run(&s, "SELECT CAST(sum(runs) AS BIGINT) FROM pace_commands").await;
+    assert_eq!(int(&runs), 15 + 15 + 1);
+    let weekly = run(&s, "SELECT CAST(sum(commands) AS BIGINT) FROM pace_weekly").await;
+    assert_eq!(
+        int(&weekly),
+        15 + 15 + 1,
+        "deltas add up to the latest total"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_repository_config_builds_a_site_of_all_four_systems() {
+    let config = repo().join("report.toml");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let overrides = Overrides {
+        warehouse: Some(tmp.path().join("warehouse")),
+        output: Some(tmp.path().join("site")),
+        source: None,
+    };
+    let text = std::fs::read_to_string(&config).expect("report.toml");
+    let s = Settings::parse(&text, &config, &BTreeMap::new(), &overrides).expect("parses");
+    let formats: Vec<Format> = s.sources.iter().map(|s| s.format).collect();
+    assert_eq!(formats, Format::ALL, "one source of each format");
+    let built = pipeline::build(&s, true).await.expect("build");
+    assert!(built.pull.is_clean(), "{:?}", built.pull.quarantined);
+
+    // Every configured Go counter has its panel, and the config view lists its buckets.
+    let go_config =
+        std::fs::read_to_string(repo().join("fixtures/go-telemetry.upload_config.json"))
+            .expect("config");
+    let counters = report::pull::go_telemetry::configured_counters(&go_config).expect("counters");
+    let go_report = std::fs::read_to_string(repo().join("reports/go.toml")).expect("go.toml");
+    let listed = run(
+        &s,
+        "SELECT program, chart, bucket FROM go_counter_config ORDER BY program, chart, position",
+    )
+    .await;
+    let mut expanded = 0;
+    for (program, names) in &counters {
+        for name in names {
+            let full = report::pull::go_telemetry::expand(name);
+            expanded += full.len();
+            let chart = report::pull::go_telemetry::split_counter(&full[0]).0;
+            assert!(
+                go_report.contains(&format!("title = {chart:?}")),
+                "no panel for {chart}"
+            );
+            for f in &full {
+                let (c, b) = report::pull::go_telemetry::split_counter(f);
+                let row = vec![
+                    query::Value::Text(program.clone()),
+                    query::Value::Text(c.to_string()),
+                    query::Value::Text(b.unwrap_or(c).to_string()),
+                ];
+                assert!(
+                    listed.rows.contains(&row),
+                    "{f} of {program} missing in go_counter_config"
+                );
+            }
+        }
+    }
+    assert_eq!(listed.rows.len(), expanded);
+
+    // The three systems' pages, data and all, are what they were.
+    let site = tmp.path().join("site");
+    for f in files(&site) {
+        let name = f.display().to_string();
+        let ours = ["go.html", "pace.html", "devstack.html"].contains(&name.as_str())
+            || ["data/go/", "data/pace/", "data/devstack/"]
+                .iter()
+                .any(|p| name.starts_with(p));
+        if ours {
+            let bytes = std::fs::read(site.join(&f)).expect("read");
+            golden(&format!("formats/site/{name}"), &bytes);
+        }
+    }
+    for page in ["go.html", "pace.html", "devstack.html"] {
+        let html = std::fs::read_to_string(site.join(page)).expect("page");
+        assert!(
+            !html.contains("no data for this period"),
+            "an empty panel on {page}"
+        );
+    }
+}
