@@ -598,3 +598,39 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
         );
     }
 }
+
+#[test]
+fn the_committed_fixtures_are_what_the_documented_commands_generate() {
+    // The commands in the README's "Fixtures" section.
+    for (format, dir, sessions, start, days) in [
+        (Format::GoTelemetry, "go-telemetry", 300, "2024-08-01", 56),
+        (Format::Pace, "pace", 60, "2024-03-01", 120),
+        (Format::Devstack, "devstack", 600, "2021-06-01", 90),
+    ] {
+        let start_day = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d")
+            .expect("date")
+            .signed_duration_since(chrono::NaiveDate::default())
+            .num_days();
+        let objects = report::generate::generate_format(
+            format,
+            &report::generate::Options {
+                sessions,
+                seed: 1,
+                start_day,
+                days,
+                plain_share: 0.1,
+            },
+        );
+        let committed = repo().join("fixtures").join(dir);
+        let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();
+        let on_disk: Vec<String> = files(&committed)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(keys, on_disk, "fixtures/{dir}: keys differ");
+        for o in &objects {
+            let bytes = std::fs::read(committed.join(&o.key)).expect("read");
+            assert!(bytes == o.bytes, "fixtures/{dir}/{} differs", o.key);
+        }
+    }
+}
