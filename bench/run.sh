@@ -71,6 +71,8 @@ measure c_report_incremental "$bin" pull --config "$work/report.toml"
 grep -h "^pull:" "$work/c_report_incremental.time" >&2 || true
 
 # (d) the same objects from a loopback S3 server: report vs boto3 with a thread pool
+# (BENCH_SKIP_S3=1 skips it: uploading 100,000 objects to s3rver takes minutes)
+if [ -z "${BENCH_SKIP_S3:-}" ]; then
 servers="$work/servers"
 trap 'tests/servers/stop.sh "$servers"' EXIT
 tests/servers/start.sh "$servers" > /dev/null
@@ -116,6 +118,7 @@ with ThreadPoolExecutor($threads) as pool:
 print(len(keys), total)
 PY
 measure d_boto3_s3 python3 "$work/boto.py"
+fi
 
 objects=$(( n + extra ))
 echo

@@ -355,6 +355,10 @@ impl FormatSpec for Spec {
         ("sessions", "session_id")
     }
 
+    fn one_record_per_object(&self) -> bool {
+        true
+    }
+
     fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Session>, Rejection> {
         decode(bytes, &self.application_ids).map(|s| vec![s])
     }

@@ -51,6 +51,13 @@ pub trait FormatSpec: Send + Sync + 'static {
     /// a pull so a record already in the warehouse is not counted twice.
     fn id_column(&self) -> (&'static str, &'static str);
 
+    /// True when every object holds exactly one record, so the `objects` table already names
+    /// each kept record's id: reading a few objects files back is much cheaper than one column
+    /// of every (small, date-partitioned) data file.
+    fn one_record_per_object(&self) -> bool {
+        false
+    }
+
     /// Decodes one object (already gunzipped) into its records, or says which rule it broke.
     /// An object holds one record or, for line-delimited formats, several; it is kept or
     /// quarantined whole.

@@ -223,10 +223,25 @@ impl Pull<'_> {
             }
         })?;
         let mut seen_ids = HashSet::new();
-        let (id_table, id_column) = spec.id_column();
-        warehouse.read_strings(id_table, &[id_column], |r| {
-            seen_ids.insert(r[0].to_string());
-        })?;
+        if spec.one_record_per_object() {
+            // Rows of sources of other formats hold other kinds of ids: leave them out.
+            let other: HashSet<&str> = settings
+                .sources
+                .iter()
+                .filter(|s| s.format != source.format)
+                .map(|s| s.name.as_str())
+                .collect();
+            warehouse.read_strings("objects", &["source", "status", "session_id"], |r| {
+                if r[1] == "ingested" && !other.contains(r[0]) {
+                    seen_ids.insert(r[2].to_string());
+                }
+            })?;
+        } else {
+            let (id_table, id_column) = spec.id_column();
+            warehouse.read_strings(id_table, &[id_column], |r| {
+                seen_ids.insert(r[0].to_string());
+            })?;
+        }
 
         let progress = spinner(&format!("listing {}", source.name));
         let mut todo: Vec<(Path, u64, Option<i64>)> = Vec::new();
@@ -290,7 +305,7 @@ impl Pull<'_> {
                             .join("quarantine")
                             .join(&source.name)
                             .join(location.as_ref());
-                        crate::warehouse::write_atomic(&copy, &raw)?;
+                        crate::warehouse::write_atomic(&copy, &raw, false)?;
                         objects.push(pull, source, &key, *size, "quarantined", Some(&r), None);
                         summary.quarantined.push(Quarantined {
                             source: source.name.clone(),

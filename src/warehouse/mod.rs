@@ -24,7 +24,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,9 @@ pub struct DataFile {
     /// Path relative to the warehouse root, `/`-separated.
     pub path: String,
     pub rows: u64,
+    /// Size in bytes: a file that is shorter after a power cut is caught when the warehouse opens.
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 pub struct Warehouse {
@@ -95,10 +98,11 @@ impl Warehouse {
                 return Err(e).with_context(|| format!("cannot read {}", manifest_path.display()));
             }
         };
-        let w = Warehouse {
+        let mut w = Warehouse {
             root: root.to_path_buf(),
             manifest,
         };
+        w.drop_incomplete_commits()?;
         w.sweep()?;
         Ok(w)
     }
@@ -130,6 +134,41 @@ impl Warehouse {
             .max()
             .unwrap_or(0)
             + 1
+    }
+
+    /// Data files are not flushed to disk one by one (that cost most of a pull's time); the
+    /// manifest is. A process killed at any point loses nothing, as the page cache survives
+    /// it; after a power cut a committed file may come back short or missing. Such a commit,
+    /// and every later one, is dropped here, so their objects are pulled again.
+    fn drop_incomplete_commits(&mut self) -> Result<()> {
+        let intact = |f: &DataFile| match fs::metadata(self.root.join(&f.path)) {
+            Ok(m) => f.bytes == 0 || m.len() == f.bytes,
+            Err(_) => false,
+        };
+        let Some(first_bad) = self
+            .manifest
+            .commits
+            .iter()
+            .position(|c| !c.files.iter().all(intact))
+        else {
+            return Ok(());
+        };
+        let dropped = self.manifest.commits.len() - first_bad;
+        eprintln!(
+            "warehouse: {} commit(s) from pull {} on have missing or short files (a power cut?); dropping them, the next pull fetches their objects again",
+            dropped, self.manifest.commits[first_bad].pull
+        );
+        let mut kept = self.manifest.clone();
+        kept.commits.truncate(first_bad);
+        self.save(kept)
+    }
+
+    fn save(&mut self, manifest: Manifest) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(&manifest)?;
+        bytes.push(b'\n');
+        write_atomic(&self.root.join(MANIFEST), &bytes, true)?;
+        self.manifest = manifest;
+        Ok(())
     }
 
     /// Removes every file under the table folders that the manifest does not name.
@@ -167,7 +206,9 @@ impl Warehouse {
     /// The file is not data until [`Warehouse::commit`] names it.
     pub fn write(&self, table: &str, rel: &str, batch: &RecordBatch) -> Result<DataFile> {
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            // Snappy: a pull writes many small files, and zstd spent more time creating its
+            // contexts than compressing (perf: 8 % of a 100,000-object pull).
+            .set_compression(Compression::SNAPPY)
             .set_created_by(concat!("report ", env!("CARGO_PKG_VERSION")).to_string())
             .build();
         let mut buf = Vec::new();
@@ -175,11 +216,12 @@ impl Warehouse {
         writer.write(batch)?;
         writer.close()?;
         let path = self.root.join(rel);
-        write_atomic(&path, &buf)?;
+        write_atomic(&path, &buf, false)?;
         Ok(DataFile {
             table: table.to_string(),
             path: rel.to_string(),
             rows: batch.num_rows() as u64,
+            bytes: buf.len() as u64,
         })
     }
 
@@ -187,11 +229,7 @@ impl Warehouse {
     pub fn commit(&mut self, commit: Commit) -> Result<()> {
         let mut next = self.manifest.clone();
         next.commits.push(commit);
-        let mut bytes = serde_json::to_vec_pretty(&next)?;
-        bytes.push(b'\n');
-        write_atomic(&self.root.join(MANIFEST), &bytes)?;
-        self.manifest = next;
-        Ok(())
+        self.save(next)
     }
 
     /// Reads string columns from every data file of `table`, one call per row (null as "").
@@ -253,8 +291,9 @@ impl Warehouse {
     }
 }
 
-/// Writes via a temporary file in the same folder and a rename, so readers see all or nothing.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes via a temporary file in the same folder and a rename, so readers see all or nothing;
+/// `durable` also flushes the file to disk before the rename (the manifest, the commit point).
+pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().context("path has no parent")?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let name = path
@@ -265,7 +304,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f =
         fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     f.write_all(bytes)
-        .and_then(|_| f.sync_all())
+        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
@@ -336,6 +375,43 @@ mod tests {
             .expect("read");
         assert_eq!(keys, ["a", "b"]);
         assert_eq!(w.next_pull(), 2);
+    }
+
+    #[test]
+    fn a_commit_with_a_short_file_is_dropped_with_all_later_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        let batch = RecordBatch::try_from_iter([(
+            "key",
+            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["a"]))
+                as datafusion::arrow::array::ArrayRef,
+        )])
+        .expect("batch");
+        for n in 1..=3 {
+            let f = w
+                .write("objects", &format!("objects/part-{n}.parquet"), &batch)
+                .expect("write");
+            w.commit(Commit {
+                pull: 1,
+                batch: n,
+                files: vec![f],
+            })
+            .expect("commit");
+        }
+        // A power cut left the second commit's file short.
+        let second = dir.path().join("objects/part-2.parquet");
+        let len = fs::metadata(&second).expect("meta").len();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&second)
+            .expect("open")
+            .set_len(len / 2)
+            .expect("truncate");
+        let w = Warehouse::open(dir.path()).expect("reopen");
+        assert_eq!(w.manifest().commits.len(), 1);
+        assert!(!second.exists() && !dir.path().join("objects/part-3.parquet").exists());
+        let w = Warehouse::open(dir.path()).expect("stable");
+        assert_eq!(w.manifest().commits.len(), 1);
     }
 
     #[test]
