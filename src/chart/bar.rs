@@ -5,7 +5,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
+use super::{Meta, Order, ValueFormat, drawn, format_value, style};
 use crate::query::Table;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -129,20 +129,14 @@ impl Bar {
             )?;
             let fy = |v: &f64| format_value(*v, self.y_format);
             drawn(
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(0)
-                    .bold_line_style(style::GRID)
-                    .light_line_style(TRANSPARENT)
-                    .axis_style(style::AXIS)
-                    .label_style(text_style(style::FONT_SIZE - 1.0))
-                    .axis_desc_style(text_style(style::FONT_SIZE))
-                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.x.clone()))
-                    .y_desc(self.y_title.clone().unwrap_or_else(|| self.y.clone()))
-                    .y_labels(6)
-                    .y_label_formatter(&fy)
-                    .draw(),
+                super::axes(
+                    &mut chart,
+                    self.x_title.clone().unwrap_or_else(|| self.x.clone()),
+                    self.y_title.clone().unwrap_or_else(|| self.y.clone()),
+                )
+                .x_labels(0)
+                .y_label_formatter(&fy)
+                .draw(),
             )?;
             drawn(chart.draw_series(bars.iter().map(|&(s, x0, x1, a, b)| {
                 Rectangle::new([(x0, a), (x1, b)], style::colour(s).filled())

@@ -6,7 +6,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
+use super::{Meta, Order, ValueFormat, drawn, format_value, style};
 use crate::query::Table;
 
 fn p5() -> String {
@@ -111,20 +111,14 @@ impl BoxPlot {
                     .build_cartesian_2d(0f64..groups.len() as f64, lo..hi),
             )?;
             drawn(
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(0)
-                    .bold_line_style(style::GRID)
-                    .light_line_style(TRANSPARENT)
-                    .axis_style(style::AXIS)
-                    .label_style(text_style(style::FONT_SIZE - 1.0))
-                    .axis_desc_style(text_style(style::FONT_SIZE))
-                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.group.clone()))
-                    .y_desc(self.y_title.clone().unwrap_or_default())
-                    .y_labels(6)
-                    .y_label_formatter(&|v| format_value(*v, self.y_format))
-                    .draw(),
+                super::axes(
+                    &mut chart,
+                    self.x_title.clone().unwrap_or_else(|| self.group.clone()),
+                    self.y_title.clone().unwrap_or_default(),
+                )
+                .x_labels(0)
+                .y_label_formatter(&|v| format_value(*v, self.y_format))
+                .draw(),
             )?;
             let colour = style::colour(0);
             for (g, v) in &boxes {

@@ -339,26 +339,18 @@ impl Histogram {
                     .build_cartesian_2d(0f64..n as f64, 0f64..top),
             )?;
             drawn(
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(0)
-                    .bold_line_style(style::GRID)
-                    .light_line_style(TRANSPARENT)
-                    .axis_style(style::AXIS)
-                    .label_style(text_style(style::FONT_SIZE - 1.0))
-                    .axis_desc_style(text_style(style::FONT_SIZE))
-                    .x_desc(
-                        self.x_title
-                            .clone()
-                            .or_else(|| self.value.clone())
-                            .or_else(|| self.bucket.clone())
-                            .unwrap_or_default(),
-                    )
-                    .y_desc(self.y_title.clone().unwrap_or_else(|| "count".into()))
-                    .y_labels(6)
-                    .y_label_formatter(&|v| format_value(*v, ValueFormat::Number))
-                    .draw(),
+                super::axes(
+                    &mut chart,
+                    self.x_title
+                        .clone()
+                        .or_else(|| self.value.clone())
+                        .or_else(|| self.bucket.clone())
+                        .unwrap_or_default(),
+                    self.y_title.clone().unwrap_or_else(|| "count".into()),
+                )
+                .x_labels(0)
+                .y_label_formatter(&|v| format_value(*v, ValueFormat::Number))
+                .draw(),
             )?;
             for (gi, (_, counts)) in binned.groups.iter().enumerate() {
                 let colour = style::colour(gi);

@@ -5,7 +5,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style, text_style};
+use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style};
 use crate::query::{Table, Value};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -126,21 +126,15 @@ impl Line {
                 cats.len().min(10)
             };
             drawn(
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .bold_line_style(style::GRID)
-                    .light_line_style(TRANSPARENT)
-                    .axis_style(style::AXIS)
-                    .label_style(text_style(style::FONT_SIZE - 1.0))
-                    .axis_desc_style(text_style(style::FONT_SIZE))
-                    .x_desc(self.x_title.clone().unwrap_or_else(|| self.x.clone()))
-                    .y_desc(self.y_title.clone().unwrap_or_else(|| self.y.clone()))
-                    .x_labels(x_ticks)
-                    .y_labels(6)
-                    .x_label_formatter(&fx)
-                    .y_label_formatter(&fy)
-                    .draw(),
+                super::axes(
+                    &mut chart,
+                    self.x_title.clone().unwrap_or_else(|| self.x.clone()),
+                    self.y_title.clone().unwrap_or_else(|| self.y.clone()),
+                )
+                .x_labels(x_ticks)
+                .x_label_formatter(&fx)
+                .y_label_formatter(&fy)
+                .draw(),
             )?;
             for (i, p) in pts.iter().enumerate() {
                 let colour = style::colour(i);

@@ -19,7 +19,10 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow, bail};
+use plotters::chart::{ChartContext, MeshStyle};
 use plotters::coord::Shift;
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
@@ -463,6 +466,29 @@ pub fn ramp(t: f64) -> RGBColor {
 }
 
 pub type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// The plotting context of the x/y charts: numbers on both axes.
+pub type Plot<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes every x/y chart shares: a y grid only, grey axes, labels in the chart font, six y
+/// ticks, and the axis titles. Each chart adds its tick counts and formatters, then draws.
+pub fn axes<'a, 'b>(
+    chart: &'b mut Plot<'a>,
+    x_desc: String,
+    y_desc: String,
+) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, SVGBackend<'a>> {
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .bold_line_style(style::GRID)
+        .light_line_style(TRANSPARENT)
+        .axis_style(style::AXIS)
+        .label_style(text_style(style::FONT_SIZE - 1.0))
+        .axis_desc_style(text_style(style::FONT_SIZE))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .y_labels(6);
+    mesh
+}
 
 pub fn text_style(size: f64) -> TextStyle<'static> {
     (style::FONT, size).into_font().color(&style::TEXT)
