@@ -10,11 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::config::Dialect;
-use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use regex::Regex;
@@ -24,7 +22,7 @@ use crate::config::{Overrides, Settings};
 use crate::definition::{self, Chart};
 use crate::expect::{Expectation, FILE_SUFFIX, QueryExpectations};
 use crate::query::{Kind, Table};
-use crate::warehouse::tables::{self, AbacusSchemas};
+use crate::warehouse::tables::AbacusSchemas;
 
 /// One thing wrong with the project.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -229,33 +227,6 @@ fn new_context() -> SessionContext {
     SessionContext::new_with_config(config)
 }
 
-/// The warehouse tables, empty, with the schemas the pull writes (plus the `date` partition).
-fn register_empty_warehouse(ctx: &SessionContext, schemas: &AbacusSchemas) -> anyhow::Result<()> {
-    let with_date = |s: SchemaRef| -> SchemaRef {
-        let mut fields: Vec<Field> = s.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new("date", DataType::Date32, false));
-        Arc::new(Schema::new(fields))
-    };
-    // Every format's tables (the registry in `pull`), then `objects`.
-    let mut tables: Vec<(&str, SchemaRef)> = crate::pull::all_tables(schemas)
-        .into_iter()
-        .map(|t| {
-            let schema = if t.partitioned {
-                with_date(t.schema)
-            } else {
-                t.schema
-            };
-            (t.name, schema)
-        })
-        .collect();
-    tables.push(("objects", tables::objects_schema()));
-    for (name, schema) in tables {
-        let table = MemTable::try_new(schema, vec![vec![]])?;
-        ctx.register_table(name, Arc::new(table))?;
-    }
-    Ok(())
-}
-
 /// The queries, planned: their result columns, or why they have none.
 struct Project {
     ctx: SessionContext,
@@ -268,7 +239,7 @@ struct Project {
 impl Project {
     async fn plan(dir: &Path, schemas: &AbacusSchemas, problems: &mut Vec<Problem>) -> Project {
         let ctx = new_context();
-        if let Err(e) = register_empty_warehouse(&ctx, schemas) {
+        if let Err(e) = crate::query::register_empty_warehouse(&ctx, schemas) {
             problems.push(Problem {
                 file: dir.to_path_buf(),
                 line: None,
@@ -812,7 +783,7 @@ mod tests {
             .sql_to_statement("SELECT 1\nFROM t\nWHERE x = = 2", &Dialect::Generic)
             .expect_err("parse error");
         assert_eq!(sql_line(&err), Some(3), "{err}");
-        register_empty_warehouse(&ctx, &AbacusSchemas::batect()).expect("tables");
+        crate::query::register_empty_warehouse(&ctx, &AbacusSchemas::batect()).expect("tables");
         let err = ctx
             .sql("SELECT date,\n  nope\nFROM sessions")
             .await

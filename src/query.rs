@@ -24,6 +24,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::pull::format::TableDef;
 use crate::warehouse::Warehouse;
 use crate::warehouse::tables::{self, AbacusSchemas};
 
@@ -86,40 +87,60 @@ pub fn register_warehouse(
     warehouse: &Warehouse,
     schemas: &AbacusSchemas,
 ) -> Result<()> {
-    let mut tables: Vec<(&str, SchemaRef, bool)> = crate::pull::all_tables(schemas)
-        .into_iter()
-        .map(|t| (t.name, t.schema, t.partitioned))
-        .collect();
-    tables.push(("objects", tables::objects_schema(), false));
     let root = std::path::absolute(warehouse.root())
         .with_context(|| format!("cannot resolve {}", warehouse.root().display()))?;
-    for (name, schema, partitioned) in tables {
-        let dir = root.join(name);
+    for t in warehouse_tables(schemas) {
+        let dir = root.join(t.name);
         if !dir.is_dir() {
-            let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
-            if partitioned {
-                fields.push(Arc::new(Field::new("date", DataType::Date32, false)));
-            }
-            let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])
-                .with_context(|| format!("cannot register table {name}"))?;
-            ctx.register_table(name, Arc::new(empty))?;
+            register_empty(ctx, &t)?;
             continue;
         }
         let url = ListingTableUrl::parse(format!("{}/", dir.display()))
-            .with_context(|| format!("cannot register table {name} at {}", dir.display()))?;
+            .with_context(|| format!("cannot register table {} at {}", t.name, dir.display()))?;
         let mut options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        if partitioned {
+        if t.partitioned {
             options =
                 options.with_table_partition_cols(vec![("date".to_string(), DataType::Date32)]);
         }
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
-            .with_schema(schema);
+            .with_schema(t.schema);
         let table = ListingTable::try_new(config)
-            .with_context(|| format!("cannot register table {name}"))?;
-        ctx.register_table(name, Arc::new(table))?;
+            .with_context(|| format!("cannot register table {}", t.name))?;
+        ctx.register_table(t.name, Arc::new(table))?;
     }
+    Ok(())
+}
+
+/// Registers every warehouse table empty, with the columns queries see (`date` included):
+/// what `report check` plans against, without data.
+pub fn register_empty_warehouse(ctx: &SessionContext, schemas: &AbacusSchemas) -> Result<()> {
+    for t in warehouse_tables(schemas) {
+        register_empty(ctx, &t)?;
+    }
+    Ok(())
+}
+
+/// Every table a warehouse holds: each format's tables, then `objects`.
+fn warehouse_tables(schemas: &AbacusSchemas) -> Vec<TableDef> {
+    let mut tables = crate::pull::all_tables(schemas);
+    tables.push(TableDef {
+        name: "objects",
+        schema: tables::objects_schema(),
+        partitioned: false,
+    });
+    tables
+}
+
+fn register_empty(ctx: &SessionContext, t: &TableDef) -> Result<()> {
+    let mut fields: Vec<_> = t.schema.fields().iter().cloned().collect();
+    if t.partitioned {
+        fields.push(Arc::new(Field::new("date", DataType::Date32, false)));
+    }
+    let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])
+        .with_context(|| format!("cannot register table {}", t.name))?;
+    ctx.register_table(t.name, Arc::new(empty))?;
     Ok(())
 }
 

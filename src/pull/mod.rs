@@ -215,28 +215,27 @@ impl Pull<'_> {
         } = self;
         let spec = Arc::new(spec);
 
-        // What earlier pulls already looked at, and which records they kept.
+        // What earlier pulls already looked at, and which records they kept: one pass over the
+        // objects table gives both when each object holds one record.
+        let ids_in_objects = spec.one_record_per_object();
+        // Rows of sources of other formats hold other kinds of ids: leave them out.
+        let other: HashSet<&str> = settings
+            .sources
+            .iter()
+            .filter(|s| s.format != source.format)
+            .map(|s| s.name.as_str())
+            .collect();
         let mut seen_keys = HashSet::new();
-        warehouse.read_strings("objects", &["source", "key"], |r| {
+        let mut seen_ids = HashSet::new();
+        warehouse.read_strings("objects", &["source", "key", "status", "session_id"], |r| {
             if r[0] == source.name {
                 seen_keys.insert(r[1].to_string());
             }
+            if ids_in_objects && r[2] == "ingested" && !other.contains(r[0]) {
+                seen_ids.insert(r[3].to_string());
+            }
         })?;
-        let mut seen_ids = HashSet::new();
-        if spec.one_record_per_object() {
-            // Rows of sources of other formats hold other kinds of ids: leave them out.
-            let other: HashSet<&str> = settings
-                .sources
-                .iter()
-                .filter(|s| s.format != source.format)
-                .map(|s| s.name.as_str())
-                .collect();
-            warehouse.read_strings("objects", &["source", "status", "session_id"], |r| {
-                if r[1] == "ingested" && !other.contains(r[0]) {
-                    seen_ids.insert(r[2].to_string());
-                }
-            })?;
-        } else {
+        if !ids_in_objects {
             let (id_table, id_column) = spec.id_column();
             warehouse.read_strings(id_table, &[id_column], |r| {
                 seen_ids.insert(r[0].to_string());

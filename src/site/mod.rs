@@ -341,7 +341,7 @@ fn owned_files(dir: &Path) -> Result<Vec<PathBuf>> {
         for e in entries {
             let path = e?.path();
             if path.is_dir() {
-                if path.starts_with(dir.join("data")) || path == dir.join("data") {
+                if path.starts_with(dir.join("data")) {
                     stack.push(path);
                 }
             } else if (d == dir && path.extension().is_some_and(|x| x == "html"))
