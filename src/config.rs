@@ -61,7 +61,7 @@ struct SourceFile {
     /// `go-telemetry`: the upload config reports are checked against (the real one by default).
     #[serde(default)]
     upload_config: Option<String>,
-    /// `pace`: where a snapshot's write time comes from: `last_modified` (the listing, by
+    /// `pace`: where a snapshot's write time comes from: `last_modified` (the store's, by
     /// default) or `key` (a `YYYYMMDDTHHMMSSZ` stamp in the object key).
     #[serde(default)]
     written_at: Option<WrittenAt>,
@@ -126,7 +126,7 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WrittenAt {
-    /// The object's `last_modified` from the store's listing.
+    /// The object's `last_modified`, as the store reports it.
     #[default]
     LastModified,
     /// A `YYYYMMDDTHHMMSSZ` stamp in the object key (for stores that name objects by time,

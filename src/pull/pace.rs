@@ -8,7 +8,7 @@
 //! Every upload is a snapshot of counts that only grow: queries take the **latest snapshot per
 //! id** (or deltas between an id's snapshots), never a sum of uploads. The payload carries no
 //! time, so a snapshot's `written_at` is when the store last wrote the object (`last_modified`
-//! from the listing) or, with `written_at = "key"`, a `YYYYMMDDTHHMMSSZ` stamp in its key.
+//! as the store reports it) or, with `written_at = "key"`, a `YYYYMMDDTHHMMSSZ` stamp in its key.
 //! A snapshot is identified by its id and its total count (the total grows with every command,
 //! so two different snapshots of one install never share it).
 

@@ -7,10 +7,13 @@
 //! Nothing a user can hold secret is shown: URLs lose their user info and query string, option
 //! values of credential keys are never printed, and error texts are scrubbed of both.
 
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
@@ -38,13 +41,60 @@ pub fn retry_config(retries: usize) -> RetryConfig {
     }
 }
 
+/// A source's objects: the store they are fetched from and the prefix they are listed under.
+pub struct Bucket {
+    pub store: Arc<dyn ObjectStore>,
+    pub prefix: Path,
+    /// A local folder (the store's root) is listed with a directory walk, not through the store.
+    folder: Option<PathBuf>,
+}
+
+impl Bucket {
+    /// Objects listed and fetched through `store`.
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: Path) -> Self {
+        Bucket {
+            store,
+            prefix,
+            folder: None,
+        }
+    }
+
+    /// The local folder the objects are files of, if they are.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        self.folder.as_deref()
+    }
+
+    /// Every key under the prefix, in no particular order.
+    pub fn keys(&self) -> BoxStream<'static, object_store::Result<Path>> {
+        match &self.folder {
+            None => self
+                .store
+                .list(Some(&self.prefix))
+                .map_ok(|meta| meta.location)
+                .boxed(),
+            Some(root) => {
+                let (root, prefix) = (root.clone(), self.prefix.clone());
+                futures::stream::once(tokio::task::spawn_blocking(move || {
+                    super::folder::list(&root, &prefix)
+                }))
+                .map(|joined| match joined {
+                    Ok(listed) => {
+                        listed.map(|keys| futures::stream::iter(keys.into_iter().map(Ok)))
+                    }
+                    Err(e) => Err(object_store::Error::JoinError { source: e }),
+                })
+                .try_flatten()
+                .boxed()
+            }
+        }
+    }
+}
+
 /// The store and the prefix under it that holds the source's objects.
-pub fn open(source: &Source, pull: &PullSettings) -> Result<(Arc<dyn ObjectStore>, Path)> {
+pub fn open(source: &Source, pull: &PullSettings) -> Result<Bucket> {
     let shown = redact(&source.url);
     let retry = retry_config(pull.retries);
-    let (store, base): (Arc<dyn ObjectStore>, Path) = if !source.url.contains("://")
-        || source.url.starts_with("file://")
-    {
+    if !source.url.contains("://") || source.url.starts_with("file://") {
         let dir = match source.url.strip_prefix("file://") {
             Some(p) => std::path::PathBuf::from(p),
             None => std::path::PathBuf::from(&source.url),
@@ -64,60 +114,62 @@ pub fn open(source: &Source, pull: &PullSettings) -> Result<(Arc<dyn ObjectStore
         }
         let store = LocalFileSystem::new_with_prefix(&dir)
             .with_context(|| format!("source {:?}: cannot open {}", source.name, dir.display()))?;
-        (Arc::new(store), Path::default())
-    } else {
-        let url = Url::parse(&source.url)
-            .with_context(|| format!("source {:?}: {shown} is not a URL", source.name))?;
-        let (scheme, path) = ObjectStoreScheme::parse(&url)
-            .with_context(|| format!("source {:?}: {shown} is not a supported URL", source.name))?;
-        let opts = source.options.iter();
-        let store: Arc<dyn ObjectStore> = match scheme {
-            ObjectStoreScheme::AmazonS3 => {
-                let mut b = AmazonS3Builder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry);
-                for (k, v) in opts {
-                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-                }
-                Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+        return Ok(Bucket {
+            store: Arc::new(store),
+            prefix: with_prefix(Path::default(), source),
+            folder: Some(dir),
+        });
+    }
+    let url = Url::parse(&source.url)
+        .with_context(|| format!("source {:?}: {shown} is not a URL", source.name))?;
+    let (scheme, path) = ObjectStoreScheme::parse(&url)
+        .with_context(|| format!("source {:?}: {shown} is not a supported URL", source.name))?;
+    let opts = source.options.iter();
+    let store: Arc<dyn ObjectStore> = match scheme {
+        ObjectStoreScheme::AmazonS3 => {
+            let mut b = AmazonS3Builder::from_env()
+                .with_url(url.as_str())
+                .with_retry(retry);
+            for (k, v) in opts {
+                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
             }
-            ObjectStoreScheme::GoogleCloudStorage => {
-                let mut b = GoogleCloudStorageBuilder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry);
-                for (k, v) in opts {
-                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-                }
-                Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+        }
+        ObjectStoreScheme::GoogleCloudStorage => {
+            let mut b = GoogleCloudStorageBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(retry);
+            for (k, v) in opts {
+                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
             }
-            ObjectStoreScheme::MicrosoftAzure => {
-                let mut b = MicrosoftAzureBuilder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry);
-                for (k, v) in opts {
-                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-                }
-                Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+        }
+        ObjectStoreScheme::MicrosoftAzure => {
+            let mut b = MicrosoftAzureBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(retry);
+            for (k, v) in opts {
+                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
             }
-            ObjectStoreScheme::Http => {
-                let mut b = HttpBuilder::new().with_url(url.as_str()).with_retry(retry);
-                for (k, v) in opts {
-                    b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-                }
-                // The URL names the folder; paths are relative to it.
-                return Ok((
-                    Arc::new(b.build().map_err(|e| open_failed(source, &e))?),
-                    with_prefix(Path::default(), source),
-                ));
+            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+        }
+        ObjectStoreScheme::Http => {
+            let mut b = HttpBuilder::new().with_url(url.as_str()).with_retry(retry);
+            for (k, v) in opts {
+                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
             }
-            other => bail!(
-                "source {:?}: {shown}: {other:?} stores are not supported",
-                source.name
-            ),
-        };
-        (store, path)
+            // The URL names the folder; paths are relative to it.
+            return Ok(Bucket::new(
+                Arc::new(b.build().map_err(|e| open_failed(source, &e))?),
+                with_prefix(Path::default(), source),
+            ));
+        }
+        other => bail!(
+            "source {:?}: {shown}: {other:?} stores are not supported",
+            source.name
+        ),
     };
-    Ok((store, with_prefix(base, source)))
+    Ok(Bucket::new(store, with_prefix(path, source)))
 }
 
 fn with_prefix(base: Path, source: &Source) -> Path {
@@ -297,9 +349,9 @@ mod tests {
                 ("aws_secret_access_key", "wJalrXUtnFEMI-secret"),
             ],
         );
-        let (store, prefix) = open(&s, &PullSettings::default()).expect("s3 store");
-        assert_eq!(prefix.as_ref(), "raw/v1/batect");
-        let shown = store.to_string();
+        let bucket = open(&s, &PullSettings::default()).expect("s3 store");
+        assert_eq!(bucket.prefix.as_ref(), "raw/v1/batect");
+        let shown = bucket.store.to_string();
         assert!(shown.contains("telemetry-sessions"), "{shown}");
         assert!(!shown.contains("wJalrXUtnFEMI-secret"), "{shown}");
     }
@@ -337,9 +389,9 @@ mod tests {
         let err = open_err(&s);
         assert!(err.contains("source \"batect\""), "{err}");
         let ok = source("gs://telemetry-sessions", &[]);
-        let (store, prefix) = open(&ok, &PullSettings::default()).expect("gcs store");
-        assert_eq!(prefix.as_ref(), "v1/batect");
-        assert!(store.to_string().contains("telemetry-sessions"));
+        let bucket = open(&ok, &PullSettings::default()).expect("gcs store");
+        assert_eq!(bucket.prefix.as_ref(), "v1/batect");
+        assert!(bucket.store.to_string().contains("telemetry-sessions"));
     }
 
     #[test]
@@ -357,8 +409,8 @@ mod tests {
                     ("allow_http", "true"),
                 ],
             );
-            let (_, prefix) = open(&s, &PullSettings::default()).expect("azure store");
-            assert_eq!(prefix.as_ref(), "raw/v1/batect", "{url}");
+            let bucket = open(&s, &PullSettings::default()).expect("azure store");
+            assert_eq!(bucket.prefix.as_ref(), "raw/v1/batect", "{url}");
         }
         let emulator = source("az://telemetry", &[("azure_storage_use_emulator", "true")]);
         open(&emulator, &PullSettings::default()).expect("emulator store");

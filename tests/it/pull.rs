@@ -9,10 +9,11 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
 };
+use report::config::{Format, Source};
 use report::pull::{self, Summary};
 use report::warehouse::Warehouse;
 
-use crate::common::{files, fixtures, invalid_fixtures, settings};
+use crate::common::{files, fixtures, invalid_fixtures, repo, settings};
 
 /// A store that counts the GETs it serves.
 #[derive(Debug)]
@@ -69,8 +70,7 @@ async fn pull_counted(s: &report::config::Settings, store: Arc<Counting>) -> Sum
     let mut wh = Warehouse::open(&s.warehouse).expect("open");
     let mut summary = Summary::default();
     pull::pull_source(
-        store,
-        &Path::default(),
+        &pull::store::Bucket::new(store, Path::default()),
         &s.sources[0],
         s,
         &mut wh,
@@ -175,4 +175,57 @@ async fn a_session_under_two_keys_is_kept_once() {
     std::fs::copy(fixtures().join(&some[0]), &to).expect("copy");
     let later = report::pipeline::pull_only(&s).await.expect("pull");
     assert_eq!((later.sessions, later.duplicates, later.fetched), (0, 1, 1));
+}
+
+/// A local folder is listed and read without object_store's `LocalFileSystem` (see
+/// `pull/folder.rs`); the warehouse must be the one a pull through it gives, byte for byte:
+/// same keys, sizes, modification times (PACE snapshots are timed by them), quarantined copies
+/// and manifest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    for dir in [fixtures(), invalid_fixtures()] {
+        for f in files(&dir) {
+            let to = bucket.join(&f);
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(dir.join(&f), &to).expect("copy");
+        }
+    }
+    let pace = repo().join("fixtures/pace");
+    for (name, format, folder) in [
+        ("batect", Format::Abacus, &bucket),
+        ("pace", Format::Pace, &pace),
+    ] {
+        let configure = |dir: &str| {
+            let mut s = settings(&tmp.path().join(name).join(dir), &[]);
+            let url = folder.to_string_lossy();
+            s.sources = vec![Source::new(name, format, &url)];
+            s
+        };
+        let through_store = configure("store");
+        let store = Arc::new(Counting {
+            inner: Arc::new(LocalFileSystem::new_with_prefix(folder).expect("store")),
+            gets: AtomicUsize::new(0),
+        });
+        let a = pull_counted(&through_store, store.clone()).await;
+        assert_eq!(store.gets.load(Ordering::SeqCst), files(folder).len());
+
+        let direct = configure("folder");
+        let b = report::pipeline::pull_only(&direct).await.expect("pull");
+        assert_eq!(
+            (a.listed, a.sessions, a.bytes, a.quarantined.len()),
+            (b.listed, b.sessions, b.bytes, b.quarantined.len()),
+            "{name}"
+        );
+        assert!(b.sessions > 0, "{name}: {b}");
+
+        let (wa, wb) = (&through_store.warehouse, &direct.warehouse);
+        let names = files(wa);
+        assert_eq!(names, files(wb), "{name}");
+        for f in &names {
+            let same = std::fs::read(wa.join(f)).ok() == std::fs::read(wb.join(f)).ok();
+            assert!(same, "{name}: {} differs", f.display());
+        }
+    }
 }
