@@ -3,7 +3,9 @@
 #   (a) report pull of N gzipped session objects from a local folder (release build)
 #   (b) DuckDB read_json(..., compression='gzip') over the same files → Parquet,
 #       with SET preserve_insertion_order=false
-#   (c) an incremental report pull after adding 1 % new objects
+#   (c) an incremental report pull after adding 1 % new objects: the sessions of the next two
+#       days (what a nightly run finds), then (c2) 1 % more spread over 120 new days (a new
+#       partition file per table and day: the worst case for an increment of that size)
 #   (d) report pull of the same objects from a loopback S3 server (s3rver), and a plain
 #       parallel client (boto3, thread pool) GETting them all from that server
 # Wall time and peak memory come from /usr/bin/time -v. Prints a Markdown table.
@@ -24,7 +26,9 @@ rm -rf "$work"
 mkdir -p "$work"
 extra=$(( n / 100 ))
 "$bin" generate --sessions "$n" --seed 7 --plain-share 0 --out "$work/bucket" > /dev/null
-"$bin" generate --sessions "$extra" --seed 8 --plain-share 0 --start 2023-09-01 --out "$work/extra" > /dev/null
+# The first set covers 2023-05-01 to 2023-08-28.
+"$bin" generate --sessions "$extra" --seed 8 --plain-share 0 --start 2023-08-29 --days 2 --out "$work/extra" > /dev/null
+"$bin" generate --sessions "$extra" --seed 9 --plain-share 0 --start 2023-09-01 --out "$work/extra2" > /dev/null
 sync
 
 cat > "$work/report.toml" <<TOML
@@ -65,10 +69,14 @@ print(con.execute("SELECT count(*) FROM '$work/duck.parquet'").fetchone()[0])
 PY
 measure b_duckdb python3 "$work/duck.py"
 
-# (c) incremental: 1 % new objects
+# (c) incremental: 1 % new objects, the next two days' sessions
 cp -r "$work/extra/v1/batect/." "$work/bucket/v1/batect/"
 measure c_report_incremental "$bin" pull --config "$work/report.toml"
 grep -h "^pull:" "$work/c_report_incremental.time" >&2 || true
+# (c2) 1 % more, spread over 120 new days
+cp -r "$work/extra2/v1/batect/." "$work/bucket/v1/batect/"
+measure c2_report_incremental_spread "$bin" pull --config "$work/report.toml"
+grep -h "^pull:" "$work/c2_report_incremental_spread.time" >&2 || true
 
 # (d) the same objects from a loopback S3 server: report vs boto3 with a thread pool
 # (BENCH_SKIP_S3=1 skips it: uploading 100,000 objects to s3rver takes minutes)
@@ -120,7 +128,7 @@ PY
 measure d_boto3_s3 python3 "$work/boto.py"
 fi
 
-objects=$(( n + extra ))
+objects=$(( n + 2 * extra ))
 echo
 echo "| run | objects | wall (s) | objects/s | peak memory (MB) |"
 echo "|---|---:|---:|---:|---:|"

@@ -8,17 +8,75 @@
 //! reads the files those keys name, as `LocalFileSystem` would GET them, many per blocking task.
 
 use std::path::{Path as FsPath, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use object_store::path::Path;
 
 /// The keys under `prefix` of the `LocalFileSystem` rooted at `root`, in no particular order.
-/// A missing folder lists nothing, as it does through `LocalFileSystem`.
-pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<Path>, object_store::Error> {
-    let dir = prefix
-        .parts()
-        .fold(root.to_path_buf(), |d, part| d.join(part.as_ref()));
-    let walk = walkdir::WalkDir::new(&dir).min_depth(1).follow_links(true);
+/// A missing folder lists nothing, as it does through `LocalFileSystem`. Keys are the file
+/// names joined by `/`, not checked against object_store's path rules (`LocalFileSystem`
+/// refuses the whole listing for one bad name; the pull reports that object alone).
+///
+/// The subfolders of the first level that has several (an Abacus bucket's application
+/// versions) are walked on one thread per core.
+pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::Error> {
     let mut keys = Vec::new();
+    let mut subfolders = vec![(file(root, prefix), prefix.as_ref().to_string())];
+    // Down a chain of single folders (`v1/batect/`) to the first level with several; a few
+    // levels at most (a symlink to its own folder would make the chain endless: below this
+    // level, the walk finds such loops).
+    for _ in 0..8 {
+        let [(dir, key)] = &subfolders[..] else {
+            break;
+        };
+        let (dir, key) = (dir.clone(), key.clone());
+        subfolders.clear();
+        walk(&dir, &key, &mut keys, Some(&mut subfolders))?;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let next = AtomicUsize::new(0);
+    let walked = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..cores.min(subfolders.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut keys = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((dir, key)) = subfolders.get(i) else {
+                            return Ok(keys);
+                        };
+                        walk(dir, key, &mut keys, None)?;
+                    }
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(failed("a listing thread panicked".into())))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    keys.extend(walked.into_iter().flatten());
+    Ok(keys)
+}
+
+/// Adds the keys of the files below `dir` (whose key is `key`) to `keys`; with `subfolders`,
+/// only `dir`'s own files, and its folders (path and key) to `subfolders`.
+fn walk(
+    dir: &FsPath,
+    key: &str,
+    keys: &mut Vec<String>,
+    mut subfolders: Option<&mut Vec<(PathBuf, String)>>,
+) -> Result<(), object_store::Error> {
+    let depth = if subfolders.is_some() { 1 } else { usize::MAX };
+    let walk = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(depth)
+        .follow_links(true);
+    // The key of the folder being walked: `key`, then one name per level below it.
+    let mut folder = vec![key.to_string()];
     for entry in walk {
         let entry = match entry {
             Ok(e) => e,
@@ -28,30 +86,29 @@ pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<Path>, object_store::Err
             }
             Err(e) => return Err(failed(e.to_string())),
         };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let mut key = prefix.as_ref().to_string();
-        let relative = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
-        for part in relative.components() {
-            let part = part.as_os_str().to_str().ok_or_else(|| {
-                failed(format!(
-                    "{} is not a UTF-8 file name",
-                    entry.path().display()
-                ))
-            })?;
-            if !key.is_empty() {
-                key.push('/');
+        let name = entry.file_name().to_str().ok_or_else(|| {
+            failed(format!(
+                "{} is not a UTF-8 file name",
+                entry.path().display()
+            ))
+        })?;
+        folder.truncate(entry.depth());
+        let parent = folder.last().map_or("", String::as_str);
+        let key = if parent.is_empty() {
+            name.to_string()
+        } else {
+            format!("{parent}/{name}")
+        };
+        if entry.file_type().is_dir() {
+            match subfolders.as_mut() {
+                Some(found) => found.push((entry.into_path(), key)),
+                None => folder.push(key),
             }
-            key.push_str(part);
-        }
-        let key =
-            Path::parse(&key).map_err(|e| failed(format!("{}: {e}", entry.path().display())))?;
-        if is_object(&key) {
+        } else if entry.file_type().is_file() && is_object(name) {
             keys.push(key);
         }
     }
-    Ok(keys)
+    Ok(())
 }
 
 /// The file (or folder) a key names under `root`, as `LocalFileSystem` maps it.
@@ -61,10 +118,10 @@ pub fn file(root: &FsPath, key: &Path) -> PathBuf {
 }
 
 /// `LocalFileSystem` keeps an upload's parts as `NAME#N` files; they are not objects.
-fn is_object(key: &Path) -> bool {
-    match key.filename().and_then(|f| f.split_once('#')) {
+fn is_object(name: &str) -> bool {
+    match name.split_once('#') {
         Some((_, suffix)) => suffix.is_empty() || !suffix.bytes().all(|b| b.is_ascii_digit()),
-        None => key.filename().is_some(),
+        None => true,
     }
 }
 
@@ -92,11 +149,7 @@ mod tests {
     }
 
     fn walked(root: &FsPath, prefix: &Path) -> Vec<String> {
-        let mut keys: Vec<String> = list(root, prefix)
-            .expect("list")
-            .into_iter()
-            .map(|k| k.to_string())
-            .collect();
+        let mut keys = list(root, prefix).expect("list");
         keys.sort();
         keys
     }
@@ -144,17 +197,31 @@ mod tests {
         assert!(walked(root, &Path::from("v1/batect")).len() >= 9);
     }
 
+    #[cfg(unix)]
     #[test]
-    fn a_name_object_store_cannot_hold_is_an_error_naming_the_file() {
+    fn a_symlink_loop_is_an_error_as_through_local_file_system() {
         let tmp = tempfile::tempdir().expect("tmp");
-        std::fs::write(tmp.path().join("bell\u{7}.json"), "{}").expect("write");
-        let err = list(tmp.path(), &Path::default()).expect_err("control character");
-        assert!(err.to_string().contains("bell"), "{err}");
-        through_object_store_fails(tmp.path());
+        let dir = tmp.path().join("v1/batect");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::os::unix::fs::symlink(&dir, dir.join("again")).expect("ln");
+        let err = list(tmp.path(), &Path::default()).expect_err("a loop");
+        assert!(err.to_string().contains("loop"), "{err}");
+        let store = LocalFileSystem::new_with_prefix(tmp.path()).expect("store");
+        let listed: Result<Vec<_>, _> = futures::executor::block_on(store.list(None).try_collect());
+        assert!(listed.is_err(), "LocalFileSystem listed it: {listed:?}");
     }
 
-    fn through_object_store_fails(root: &FsPath) {
-        let store = LocalFileSystem::new_with_prefix(root).expect("store");
+    #[test]
+    fn a_name_object_store_cannot_hold_is_listed_for_the_pull_to_report() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        std::fs::write(tmp.path().join("bell\u{7}.json"), "{}").expect("write");
+        std::fs::write(tmp.path().join("fine.json"), "{}").expect("write");
+        let mut keys = list(tmp.path(), &Path::default()).expect("listed");
+        keys.sort();
+        assert_eq!(keys, ["bell\u{7}.json", "fine.json"]);
+        assert!(Path::parse(&keys[0]).is_err());
+        // LocalFileSystem refuses the whole listing.
+        let store = LocalFileSystem::new_with_prefix(tmp.path()).expect("store");
         let listed: Result<Vec<_>, _> = futures::executor::block_on(store.list(None).try_collect());
         assert!(listed.is_err(), "LocalFileSystem listed it: {listed:?}");
     }

@@ -21,7 +21,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use object_store::path::Path;
@@ -212,8 +212,14 @@ impl Pull<'_> {
         } = self;
         let spec = Arc::new(spec);
 
+        // The listing runs while the warehouse is read: the two do not depend on each other,
+        // and either can take a while (millions of keys; a long history).
+        let progress = spinner(&format!("listing {}", source.name));
+        let listing = tokio::spawn(list(bucket.keys(), progress.clone()));
+
         // What earlier pulls already looked at, and which records they kept: one pass over the
-        // objects table gives both when each object holds one record.
+        // objects table gives both when each object holds one record. The sets borrow the
+        // strings of the columns read (no copy per row).
         let ids_in_objects = spec.one_record_per_object();
         // Rows of sources of other formats hold other kinds of ids: leave them out.
         let other: HashSet<&str> = settings
@@ -222,48 +228,70 @@ impl Pull<'_> {
             .filter(|s| s.format != source.format)
             .map(|s| s.name.as_str())
             .collect();
-        let mut seen_keys = HashSet::new();
-        let mut seen_ids = HashSet::new();
-        warehouse.read_strings("objects", &["source", "key", "status", "session_id"], |r| {
-            if r[0] == source.name {
-                seen_keys.insert(r[1].to_string());
+        let objects =
+            warehouse.string_columns("objects", &["source", "key", "status", "session_id"])?;
+        let mut seen_keys = foldhash::HashSet::<&str>::default();
+        let mut seen_ids = foldhash::HashSet::<Cow<str>>::default();
+        for cols in &objects {
+            let [from, key, status, id] = &cols[..] else {
+                unreachable!("four columns were asked for");
+            };
+            for r in 0..key.len() {
+                if from.value(r) == source.name {
+                    seen_keys.insert(key.value(r));
+                }
+                if ids_in_objects
+                    && status.value(r) == "ingested"
+                    && !id.is_null(r)
+                    && !other.contains(from.value(r))
+                {
+                    seen_ids.insert(Cow::Borrowed(id.value(r)));
+                }
             }
-            if ids_in_objects && r[2] == "ingested" && !other.contains(r[0]) {
-                seen_ids.insert(r[3].to_string());
-            }
-        })?;
-        if !ids_in_objects {
+        }
+        let ids = if ids_in_objects {
+            Vec::new()
+        } else {
             let (id_table, id_column) = spec.id_column();
-            warehouse.read_strings(id_table, &[id_column], |r| {
-                seen_ids.insert(r[0].to_string());
-            })?;
+            warehouse.string_columns(id_table, &[id_column])?
+        };
+        for col in ids.iter().flatten() {
+            seen_ids.extend(col.iter().flatten().map(Cow::Borrowed));
         }
 
-        let progress = spinner(&format!("listing {}", source.name));
+        let keys = listing
+            .await
+            .context("listing task panicked")?
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "source {:?}: cannot list {}: {}",
+                    source.name,
+                    store::redact(&source.url),
+                    store::scrub(&e.to_string(), source)
+                )
+            })?;
+        progress.finish_and_clear();
+        summary.listed += keys.len() as u64;
         let mut todo: Vec<Path> = Vec::new();
-        let mut listing = bucket.keys();
-        while let Some(key) = listing.try_next().await.map_err(|e| {
-            anyhow::anyhow!(
-                "source {:?}: cannot list {}: {}",
-                source.name,
-                store::redact(&source.url),
-                store::scrub(&e.to_string(), source)
-            )
-        })? {
-            summary.listed += 1;
-            if summary.listed.is_multiple_of(1024) {
-                progress.set_message(format!("{} objects listed", summary.listed));
-            }
-            if seen_keys.contains(key.as_ref()) {
+        for key in keys {
+            if seen_keys.contains(key.as_str()) {
                 summary.already_ingested += 1;
-            } else {
-                todo.push(key);
+                continue;
+            }
+            // A local file whose name object_store cannot hold (a control character, `..`):
+            // reported, like an object that cannot be fetched.
+            match Path::parse(&key) {
+                Ok(path) => todo.push(path),
+                Err(e) => summary.failed.push(Failed {
+                    source: source.name.clone(),
+                    error: format!("not a valid object name: {e}"),
+                    key,
+                }),
             }
         }
         drop(seen_keys);
         // Listing order differs between stores; key order makes every run the same.
         todo.sort();
-        progress.finish_and_clear();
 
         let progress = bar(&source.name);
         progress.set_length(todo.len() as u64);
@@ -318,7 +346,7 @@ impl Pull<'_> {
                         let mut kept = 0;
                         let total = decoded.len();
                         for r in decoded {
-                            if seen_ids.insert(spec.id(&r)) {
+                            if seen_ids.insert(Cow::Owned(spec.id(&r))) {
                                 kept += 1;
                                 records.push((key.clone(), r));
                             }
@@ -350,6 +378,21 @@ impl Pull<'_> {
         progress.finish_and_clear();
         Ok(())
     }
+}
+
+/// Every key a listing gives, with its count on the spinner.
+async fn list(
+    mut keys: futures::stream::BoxStream<'static, object_store::Result<String>>,
+    progress: ProgressBar,
+) -> object_store::Result<Vec<String>> {
+    let mut out = Vec::new();
+    while let Some(key) = keys.try_next().await? {
+        out.push(key);
+        if out.len().is_multiple_of(1024) {
+            progress.set_message(format!("{} objects listed", out.len()));
+        }
+    }
+    Ok(out)
 }
 
 /// Fetched objects (outcome and size as stored), per task.
@@ -505,7 +548,7 @@ fn progress_message(listed: u64, summary: &Summary) -> String {
     )
 }
 
-/// Writes one file per table and date for the records of a batch.
+/// Writes one file per table and date for the records of a batch, in date then table order.
 fn write_records<S: FormatSpec>(
     warehouse: &Warehouse,
     spec: &S,
@@ -523,26 +566,49 @@ fn write_records<S: FormatSpec>(
         });
     }
     let tables = spec.tables();
-    let mut files = Vec::new();
-    for (date, rows) in &by_date {
-        for table in &tables {
-            let name = if table.partitioned {
-                format!(
-                    "{}/date={date}/part-{pull:05}-{batch:05}.parquet",
-                    table.name
-                )
-            } else {
-                format!("{}/part-{pull:05}-{batch:05}-{date}.parquet", table.name)
-            };
-            let batch = spec
-                .batch(table.name, rows)
-                .with_context(|| format!("cannot build {} for {date}", table.name))?;
-            if batch.num_rows() > 0 {
-                files.push(warehouse.write(table.name, &name, &batch)?);
-            }
-        }
-    }
-    Ok(files)
+    let files: Vec<_> = by_date
+        .iter()
+        .flat_map(|(date, rows)| tables.iter().map(move |table| (date, rows, table)))
+        .collect();
+    // Encoding and writing a file is work for a core: one thread per core, each with a run
+    // of the files, and the files listed in their order whichever thread wrote them.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let run = files.len().div_ceil(cores).max(1);
+    let written = std::thread::scope(|scope| {
+        let threads: Vec<_> = files
+            .chunks(run)
+            .map(|files| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for (date, rows, table) in files {
+                        let name = if table.partitioned {
+                            format!(
+                                "{}/date={date}/part-{pull:05}-{batch:05}.parquet",
+                                table.name
+                            )
+                        } else {
+                            format!("{}/part-{pull:05}-{batch:05}-{date}.parquet", table.name)
+                        };
+                        let batch = spec
+                            .batch(table.name, rows)
+                            .with_context(|| format!("cannot build {} for {date}", table.name))?;
+                        if batch.num_rows() > 0 {
+                            out.push(warehouse.write(table.name, &name, &batch)?);
+                        }
+                    }
+                    Ok::<_, anyhow::Error>(out)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a writer panicked")))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Ok(written.into_iter().flatten().collect())
 }
 
 /// Rows of the `objects` table for one batch.

@@ -64,13 +64,14 @@ impl Bucket {
         self.folder.as_deref()
     }
 
-    /// Every key under the prefix, in no particular order.
-    pub fn keys(&self) -> BoxStream<'static, object_store::Result<Path>> {
+    /// Every key under the prefix, in no particular order. A local folder's keys are not checked
+    /// against object_store's path rules here (`Path::parse` does, for the ones fetched).
+    pub fn keys(&self) -> BoxStream<'static, object_store::Result<String>> {
         match &self.folder {
             None => self
                 .store
                 .list(Some(&self.prefix))
-                .map_ok(|meta| meta.location)
+                .map_ok(|meta| meta.location.into())
                 .boxed(),
             Some(root) => {
                 let (root, prefix) = (root.clone(), self.prefix.clone());

@@ -14,13 +14,13 @@
 
 pub mod tables;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -102,8 +102,9 @@ impl Warehouse {
             root: root.to_path_buf(),
             manifest,
         };
-        w.drop_incomplete_commits()?;
-        w.sweep()?;
+        let on_disk = w.files_on_disk()?;
+        w.drop_incomplete_commits(&on_disk)?;
+        w.sweep(&on_disk)?;
         Ok(w)
     }
 
@@ -140,10 +141,10 @@ impl Warehouse {
     /// manifest is. A process killed at any point loses nothing, as the page cache survives
     /// it; after a power cut a committed file may come back short or missing. Such a commit,
     /// and every later one, is dropped here, so their objects are pulled again.
-    fn drop_incomplete_commits(&mut self) -> Result<()> {
-        let intact = |f: &DataFile| match fs::metadata(self.root.join(&f.path)) {
-            Ok(m) => f.bytes == 0 || m.len() == f.bytes,
-            Err(_) => false,
+    fn drop_incomplete_commits(&mut self, on_disk: &BTreeMap<String, u64>) -> Result<()> {
+        let intact = |f: &DataFile| match on_disk.get(&f.path) {
+            Some(&len) => f.bytes == 0 || len == f.bytes,
+            None => false,
         };
         let Some(first_bad) = self
             .manifest
@@ -171,33 +172,34 @@ impl Warehouse {
         Ok(())
     }
 
-    /// Removes every file under the table folders that the manifest does not name.
-    fn sweep(&self) -> Result<()> {
+    /// Every file under the table folders (whichever format wrote them; `quarantine/` holds
+    /// no data files), by path relative to the root, with its size.
+    fn files_on_disk(&self) -> Result<BTreeMap<String, u64>> {
+        let mut out = BTreeMap::new();
+        for entry in fs::read_dir(&self.root)
+            .with_context(|| format!("cannot list {}", self.root.display()))?
+        {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() && entry.file_name() != "quarantine" {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                walk(&entry.path(), &name, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes every file of `on_disk` that the manifest does not name.
+    fn sweep(&self, on_disk: &BTreeMap<String, u64>) -> Result<()> {
         let known: HashSet<&str> = self
             .manifest
             .commits
             .iter()
             .flat_map(|c| c.files.iter().map(|f| f.path.as_str()))
             .collect();
-        // Every table folder, whichever format wrote it; `quarantine/` holds no data files.
-        let mut folders = Vec::new();
-        for entry in fs::read_dir(&self.root)
-            .with_context(|| format!("cannot list {}", self.root.display()))?
-        {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() && entry.file_name() != "quarantine" {
-                folders.push(entry.file_name());
-            }
-        }
-        folders.sort();
-        for t in folders {
-            for path in walk(&self.root.join(t))? {
-                let rel = relative(&self.root, &path);
-                if !known.contains(rel.as_str()) {
-                    fs::remove_file(&path)
-                        .with_context(|| format!("cannot remove debris {}", path.display()))?;
-                }
-            }
+        for rel in on_disk.keys().filter(|rel| !known.contains(rel.as_str())) {
+            let path = self.root.join(rel);
+            fs::remove_file(&path)
+                .with_context(|| format!("cannot remove debris {}", path.display()))?;
         }
         Ok(())
     }
@@ -239,6 +241,22 @@ impl Warehouse {
         columns: &[&str],
         mut each: impl FnMut(&[&str]),
     ) -> Result<()> {
+        for cols in self.string_columns(table, columns)? {
+            let mut row = vec![""; columns.len()];
+            for r in 0..cols.first().map_or(0, |c| c.len()) {
+                for (slot, col) in row.iter_mut().zip(&cols) {
+                    *slot = if col.is_null(r) { "" } else { col.value(r) };
+                }
+                each(&row);
+            }
+        }
+        Ok(())
+    }
+
+    /// String columns of every data file of `table`: per record batch, the asked columns in
+    /// the asked order (callers can borrow their values rather than copy each one).
+    pub fn string_columns(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<StringArray>>> {
+        let mut out = Vec::new();
         for f in self.files(table) {
             let path = self.root.join(&f.path);
             let file = fs::File::open(&path)
@@ -259,25 +277,17 @@ impl Warehouse {
                 let batch =
                     batch.with_context(|| format!("cannot read Parquet {}", path.display()))?;
                 // The projection keeps file order; map each asked column to its place.
-                let cols: Vec<_> = columns
+                let cols = columns
                     .iter()
                     .map(|c| {
-                        batch
-                            .schema()
-                            .index_of(c)
-                            .map(|i| batch.column(i).as_string::<i32>().clone())
+                        let i = batch.schema().index_of(c)?;
+                        Ok(batch.column(i).as_string::<i32>().clone())
                     })
-                    .collect::<Result<_, _>>()?;
-                let mut row = vec![""; cols.len()];
-                for r in 0..batch.num_rows() {
-                    for (slot, col) in row.iter_mut().zip(&cols) {
-                        *slot = if col.is_null(r) { "" } else { col.value(r) };
-                    }
-                    each(&row);
-                }
+                    .collect::<Result<_>>()?;
+                out.push(cols);
             }
         }
-        Ok(())
+        Ok(out)
     }
 
     /// First and last `date` partition holding sessions, if any.
@@ -311,34 +321,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
 }
 
 /// Every file below `dir`, sorted.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("cannot list {}", d.display())),
-        };
-        for entry in entries {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() {
-                stack.push(entry.path());
-            } else {
-                out.push(entry.path());
-            }
+/// Adds the files below `dir` (whose path relative to the root is `rel`) to `out`, with
+/// their sizes (a `stat` relative to the open folder, not a path walk from `/` per file).
+fn walk(dir: &Path, rel: &str, out: &mut BTreeMap<String, u64>) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = format!("{rel}/{}", entry.file_name().to_string_lossy());
+        let meta = entry
+            .metadata()
+            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        if meta.is_dir() {
+            walk(&entry.path(), &path, out)?;
+        } else {
+            out.insert(path, meta.len());
         }
     }
-    out.sort();
-    Ok(out)
-}
-
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    Ok(())
 }
 
 #[cfg(test)]

@@ -229,3 +229,24 @@ async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
         }
     }
 }
+
+/// A file whose name object_store cannot hold is reported as failed (so the exit code says so
+/// and the next pull tries it again); the other objects are pulled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_name_object_store_cannot_hold_fails_alone() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    let some: Vec<_> = files(&fixtures()).into_iter().take(5).collect();
+    for f in &some {
+        let to = bucket.join(f);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(fixtures().join(f), &to).expect("copy");
+    }
+    std::fs::copy(fixtures().join(&some[0]), bucket.join("bell\u{7}.json")).expect("copy");
+    let s = settings(tmp.path(), &[("batect", &bucket)]);
+    let summary = report::pipeline::pull_only(&s).await.expect("pull");
+    assert_eq!(summary.sessions, 5, "{summary}");
+    assert_eq!(summary.failed.len(), 1, "{summary}");
+    assert_eq!(summary.failed[0].key, "bell\u{7}.json");
+    assert!(!summary.is_clean());
+}
