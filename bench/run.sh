@@ -45,6 +45,8 @@ TOML
 measure() {
     local name="$1"
     shift
+    # Every run starts with nothing left to write back (DuckDB's or the last pull's output).
+    sync
     /usr/bin/time -v "$@" > "$work/$name.out" 2> "$work/$name.time"
     local wall rss
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/$name.time" \
@@ -135,7 +137,7 @@ echo "|---|---:|---:|---:|---:|"
 while read -r name wall rss; do
     count=$n
     case "$name" in
-        c_*) count=$extra ;;
+        c_* | c2_*) count=$extra ;;
         d_*) count=$objects ;;
     esac
     rate=$(awk -v c="$count" -v w="$wall" 'BEGIN { printf "%.0f", c / w }')

@@ -18,7 +18,7 @@ use object_store::path::Path;
 /// refuses the whole listing for one bad name; the pull reports that object alone).
 ///
 /// The subfolders of the first level that has several (an Abacus bucket's application
-/// versions) are walked on one thread per core.
+/// versions) are walked on several threads.
 pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::Error> {
     let mut keys = Vec::new();
     let mut subfolders = vec![(file(root, prefix), prefix.as_ref().to_string())];
@@ -33,10 +33,12 @@ pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::E
         subfolders.clear();
         walk(&dir, &key, &mut keys, Some(&mut subfolders))?;
     }
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    // More threads than cores: a folder not in the page cache is read from disk, and the disk
+    // serves several reads at once.
+    let threads = 4 * std::thread::available_parallelism().map_or(2, usize::from);
     let next = AtomicUsize::new(0);
     let walked = std::thread::scope(|scope| {
-        let threads: Vec<_> = (0..cores.min(subfolders.len()))
+        let threads: Vec<_> = (0..threads.min(subfolders.len()))
             .map(|_| {
                 scope.spawn(|| {
                     let mut keys = Vec::new();

@@ -124,10 +124,12 @@ enum Outcome<R> {
 /// Pulls every source of `settings` into the warehouse.
 pub async fn pull(settings: &Settings, warehouse: &mut Warehouse) -> Result<Summary> {
     let mut summary = Summary::default();
+    warehouse.begin_pull()?;
     for source in &settings.sources {
         let bucket = store::open(source, &settings.pull)?;
         pull_source(&bucket, source, settings, warehouse, &mut summary).await?;
     }
+    warehouse.end_pull()?;
     Ok(summary)
 }
 
