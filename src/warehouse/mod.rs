@@ -12,9 +12,11 @@
 //! Only files named by the manifest are data. A file that is not (left by a run killed before
 //! its commit) is debris: [`Warehouse::open`] removes it, so queries never read half a pull.
 //!
-//! A pull leaves a `pulling` marker from its start until its files are on disk. Only a
-//! warehouse with the marker (a pull killed, failed, or cut off by a power loss) is walked and
-//! checked when it opens: opening after a clean pull reads the manifest alone.
+//! A pull leaves a `pulling` marker from its start until its files are on disk, and holds a
+//! lock on it meanwhile (a second pull on the same warehouse is refused). Only a warehouse with
+//! an unlocked marker (a pull killed, failed, or cut off by a power loss) is walked and checked
+//! when it opens: opening after a clean pull reads the manifest alone, and opening during
+//! another process's pull reads what it has committed and touches nothing.
 
 pub mod tables;
 
@@ -71,6 +73,8 @@ pub struct DataFile {
 pub struct Warehouse {
     root: PathBuf,
     manifest: Manifest,
+    /// The locked marker, while this process pulls.
+    pulling: Option<fs::File>,
 }
 
 impl Warehouse {
@@ -109,12 +113,18 @@ impl Warehouse {
         let mut w = Warehouse {
             root: root.to_path_buf(),
             manifest,
+            pulling: None,
         };
-        if root.join(PULLING).exists() {
-            let on_disk = w.files_on_disk()?;
-            w.drop_incomplete_commits(&on_disk)?;
-            w.sweep(&on_disk)?;
-            w.end_pull()?;
+        let marker = root.join(PULLING);
+        if marker.exists() {
+            // Locked: another process is pulling; its uncommitted files are not debris.
+            if let Some(lock) = lock(&marker, false)? {
+                w.pulling = Some(lock);
+                let on_disk = w.files_on_disk()?;
+                w.drop_incomplete_commits(&on_disk)?;
+                w.sweep(&on_disk)?;
+                w.end_pull()?;
+            }
         }
         Ok(w)
     }
@@ -148,24 +158,39 @@ impl Warehouse {
             + 1
     }
 
-    /// Marks a pull as started (durably, before it writes anything): until [`Warehouse::end_pull`],
-    /// the next open checks the warehouse.
-    pub fn begin_pull(&self) -> Result<()> {
+    /// Marks a pull as started, durably, before it writes anything: until
+    /// [`Warehouse::end_pull`], the next open checks the warehouse. Refused while another
+    /// process pulls into it.
+    pub fn begin_pull(&mut self) -> Result<()> {
         let marker = self.root.join(PULLING);
-        write_atomic(&marker, b"a pull started and has not finished\n", true)?;
-        fs::File::open(&self.root)
-            .and_then(|d| d.sync_all())
-            .with_context(|| format!("cannot write {}", marker.display()))
+        let Some(mut f) = lock(&marker, true)? else {
+            bail!(
+                "another pull is writing to the warehouse {} (it holds {})",
+                self.root.display(),
+                marker.display()
+            );
+        };
+        f.set_len(0)
+            .and_then(|_| f.write_all(b"a pull started and has not finished\n"))
+            .and_then(|_| f.sync_all())
+            .and_then(|_| fs::File::open(&self.root)?.sync_all())
+            .with_context(|| format!("cannot write {}", marker.display()))?;
+        self.pulling = Some(f);
+        Ok(())
     }
 
-    /// Ends a pull: flushes what it wrote to disk, then removes the marker.
-    pub fn end_pull(&self) -> Result<()> {
+    /// Ends a pull: flushes what it wrote to disk, then removes the marker and its lock.
+    pub fn end_pull(&mut self) -> Result<()> {
         flush(&self.root, &self.last_pull_files())?;
-        match fs::remove_file(self.root.join(PULLING)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e)
-                .with_context(|| format!("cannot remove {}", self.root.join(PULLING).display())),
-            _ => Ok(()),
+        let marker = self.root.join(PULLING);
+        match fs::remove_file(&marker) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", marker.display()));
+            }
+            _ => {}
         }
+        self.pulling = None;
+        Ok(())
     }
 
     /// Data files of the most recent pull.
@@ -363,6 +388,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     Ok(())
 }
 
+/// Opens the pull marker (creating it if `create`) and locks it; `None` when another process
+/// holds the lock.
+fn lock(marker: &Path, create: bool) -> Result<Option<fs::File>> {
+    let f = match fs::OpenOptions::new()
+        .create(create)
+        .truncate(false)
+        .write(true)
+        .open(marker)
+    {
+        Ok(f) => f,
+        // Removed by the pull that held it, since it was seen.
+        Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", marker.display())),
+    };
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", marker.display()))
+        }
+    }
+}
+
 /// Gets `files` (under `root`) to disk. On Linux, one `syncfs` of the warehouse's file system
 /// (tens of milliseconds after a full pull, where an fsync per file took most of its time);
 /// elsewhere, an fsync per file.
@@ -435,7 +483,9 @@ mod tests {
             files: vec![kept],
         })
         .expect("commit");
-        // A run killed now leaves part-2 behind; the next open removes it.
+        // A run killed now leaves part-2 behind (and its lock goes with it); the next open
+        // removes it.
+        drop(w);
         let w = Warehouse::open(dir.path()).expect("reopen");
         assert!(dir.path().join("objects/part-1.parquet").exists());
         assert!(!dir.path().join("objects/part-2.parquet").exists());
@@ -485,6 +535,7 @@ mod tests {
             .expect("open")
             .set_len(len / 2)
             .expect("truncate");
+        drop(w);
         let w = Warehouse::open(dir.path()).expect("reopen");
         assert_eq!(w.manifest().commits.len(), 1);
         assert!(!second.exists() && !dir.path().join("objects/part-3.parquet").exists());
@@ -495,12 +546,43 @@ mod tests {
     #[test]
     fn a_pull_marks_the_warehouse_until_it_ends() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let w = Warehouse::open(dir.path()).expect("open");
+        let mut w = Warehouse::open(dir.path()).expect("open");
         w.begin_pull().expect("begin");
         assert!(dir.path().join(PULLING).exists());
         w.end_pull().expect("end");
         assert!(!dir.path().join(PULLING).exists());
         w.end_pull().expect("ending twice is harmless");
+    }
+
+    #[test]
+    fn a_second_pull_is_refused_and_a_reader_leaves_a_running_pull_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut pulling = Warehouse::open(dir.path()).expect("open");
+        pulling.begin_pull().expect("begin");
+        let batch = RecordBatch::try_from_iter([(
+            "key",
+            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["a"]))
+                as datafusion::arrow::array::ArrayRef,
+        )])
+        .expect("batch");
+        let uncommitted = pulling
+            .write("objects", "objects/part-1.parquet", &batch)
+            .expect("write");
+        // Another process (here: another handle) opens meanwhile: not debris, not recovered.
+        let mut other = Warehouse::open(dir.path()).expect("open while pulling");
+        assert!(dir.path().join(&uncommitted.path).exists());
+        assert!(dir.path().join(PULLING).exists());
+        let err = other.begin_pull().expect_err("second pull");
+        assert!(format!("{err:#}").contains("another pull"), "{err:#}");
+        pulling
+            .commit(Commit {
+                pull: 1,
+                batch: 1,
+                files: vec![uncommitted],
+            })
+            .expect("commit");
+        pulling.end_pull().expect("end");
+        other.begin_pull().expect("the first pull ended");
     }
 
     #[test]
