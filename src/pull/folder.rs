@@ -1,4 +1,4 @@
-//! A local folder as a source: listed with one directory walk, its files read directly.
+//! A local folder as a source: listed by walking its folders, its files read directly.
 //!
 //! object_store's `LocalFileSystem` lists a folder with three `stat`s per file (a broken-symlink
 //! check, an is-file check and the metadata), each resolving the absolute path from `/`: on a
