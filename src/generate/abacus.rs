@@ -313,7 +313,7 @@ fn event(kind: &str, at: i64, attrs: Value) -> Value {
 }
 
 /// Serialises like Go's `json.Marshal`: compact, `<` `>` `&` escaped.
-fn go_json(v: &Value) -> String {
+pub(crate) fn go_json(v: &Value) -> String {
     serde_json::to_string(v)
         .unwrap_or_default()
         .replace('<', "\\u003c")

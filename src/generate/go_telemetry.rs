@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::abacus::{Object, Options, Rng};
+use super::abacus::{Object, Options, Rng, go_json};
 
 /// The config the generated reports satisfy (kept beside the fixtures).
 pub const UPLOAD_CONFIG: &str = include_str!("../../fixtures/go-telemetry.upload_config.json");
@@ -203,15 +203,6 @@ fn report(rng: &mut Rng, config: &Value, week: &str, day: i64, last_week: &str) 
     // X: 52 random bits in (0, 1), as the client draws it.
     let x = ((rng.next_u64() >> 12).max(1)) as f64 / (1u64 << 52) as f64;
     json!({"Week": week, "LastWeek": last_week, "X": x, "Programs": programs, "Config": "v0.31.0"})
-}
-
-/// Compact JSON as Go's encoder writes it: `<`, `>` and `&` escaped.
-fn go_json(v: &Value) -> String {
-    serde_json::to_string(v)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 fn date(day: i64) -> String {

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use datafusion::arrow::array::RecordBatch;
 
 use super::Rejection;
-use super::format::{FormatSpec, Located, ObjectInfo, TableDef};
+use super::format::{FormatSpec, Located, ObjectInfo, TableDef, reject, shown};
 use crate::warehouse::tables::{self, AbacusSchemas};
 
 /// A scalar attribute value as sent. Numbers keep their JSON text (Go's `json.Number`).
@@ -87,24 +87,6 @@ const SESSION_FIELDS: [&str; 10] = [
 ];
 const EVENT_FIELDS: [&str; 3] = ["type", "time", "attributes"];
 const SPAN_FIELDS: [&str; 4] = ["type", "startTime", "endTime", "attributes"];
-
-fn reject(rule: impl Into<String>, message: impl Into<String>) -> Rejection {
-    Rejection {
-        rule: rule.into(),
-        message: message.into(),
-    }
-}
-
-/// Shortens hostile values before they go into a reason.
-fn shown(value: &str) -> String {
-    const MAX: usize = 80;
-    if value.chars().count() <= MAX {
-        format!("{value:?}")
-    } else {
-        let cut: String = value.chars().take(MAX).collect();
-        format!("{cut:?}…")
-    }
-}
 
 /// Decodes one JSON document (already gunzipped) and applies every Abacus rule.
 pub fn decode(bytes: &[u8], application_ids: &[String]) -> Result<Session, Rejection> {

@@ -125,45 +125,24 @@ pub fn open(source: &Source, pull: &PullSettings) -> Result<Bucket> {
         .with_context(|| format!("source {:?}: {shown} is not a URL", source.name))?;
     let (scheme, path) = ObjectStoreScheme::parse(&url)
         .with_context(|| format!("source {:?}: {shown} is not a supported URL", source.name))?;
-    let opts = source.options.iter();
+    // Every builder takes the source's options by object_store's config keys, then builds.
+    macro_rules! build {
+        ($builder:expr) => {{
+            let mut b = $builder.with_url(url.as_str()).with_retry(retry);
+            for (k, v) in &source.options {
+                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
+            }
+            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+        }};
+    }
     let store: Arc<dyn ObjectStore> = match scheme {
-        ObjectStoreScheme::AmazonS3 => {
-            let mut b = AmazonS3Builder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry);
-            for (k, v) in opts {
-                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-            }
-            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
-        }
-        ObjectStoreScheme::GoogleCloudStorage => {
-            let mut b = GoogleCloudStorageBuilder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry);
-            for (k, v) in opts {
-                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-            }
-            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
-        }
-        ObjectStoreScheme::MicrosoftAzure => {
-            let mut b = MicrosoftAzureBuilder::from_env()
-                .with_url(url.as_str())
-                .with_retry(retry);
-            for (k, v) in opts {
-                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-            }
-            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
-        }
+        ObjectStoreScheme::AmazonS3 => build!(AmazonS3Builder::from_env()),
+        ObjectStoreScheme::GoogleCloudStorage => build!(GoogleCloudStorageBuilder::from_env()),
+        ObjectStoreScheme::MicrosoftAzure => build!(MicrosoftAzureBuilder::from_env()),
+        // The URL names the folder; paths are relative to it.
         ObjectStoreScheme::Http => {
-            let mut b = HttpBuilder::new().with_url(url.as_str()).with_retry(retry);
-            for (k, v) in opts {
-                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
-            }
-            // The URL names the folder; paths are relative to it.
-            return Ok(Bucket::new(
-                Arc::new(b.build().map_err(|e| open_failed(source, &e))?),
-                with_prefix(Path::default(), source),
-            ));
+            let store = build!(HttpBuilder::new());
+            return Ok(Bucket::new(store, with_prefix(Path::default(), source)));
         }
         other => bail!(
             "source {:?}: {shown}: {other:?} stores are not supported",
