@@ -66,6 +66,15 @@ impl ObjectStore for Counting {
     }
 }
 
+/// Copies `names` (relative to `from`) into `to`, keeping their folders.
+fn copy(from: &std::path::Path, names: &[std::path::PathBuf], to: &std::path::Path) {
+    for f in names {
+        let dest = to.join(f);
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(from.join(f), &dest).expect("copy");
+    }
+}
+
 async fn pull_counted(s: &report::config::Settings, store: Arc<Counting>) -> Summary {
     let mut wh = Warehouse::open(&s.warehouse).expect("open");
     let mut summary = Summary::default();
@@ -117,11 +126,7 @@ async fn invalid_objects_are_quarantined_with_their_rule_and_valid_ones_kept() {
     // Valid and invalid objects side by side in one bucket.
     let bucket = tmp.path().join("bucket");
     for dir in [fixtures(), invalid_fixtures()] {
-        for f in files(&dir) {
-            let to = bucket.join(&f);
-            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-            std::fs::copy(dir.join(&f), &to).expect("copy");
-        }
+        copy(&dir, &files(&dir), &bucket);
     }
     let s = settings(tmp.path(), &[("batect", &bucket)]);
     let summary = report::pipeline::pull_only(&s).await.expect("pull");
@@ -186,11 +191,7 @@ async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
     let tmp = tempfile::tempdir().expect("tmp");
     let bucket = tmp.path().join("bucket");
     for dir in [fixtures(), invalid_fixtures()] {
-        for f in files(&dir) {
-            let to = bucket.join(&f);
-            std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-            std::fs::copy(dir.join(&f), &to).expect("copy");
-        }
+        copy(&dir, &files(&dir), &bucket);
     }
     let pace = repo().join("fixtures/pace");
     for (name, format, folder) in [
@@ -237,11 +238,7 @@ async fn a_file_name_object_store_cannot_hold_fails_alone() {
     let tmp = tempfile::tempdir().expect("tmp");
     let bucket = tmp.path().join("bucket");
     let some: Vec<_> = files(&fixtures()).into_iter().take(5).collect();
-    for f in &some {
-        let to = bucket.join(f);
-        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(fixtures().join(f), &to).expect("copy");
-    }
+    copy(&fixtures(), &some, &bucket);
     std::fs::copy(fixtures().join(&some[0]), bucket.join("bell\u{7}.json")).expect("copy");
     let s = settings(tmp.path(), &[("batect", &bucket)]);
     let summary = report::pipeline::pull_only(&s).await.expect("pull");
