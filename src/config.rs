@@ -38,6 +38,7 @@ struct PullFile {
     concurrency: Option<usize>,
     batch_size: Option<usize>,
     retries: Option<usize>,
+    keys_in_memory: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +156,9 @@ pub struct PullSettings {
     pub batch_size: usize,
     /// Times one request is retried (exponential backoff) on 5xx, 429, timeouts and resets.
     pub retries: usize,
+    /// Listed keys sorted in memory; a longer listing is sorted in runs written under the
+    /// warehouse folder.
+    pub keys_in_memory: usize,
 }
 
 impl Default for PullSettings {
@@ -163,6 +167,7 @@ impl Default for PullSettings {
             concurrency: 32,
             batch_size: 10_000,
             retries: 5,
+            keys_in_memory: 500_000,
         }
     }
 }
@@ -375,6 +380,11 @@ impl Settings {
             concurrency: file.pull.concurrency.unwrap_or(defaults.concurrency).max(1),
             batch_size: file.pull.batch_size.unwrap_or(defaults.batch_size).max(1),
             retries: file.pull.retries.unwrap_or(defaults.retries),
+            keys_in_memory: file
+                .pull
+                .keys_in_memory
+                .unwrap_or(defaults.keys_in_memory)
+                .max(1),
         };
         Ok(Settings {
             warehouse: pick(&overrides.warehouse, "REPORT_WAREHOUSE", &file.warehouse),

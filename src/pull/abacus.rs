@@ -333,13 +333,7 @@ impl FormatSpec for Spec {
         tables::abacus_tables(&self.schemas)
     }
 
-    fn id_column(&self) -> (&'static str, &'static str) {
-        ("sessions", "session_id")
-    }
-
-    fn one_record_per_object(&self) -> bool {
-        true
-    }
+    const ID_COLUMN: (&str, &str) = ("sessions", "session_id");
 
     fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Session>, Rejection> {
         decode(bytes, &self.application_ids).map(|s| vec![s])

@@ -295,9 +295,7 @@ impl FormatSpec for Spec {
         tables()
     }
 
-    fn id_column(&self) -> (&'static str, &'static str) {
-        ("devstack_runs", "event_id")
-    }
+    const ID_COLUMN: (&str, &str) = ("devstack_runs", "event_id");
 
     fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
         decode(bytes)

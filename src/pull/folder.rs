@@ -12,14 +12,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use object_store::path::Path;
 
-/// The keys under `prefix` of the `LocalFileSystem` rooted at `root`, in no particular order.
-/// A missing folder lists nothing, as it does through `LocalFileSystem`. Keys are the file
-/// names joined by `/`, not checked against object_store's path rules (`LocalFileSystem`
-/// refuses the whole listing for one bad name; the pull reports that object alone).
+/// The keys under `prefix` of the `LocalFileSystem` rooted at `root`, in no particular order,
+/// handed to `send` a chunk at a time (a listing is never held whole). A missing folder lists
+/// nothing, as it does through `LocalFileSystem`. Keys are the file names joined by `/`, not
+/// checked against object_store's path rules (`LocalFileSystem` refuses the whole listing for
+/// one bad name; the pull reports that object alone).
 ///
 /// The subfolders of the first level that has several (an Abacus bucket's application
 /// versions) are walked on several threads.
-pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::Error> {
+pub fn list(
+    root: &FsPath,
+    prefix: &Path,
+    send: &(dyn Fn(Vec<String>) + Sync),
+) -> Result<(), object_store::Error> {
     let mut keys = Vec::new();
     let mut subfolders = vec![(file(root, prefix), prefix.as_ref().to_string())];
     // Down a chain of single folders (`v1/batect/`) to the first level with several; a few
@@ -31,13 +36,14 @@ pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::E
         };
         let (dir, key) = (dir.clone(), key.clone());
         subfolders.clear();
-        walk(&dir, &key, &mut keys, Some(&mut subfolders))?;
+        walk(&dir, &key, &mut keys, Some(&mut subfolders), send)?;
     }
+    send(keys);
     // More threads than cores: a folder not in the page cache is read from disk, and the disk
     // serves several reads at once.
     let threads = 4 * std::thread::available_parallelism().map_or(2, usize::from);
     let next = AtomicUsize::new(0);
-    let walked = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let threads: Vec<_> = (0..threads.min(subfolders.len()))
             .map(|_| {
                 scope.spawn(|| {
@@ -45,32 +51,33 @@ pub fn list(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::E
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((dir, key)) = subfolders.get(i) else {
-                            return Ok(keys);
+                            send(keys);
+                            return Ok(());
                         };
-                        walk(dir, key, &mut keys, None)?;
+                        walk(dir, key, &mut keys, None, send)?;
                     }
                 })
             })
             .collect();
-        threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err(failed("a listing thread panicked".into())))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })?;
-    keys.extend(walked.into_iter().flatten());
-    Ok(keys)
+        threads.into_iter().try_for_each(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(failed("a listing thread panicked".into())))
+        })
+    })
 }
 
-/// Adds the keys of the files below `dir` (whose key is `key`) to `keys`; with `subfolders`,
-/// only `dir`'s own files, and its folders (path and key) to `subfolders`.
+/// Keys handed over at once.
+const CHUNK: usize = 1024;
+
+/// Adds the keys of the files below `dir` (whose key is `key`) to `keys`, sending each full
+/// chunk; with `subfolders`, only `dir`'s own files, and its folders (path and key) to
+/// `subfolders`.
 fn walk(
     dir: &FsPath,
     key: &str,
     keys: &mut Vec<String>,
     mut subfolders: Option<&mut Vec<(PathBuf, String)>>,
+    send: &(dyn Fn(Vec<String>) + Sync),
 ) -> Result<(), object_store::Error> {
     let depth = if subfolders.is_some() { 1 } else { usize::MAX };
     let walk = walkdir::WalkDir::new(dir)
@@ -108,6 +115,9 @@ fn walk(
             }
         } else if entry.file_type().is_file() && is_object(name) {
             keys.push(key);
+            if keys.len() >= CHUNK {
+                send(std::mem::take(keys));
+            }
         }
     }
     Ok(())
@@ -150,10 +160,19 @@ mod tests {
         keys
     }
 
-    fn walked(root: &FsPath, prefix: &Path) -> Vec<String> {
-        let mut keys = list(root, prefix).expect("list");
+    /// Every key `list` sends.
+    fn listed(root: &FsPath, prefix: &Path) -> Result<Vec<String>, object_store::Error> {
+        let keys = std::sync::Mutex::new(Vec::new());
+        list(root, prefix, &|chunk| {
+            keys.lock().expect("lock").extend(chunk)
+        })?;
+        let mut keys = keys.into_inner().expect("lock");
         keys.sort();
-        keys
+        Ok(keys)
+    }
+
+    fn walked(root: &FsPath, prefix: &Path) -> Vec<String> {
+        listed(root, prefix).expect("list")
     }
 
     #[test]
@@ -206,7 +225,7 @@ mod tests {
         let dir = tmp.path().join("v1/batect");
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::os::unix::fs::symlink(&dir, dir.join("again")).expect("ln");
-        let err = list(tmp.path(), &Path::default()).expect_err("a loop");
+        let err = listed(tmp.path(), &Path::default()).expect_err("a loop");
         assert!(err.to_string().contains("loop"), "{err}");
         let store = LocalFileSystem::new_with_prefix(tmp.path()).expect("store");
         let listed: Result<Vec<_>, _> = futures::executor::block_on(store.list(None).try_collect());
@@ -218,8 +237,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         std::fs::write(tmp.path().join("bell\u{7}.json"), "{}").expect("write");
         std::fs::write(tmp.path().join("fine.json"), "{}").expect("write");
-        let mut keys = list(tmp.path(), &Path::default()).expect("listed");
-        keys.sort();
+        let keys = walked(tmp.path(), &Path::default());
         assert_eq!(keys, ["bell\u{7}.json", "fine.json"]);
         assert!(Path::parse(&keys[0]).is_err());
         // LocalFileSystem refuses the whole listing.

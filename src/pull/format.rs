@@ -47,16 +47,10 @@ pub trait FormatSpec: Send + Sync + 'static {
     /// The tables this format fills, each with its schema.
     fn tables(&self) -> Vec<TableDef>;
 
-    /// The table and string column that hold every kept record's dedup key, read back before
-    /// a pull so a record already in the warehouse is not counted twice.
-    fn id_column(&self) -> (&'static str, &'static str);
-
-    /// True when every object holds exactly one record, so the `objects` table already names
-    /// each kept record's id: reading a few objects files back is much cheaper than one column
-    /// of every (small, date-partitioned) data file.
-    fn one_record_per_object(&self) -> bool {
-        false
-    }
+    /// The table and string column that hold every kept record's dedup key (one row per
+    /// record): the warehouse's index holds its values, so a record already in the warehouse
+    /// is not counted twice.
+    const ID_COLUMN: (&'static str, &'static str);
 
     /// Decodes one object (already gunzipped) into its records, or says which rule it broke.
     /// An object holds one record or, for line-delimited formats, several; it is kept or

@@ -596,9 +596,7 @@ impl FormatSpec for Spec {
         tables()
     }
 
-    fn id_column(&self) -> (&'static str, &'static str) {
-        ("reports", "x")
-    }
+    const ID_COLUMN: (&str, &str) = ("reports", "x");
 
     fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Report>, Rejection> {
         decode(bytes, &self.config)

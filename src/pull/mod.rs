@@ -12,16 +12,17 @@ mod folder;
 pub mod format;
 pub mod go_telemetry;
 pub mod pace;
+mod sorted;
 pub mod store;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use object_store::path::Path;
@@ -214,57 +215,16 @@ impl Pull<'_> {
         } = self;
         let spec = Arc::new(spec);
 
-        // The listing runs while the warehouse is read: the two do not depend on each other,
-        // and either can take a while (millions of keys; a long history).
+        // The listing, sorted: in memory up to `keys_in_memory` keys, in run files under the
+        // warehouse past that.
         let progress = spinner(&format!("listing {}", source.name));
-        let listing = tokio::spawn(list(bucket.keys(), progress.clone()));
-
-        // What earlier pulls already looked at, and which records they kept: one pass over the
-        // objects table gives both when each object holds one record. The sets borrow the
-        // strings of the columns read (no copy per row).
-        let ids_in_objects = spec.one_record_per_object();
-        // Rows of sources of other formats hold other kinds of ids: leave them out.
-        let other: HashSet<&str> = settings
-            .sources
-            .iter()
-            .filter(|s| s.format != source.format)
-            .map(|s| s.name.as_str())
-            .collect();
-        let objects =
-            warehouse.string_columns("objects", &["source", "key", "status", "session_id"])?;
-        let mut seen_keys = foldhash::HashSet::<&str>::default();
-        let mut seen_ids = foldhash::HashSet::<Cow<str>>::default();
-        for cols in &objects {
-            let [from, key, status, id] = &cols[..] else {
-                unreachable!("four columns were asked for");
-            };
-            for r in 0..key.len() {
-                if from.value(r) == source.name {
-                    seen_keys.insert(key.value(r));
-                }
-                if ids_in_objects
-                    && status.value(r) == "ingested"
-                    && !id.is_null(r)
-                    && !other.contains(from.value(r))
-                {
-                    seen_ids.insert(Cow::Borrowed(id.value(r)));
-                }
-            }
-        }
-        let ids = if ids_in_objects {
-            Vec::new()
-        } else {
-            let (id_table, id_column) = spec.id_column();
-            warehouse.string_columns(id_table, &[id_column])?
-        };
-        for col in ids.iter().flatten() {
-            seen_ids.extend(col.iter().flatten().map(Cow::Borrowed));
-        }
-
-        let keys = listing
-            .await
-            .context("listing task panicked")?
-            .map_err(|e| {
+        let spill = |name: &str| warehouse.root().join(format!(".{name}-{}", source.name));
+        let (listing_runs, todo_runs) = (spill("listing"), spill("todo"));
+        let mut listed = sorted::Sorter::new(listing_runs, settings.pull.keys_in_memory);
+        let mut keys = bucket.keys();
+        let mut count = 0u64;
+        loop {
+            let key = keys.try_next().await.map_err(|e| {
                 anyhow::anyhow!(
                     "source {:?}: cannot list {}: {}",
                     source.name,
@@ -272,35 +232,67 @@ impl Pull<'_> {
                     store::scrub(&e.to_string(), source)
                 )
             })?;
-        progress.finish_and_clear();
-        summary.listed += keys.len() as u64;
-        let mut todo: Vec<Path> = Vec::new();
-        for key in keys {
-            if seen_keys.contains(key.as_str()) {
-                summary.already_ingested += 1;
-                continue;
-            }
-            // A local file whose name object_store cannot hold (a control character, `..`):
-            // reported, like an object that cannot be fetched.
-            match Path::parse(&key) {
-                Ok(path) => todo.push(path),
-                Err(e) => summary.failed.push(Failed {
-                    source: source.name.clone(),
-                    error: format!("not a valid object name: {e}"),
-                    key,
-                }),
+            let Some(key) = key else { break };
+            listed.push(key)?;
+            count += 1;
+            if count.is_multiple_of(1024) {
+                progress.set_message(format!("{count} objects listed"));
             }
         }
-        drop(seen_keys);
-        // Listing order differs between stores; key order makes every run the same.
-        todo.sort();
+        drop(keys);
+        progress.finish_and_clear();
+
+        // The keys not yet looked at: the listing merged with the index's keys of the source
+        // (both sorted), in key order, which makes every run the same.
+        let known = warehouse.index(&id_columns())?.keys(&source.name)?;
+        let mut todo = sorted::Sorter::new(todo_runs, settings.pull.keys_in_memory);
+        let mut new = 0;
+        for key in sorted::diff(listed.finish().merge()?, known) {
+            summary.listed += 1;
+            match key? {
+                sorted::Listed::New(key) => {
+                    todo.push(key)?;
+                    new += 1;
+                }
+                sorted::Listed::Known => summary.already_ingested += 1,
+            }
+        }
+        let mut todo = todo.finish().merge()?;
 
         let progress = bar(&source.name);
-        progress.set_length(todo.len() as u64);
+        progress.set_length(new);
         let listed = summary.listed;
         let pull = warehouse.next_pull();
-        for (batch_no, chunk) in todo.chunks(settings.pull.batch_size).enumerate() {
-            let (fetches, parallel) = fetches(bucket, chunk, &spec, settings.pull.concurrency);
+        let (id_table, _) = S::ID_COLUMN;
+        for batch in 1.. {
+            let mut chunk = Vec::with_capacity(settings.pull.batch_size.min(new as usize));
+            for key in todo.by_ref() {
+                let key = key?;
+                // A local file whose name object_store cannot hold (a control character,
+                // `..`): reported, like an object that cannot be fetched.
+                match Path::parse(&key) {
+                    Ok(path) => chunk.push(path),
+                    Err(e) => {
+                        progress.inc(1);
+                        summary.failed.push(Failed {
+                            source: source.name.clone(),
+                            error: format!("not a valid object name: {e}"),
+                            key,
+                        });
+                    }
+                }
+                if chunk.len() == settings.pull.batch_size {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            // Ids as of the batch's start (the earlier batches' included); the batch's own
+            // are in `added`.
+            let ids = warehouse.index(&id_columns())?.ids()?;
+            let mut added = crate::warehouse::index::Batch::default();
+            let (fetches, parallel) = fetches(bucket, &chunk, &spec, settings.pull.concurrency);
             let mut results = futures::stream::iter(fetches)
                 .buffered(parallel)
                 .map_ok(|group| futures::stream::iter(group.into_iter().map(JoinResult::Ok)))
@@ -330,6 +322,7 @@ impl Pull<'_> {
                             .join(location.as_ref());
                         crate::warehouse::write_atomic(&copy, &raw, false)?;
                         objects.push(pull, source, &key, size, "quarantined", Some(&r), None);
+                        added.add_key(&source.name, &key);
                         summary.quarantined.push(Quarantined {
                             source: source.name.clone(),
                             key,
@@ -348,7 +341,8 @@ impl Pull<'_> {
                         let mut kept = 0;
                         let total = decoded.len();
                         for r in decoded {
-                            if seen_ids.insert(Cow::Owned(spec.id(&r))) {
+                            let id = spec.id(&r);
+                            if !ids.contains(id_table, &id)? && added.add_id(id_table, id) {
                                 kept += 1;
                                 records.push((key.clone(), r));
                             }
@@ -361,20 +355,21 @@ impl Pull<'_> {
                             "ingested"
                         };
                         objects.push(pull, source, &key, size, status, None, single);
+                        added.add_key(&source.name, &key);
                     }
                 }
                 if index.is_multiple_of(64) || index == chunk.len() {
                     progress.set_message(progress_message(listed, summary));
                 }
             }
-            let batch = batch_no as u64 + 1;
+            drop(ids);
             let mut files = write_records(warehouse, spec.as_ref(), source, &records, pull, batch)?;
             if !objects.is_empty() {
                 let rel = format!("objects/part-{pull:05}-{batch:05}.parquet");
                 files.push(warehouse.write("objects", &rel, &objects.finish()?)?);
             }
             if !files.is_empty() {
-                warehouse.commit(Commit { pull, batch, files })?;
+                warehouse.commit(Commit { pull, batch, files }, added)?;
             }
         }
         progress.finish_and_clear();
@@ -382,19 +377,17 @@ impl Pull<'_> {
     }
 }
 
-/// Every key a listing gives, with its count on the spinner.
-async fn list(
-    mut keys: futures::stream::BoxStream<'static, object_store::Result<String>>,
-    progress: ProgressBar,
-) -> object_store::Result<Vec<String>> {
-    let mut out = Vec::new();
-    while let Some(key) = keys.try_next().await? {
-        out.push(key);
-        if out.len().is_multiple_of(1024) {
-            progress.set_message(format!("{} objects listed", out.len()));
-        }
-    }
-    Ok(out)
+/// The table and column of each format's record ids, for the warehouse's index.
+pub fn id_columns() -> Vec<(&'static str, &'static str)> {
+    Format::ALL
+        .iter()
+        .map(|format| match format {
+            Format::Abacus => abacus::Spec::ID_COLUMN,
+            Format::GoTelemetry => go_telemetry::Spec::ID_COLUMN,
+            Format::Pace => pace::Spec::ID_COLUMN,
+            Format::Devstack => devstack::Spec::ID_COLUMN,
+        })
+        .collect()
 }
 
 /// Fetched objects (outcome and size as stored), per task.

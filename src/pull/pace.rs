@@ -309,9 +309,7 @@ impl FormatSpec for Spec {
         tables()
     }
 
-    fn id_column(&self) -> (&'static str, &'static str) {
-        ("pace_snapshots", "snapshot")
-    }
+    const ID_COLUMN: (&str, &str) = ("pace_snapshots", "snapshot");
 
     fn decode(&self, object: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Snapshot>, Rejection> {
         let written_at = match self.written_at {

@@ -75,15 +75,20 @@ impl Bucket {
                 .boxed(),
             Some(root) => {
                 let (root, prefix) = (root.clone(), self.prefix.clone());
-                futures::stream::once(tokio::task::spawn_blocking(move || {
-                    super::folder::list(&root, &prefix)
-                }))
-                .map(|joined| match joined {
-                    Ok(listed) => {
-                        listed.map(|keys| futures::stream::iter(keys.into_iter().map(Ok)))
+                // The walk's threads hand chunks over as they go; a few chunks in flight.
+                let (tx, rx) = tokio::sync::mpsc::channel(8);
+                tokio::task::spawn_blocking(move || {
+                    let listed = super::folder::list(&root, &prefix, &|chunk| {
+                        let _ = tx.blocking_send(Ok(chunk));
+                    });
+                    if let Err(e) = listed {
+                        let _ = tx.blocking_send(Err(e));
                     }
-                    Err(e) => Err(object_store::Error::JoinError { source: e }),
+                });
+                futures::stream::unfold(rx, |mut rx| async move {
+                    rx.recv().await.map(|chunk| (chunk, rx))
                 })
+                .map_ok(|keys| futures::stream::iter(keys.into_iter().map(Ok)))
                 .try_flatten()
                 .boxed()
             }

@@ -8,6 +8,7 @@
 //!   events/date=…/…   spans/date=…/…
 //!   objects/part-00001-00001.parquet               one row per object a pull looked at
 //!   quarantine/<source>/<key>                      raw copies of rejected objects
+//!   index.redb                                     keys and ids pulls look up (see [`index`])
 //! ```
 //! Only files named by the manifest are data. A file that is not (left by a run killed before
 //! its commit) is debris: [`Warehouse::open`] removes it, so queries never read half a pull.
@@ -18,6 +19,7 @@
 //! when it opens: opening after a clean pull reads the manifest alone, and opening during
 //! another process's pull reads what it has committed and touches nothing.
 
+pub mod index;
 pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -75,6 +77,8 @@ pub struct Warehouse {
     manifest: Manifest,
     /// The locked marker, while this process pulls.
     pulling: Option<fs::File>,
+    /// The pull's index, once a pull asked for it; every commit updates it.
+    index: Option<index::Index>,
 }
 
 impl Warehouse {
@@ -114,6 +118,7 @@ impl Warehouse {
             root: root.to_path_buf(),
             manifest,
             pulling: None,
+            index: None,
         };
         let marker = root.join(PULLING);
         if marker.exists() {
@@ -179,8 +184,20 @@ impl Warehouse {
         Ok(())
     }
 
+    /// The index a pull looks keys and ids up in (see [`index`]), opened and brought up to date
+    /// with the manifest on first use; `id_columns` names the table and column of each
+    /// format's record ids.
+    pub fn index(&mut self, id_columns: &[(&str, &str)]) -> Result<&index::Index> {
+        if self.index.is_none() {
+            self.index = Some(index::Index::open(self, id_columns)?);
+        }
+        Ok(self.index.as_ref().expect("opened above"))
+    }
+
     /// Ends a pull: flushes what it wrote to disk, then removes the marker and its lock.
     pub fn end_pull(&mut self) -> Result<()> {
+        // Closes the index (each commit was durable), and its lock.
+        self.index = None;
         flush(&self.root, &self.last_pull_files())?;
         let marker = self.root.join(PULLING);
         match fs::remove_file(&marker) {
@@ -295,11 +312,16 @@ impl Warehouse {
         })
     }
 
-    /// Makes `files` data: rewrites the manifest with them added, atomically.
-    pub fn commit(&mut self, commit: Commit) -> Result<()> {
+    /// Makes `files` data: rewrites the manifest with them added, atomically; then adds
+    /// `keys_and_ids` (what the commit's files hold) to the index, when it is open.
+    pub fn commit(&mut self, commit: Commit, keys_and_ids: index::Batch) -> Result<()> {
         let mut next = self.manifest.clone();
         next.commits.push(commit);
-        self.save(next)
+        self.save(next)?;
+        if let Some(index) = &mut self.index {
+            index.commit(keys_and_ids, &self.manifest.commits)?;
+        }
+        Ok(())
     }
 
     /// Reads string columns from every data file of `table`, one call per row (null as "").
@@ -309,7 +331,20 @@ impl Warehouse {
         columns: &[&str],
         mut each: impl FnMut(&[&str]),
     ) -> Result<()> {
-        for cols in self.string_columns(table, columns)? {
+        for f in self.files(table) {
+            self.read_file_strings(f, columns, &mut each)?;
+        }
+        Ok(())
+    }
+
+    /// Reads string columns of one data file, one call per row (null as "").
+    pub fn read_file_strings(
+        &self,
+        f: &DataFile,
+        columns: &[&str],
+        mut each: impl FnMut(&[&str]),
+    ) -> Result<()> {
+        for cols in self.string_columns(f, columns)? {
             let mut row = vec![""; columns.len()];
             for r in 0..cols.first().map_or(0, |c| c.len()) {
                 for (slot, col) in row.iter_mut().zip(&cols) {
@@ -321,11 +356,11 @@ impl Warehouse {
         Ok(())
     }
 
-    /// String columns of every data file of `table`: per record batch, the asked columns in
-    /// the asked order (callers can borrow their values rather than copy each one).
-    pub fn string_columns(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<StringArray>>> {
+    /// String columns of the data file `f`: per record batch, the asked columns in the asked
+    /// order.
+    fn string_columns(&self, f: &DataFile, columns: &[&str]) -> Result<Vec<Vec<StringArray>>> {
         let mut out = Vec::new();
-        for f in self.files(table) {
+        {
             let path = self.root.join(&f.path);
             let file = fs::File::open(&path)
                 .with_context(|| format!("cannot open warehouse file {}", path.display()))?;
@@ -477,11 +512,14 @@ mod tests {
             .expect("write");
         w.write("objects", "objects/part-2.parquet", &batch)
             .expect("write");
-        w.commit(Commit {
-            pull: 1,
-            batch: 1,
-            files: vec![kept],
-        })
+        w.commit(
+            Commit {
+                pull: 1,
+                batch: 1,
+                files: vec![kept],
+            },
+            index::Batch::default(),
+        )
         .expect("commit");
         // A run killed now leaves part-2 behind (and its lock goes with it); the next open
         // removes it.
@@ -519,11 +557,14 @@ mod tests {
             let f = w
                 .write("objects", &format!("objects/part-{n}.parquet"), &batch)
                 .expect("write");
-            w.commit(Commit {
-                pull: 1,
-                batch: n,
-                files: vec![f],
-            })
+            w.commit(
+                Commit {
+                    pull: 1,
+                    batch: n,
+                    files: vec![f],
+                },
+                index::Batch::default(),
+            )
             .expect("commit");
         }
         // A power cut before the pull ended left the second commit's file short.
@@ -575,11 +616,14 @@ mod tests {
         let err = other.begin_pull().expect_err("second pull");
         assert!(format!("{err:#}").contains("another pull"), "{err:#}");
         pulling
-            .commit(Commit {
-                pull: 1,
-                batch: 1,
-                files: vec![uncommitted],
-            })
+            .commit(
+                Commit {
+                    pull: 1,
+                    batch: 1,
+                    files: vec![uncommitted],
+                },
+                index::Batch::default(),
+            )
             .expect("commit");
         pulling.end_pull().expect("end");
         other.begin_pull().expect("the first pull ended");

@@ -1,0 +1,305 @@
+//! The pull's index, `index.redb` beside the manifest: the key of every object each source's
+//! pulls looked at, and the record ids each id table holds. A pull reads them from disk (keys
+//! in one sorted scan, ids one lookup per new record) rather than holding those of every
+//! ingested object in memory.
+//!
+//! The index is derived from the manifest's files, never the other way round. It records how
+//! many commits it covers and a fingerprint of them; opening it replays the commits it lacks
+//! (a pull killed between the manifest's commit and the index's), and rebuilds it from the
+//! files when it is missing, unreadable, or does not match the manifest (commits dropped after
+//! a power cut).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
+
+use super::{Commit, Warehouse};
+
+pub const INDEX: &str = "index.redb";
+
+/// What the index covers: `version`, `commits` and `fingerprint`.
+const STATE: TableDefinition<&str, u64> = TableDefinition::new("state");
+/// Bumped when what the index holds changes: an index of another version is rebuilt.
+const VERSION: u64 = 1;
+/// Pages redb keeps in memory (the file itself is left to the page cache).
+const CACHE_BYTES: usize = 32 << 20;
+
+/// A set of strings: a table of keys with no values.
+fn set(name: &str) -> TableDefinition<'_, &'static str, ()> {
+    TableDefinition::new(name)
+}
+
+fn keys_table(source: &str) -> String {
+    format!("keys/{source}")
+}
+
+fn ids_table(table: &str) -> String {
+    format!("ids/{table}")
+}
+
+/// Keys and ids of one batch of a pull, added to the index with its commit.
+#[derive(Default)]
+pub struct Batch {
+    keys: BTreeMap<String, Vec<String>>,
+    ids: BTreeMap<String, foldhash::HashSet<String>>,
+}
+
+impl Batch {
+    /// An object of `source` looked at (ingested, duplicate or quarantined).
+    pub fn add_key(&mut self, source: &str, key: &str) {
+        match self.keys.get_mut(source) {
+            Some(keys) => keys.push(key.to_string()),
+            None => {
+                self.keys.insert(source.to_string(), vec![key.to_string()]);
+            }
+        }
+    }
+
+    /// Adds `id` to `table`'s ids; false when this batch already holds it.
+    pub fn add_id(&mut self, table: &str, id: String) -> bool {
+        match self.ids.get_mut(table) {
+            Some(ids) => ids.insert(id),
+            None => self.ids.entry(table.to_string()).or_default().insert(id),
+        }
+    }
+}
+
+pub struct Index {
+    db: Database,
+    path: PathBuf,
+    /// Table and column that hold each format's record ids.
+    id_columns: Vec<(String, String)>,
+    /// Commits of the manifest the index covers, and their fingerprint.
+    covered: usize,
+    fingerprint: u64,
+}
+
+impl Index {
+    /// Opens the index of `warehouse` and brings it up to date with its manifest.
+    pub(super) fn open(warehouse: &Warehouse, id_columns: &[(&str, &str)]) -> Result<Index> {
+        let path = warehouse.root().join(INDEX);
+        let id_columns: Vec<_> = id_columns
+            .iter()
+            .map(|(t, c)| (t.to_string(), c.to_string()))
+            .collect();
+        let commits = &warehouse.manifest().commits;
+        let reason = match Index::existing(&path, &id_columns, commits) {
+            Ok(Some(mut index)) => {
+                index.replay(warehouse)?;
+                return Ok(index);
+            }
+            Ok(None) => "it does not match the manifest".to_string(),
+            Err(e) if !path.exists() => format!("{e:#}"),
+            Err(e) => format!("it cannot be read: {e:#}"),
+        };
+        if path.exists() {
+            eprintln!("warehouse: rebuilding {} ({reason})", path.display());
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        } else if !commits.is_empty() {
+            eprintln!(
+                "warehouse: building {} from {} commit(s)",
+                path.display(),
+                commits.len()
+            );
+        }
+        let mut index = Index {
+            db: builder()
+                .create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+            path,
+            id_columns,
+            covered: 0,
+            fingerprint: FNV_OFFSET,
+        };
+        // The state first, so that even an empty warehouse's index says what it covers.
+        index.write(Batch::default(), &[])?;
+        index.replay(warehouse)?;
+        Ok(index)
+    }
+
+    /// The index at `path` when it exists and covers a prefix of `commits`.
+    fn existing(
+        path: &Path,
+        id_columns: &[(String, String)],
+        commits: &[Commit],
+    ) -> Result<Option<Index>> {
+        let db = builder()
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let (version, covered, fingerprint) = {
+            let read = db.begin_read()?;
+            let state = read.open_table(STATE)?;
+            let get = |name| -> Result<u64> {
+                Ok(state
+                    .get(name)?
+                    .with_context(|| format!("no {name} in its state"))?
+                    .value())
+            };
+            (
+                get("version")?,
+                get("commits")? as usize,
+                get("fingerprint")?,
+            )
+        };
+        if version != VERSION || covered > commits.len() {
+            return Ok(None);
+        }
+        if fingerprint_of(FNV_OFFSET, &commits[..covered])? != fingerprint {
+            return Ok(None);
+        }
+        Ok(Some(Index {
+            db,
+            path: path.to_path_buf(),
+            id_columns: id_columns.to_vec(),
+            covered,
+            fingerprint,
+        }))
+    }
+
+    /// Adds the keys and ids of the manifest's commits the index does not cover, read from
+    /// their files, one commit per transaction.
+    fn replay(&mut self, warehouse: &Warehouse) -> Result<()> {
+        let commits = &warehouse.manifest().commits;
+        for commit in &commits[self.covered..] {
+            let mut batch = Batch::default();
+            for f in &commit.files {
+                let column = self
+                    .id_columns
+                    .iter()
+                    .find(|(t, _)| *t == f.table)
+                    .map(|(_, c)| c.as_str());
+                if f.table == "objects" {
+                    warehouse.read_file_strings(f, &["source", "key"], |row| {
+                        batch.add_key(row[0], row[1])
+                    })?;
+                } else if let Some(column) = column {
+                    warehouse.read_file_strings(f, &[column], |row| {
+                        batch.add_id(&f.table, row[0].to_string());
+                    })?;
+                }
+            }
+            self.write(batch, std::slice::from_ref(commit))?;
+        }
+        Ok(())
+    }
+
+    /// Keys of the objects `source`'s pulls looked at, in byte order.
+    pub fn keys(&self, source: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
+        let read = self.db.begin_read()?;
+        let name = keys_table(source);
+        let range = match read.open_table(set(&name)) {
+            Ok(table) => Some(table.range::<&str>(..)?),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let path = self.path.clone();
+        Ok(range.into_iter().flatten().map(move |entry| {
+            entry
+                .map(|(k, _)| k.value().to_string())
+                .with_context(|| format!("cannot read {}", path.display()))
+        }))
+    }
+
+    /// A view of the ids as of now, for the lookups of one batch.
+    pub fn ids(&self) -> Result<Ids> {
+        let read = self.db.begin_read()?;
+        let mut tables = BTreeMap::new();
+        for (table, _) in &self.id_columns {
+            let name = ids_table(table);
+            match read.open_table(set(&name)) {
+                Ok(t) => {
+                    tables.insert(table.clone(), t);
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Ids { tables })
+    }
+
+    /// Adds `batch`, the keys and ids of the last of `commits` (the manifest's), durably.
+    pub(super) fn commit(&mut self, batch: Batch, commits: &[Commit]) -> Result<()> {
+        let new = &commits[self.covered.min(commits.len())..];
+        // The warehouse passes every commit it makes while its index is open.
+        anyhow::ensure!(
+            new.len() == 1,
+            "{} covers {} of {} commits, not all but the last",
+            self.path.display(),
+            self.covered,
+            commits.len()
+        );
+        self.write(batch, new)
+    }
+
+    fn write(&mut self, batch: Batch, commits: &[Commit]) -> Result<()> {
+        let fingerprint = fingerprint_of(self.fingerprint, commits)?;
+        let covered = self.covered + commits.len();
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)?;
+        {
+            for (source, keys) in &batch.keys {
+                let name = keys_table(source);
+                let mut table = tx.open_table(set(&name))?;
+                for key in keys {
+                    table.insert(key.as_str(), ())?;
+                }
+            }
+            for (table, ids) in &batch.ids {
+                let name = ids_table(table);
+                let mut table = tx.open_table(set(&name))?;
+                let mut ids: Vec<&String> = ids.iter().collect();
+                ids.sort_unstable();
+                for id in ids {
+                    table.insert(id.as_str(), ())?;
+                }
+            }
+            let mut state = tx.open_table(STATE)?;
+            state.insert("version", VERSION)?;
+            state.insert("commits", covered as u64)?;
+            state.insert("fingerprint", fingerprint)?;
+        }
+        tx.commit()
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.covered = covered;
+        self.fingerprint = fingerprint;
+        Ok(())
+    }
+}
+
+/// The ids of every id table as of one moment.
+pub struct Ids {
+    tables: BTreeMap<String, ReadOnlyTable<&'static str, ()>>,
+}
+
+impl Ids {
+    pub fn contains(&self, table: &str, id: &str) -> Result<bool> {
+        match self.tables.get(table) {
+            Some(t) => Ok(t.get(id)?.is_some()),
+            None => Ok(false),
+        }
+    }
+}
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    b.set_cache_size(CACHE_BYTES);
+    b
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over the JSON of `commits`, continuing from `from`: stable across versions and
+/// platforms, unlike the standard library's hashers.
+fn fingerprint_of(from: u64, commits: &[Commit]) -> Result<u64> {
+    let mut h = from;
+    for c in commits {
+        for b in serde_json::to_vec(c)? {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    Ok(h)
+}
