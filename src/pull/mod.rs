@@ -22,7 +22,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use object_store::path::Path;
@@ -288,9 +288,9 @@ impl Pull<'_> {
             if chunk.is_empty() {
                 break;
             }
-            // Ids as of the batch's start (the earlier batches' included); the batch's own
-            // are in `added`.
-            let ids = warehouse.index(&id_columns())?.ids()?;
+            // Ids as of the batch's start (the earlier batches' included), and the batch's own.
+            let ids = warehouse.index(&id_columns())?.lookup()?;
+            let mut seen = foldhash::HashSet::<String>::default();
             let mut added = crate::warehouse::index::Batch::default();
             let (fetches, parallel) = fetches(bucket, &chunk, &spec, settings.pull.concurrency);
             let mut results = futures::stream::iter(fetches)
@@ -342,7 +342,7 @@ impl Pull<'_> {
                         let total = decoded.len();
                         for r in decoded {
                             let id = spec.id(&r);
-                            if !ids.contains(id_table, &id)? && added.add_id(id_table, id) {
+                            if !ids.contains(id_table, &id)? && seen.insert(id) {
                                 kept += 1;
                                 records.push((key.clone(), r));
                             }
@@ -362,8 +362,13 @@ impl Pull<'_> {
                     progress.set_message(progress_message(listed, summary));
                 }
             }
-            drop(ids);
-            let mut files = write_records(warehouse, spec.as_ref(), source, &records, pull, batch)?;
+            drop((ids, seen));
+            let (mut files, written) =
+                write_records(warehouse, spec.as_ref(), source, &records, pull, batch)?;
+            // The ids the id table now holds: what rebuilding the index from the files reads.
+            for id in written {
+                added.add_id(id_table, id);
+            }
             if !objects.is_empty() {
                 let rel = format!("objects/part-{pull:05}-{batch:05}.parquet");
                 files.push(warehouse.write("objects", &rel, &objects.finish()?)?);
@@ -543,7 +548,8 @@ fn progress_message(listed: u64, summary: &Summary) -> String {
     )
 }
 
-/// Writes one file per table and date for the records of a batch, in date then table order.
+/// Writes one file per table and date for the records of a batch, in date then table order;
+/// also gives the ids written to the format's id table.
 fn write_records<S: FormatSpec>(
     warehouse: &Warehouse,
     spec: &S,
@@ -551,7 +557,7 @@ fn write_records<S: FormatSpec>(
     records: &[(String, S::Record)],
     pull: u64,
     batch: u64,
-) -> Result<Vec<DataFile>> {
+) -> Result<(Vec<DataFile>, Vec<String>)> {
     let mut by_date: BTreeMap<String, Vec<Located<S::Record>>> = BTreeMap::new();
     for (key, r) in records {
         by_date.entry(spec.date(r)).or_default().push(Located {
@@ -574,7 +580,7 @@ fn write_records<S: FormatSpec>(
             .chunks(run)
             .map(|files| {
                 scope.spawn(move || {
-                    let mut out = Vec::new();
+                    let (mut out, mut ids) = (Vec::new(), Vec::new());
                     for (date, rows, table) in files {
                         let name = if table.partitioned {
                             format!(
@@ -590,8 +596,18 @@ fn write_records<S: FormatSpec>(
                         if batch.num_rows() > 0 {
                             out.push(warehouse.write(table.name, &name, &batch)?);
                         }
+                        let (id_table, id_column) = S::ID_COLUMN;
+                        if table.name == id_table {
+                            let column = batch
+                                .column_by_name(id_column)
+                                .and_then(|c| c.as_string_opt::<i32>())
+                                .with_context(|| {
+                                    format!("{id_table} has no {id_column} strings")
+                                })?;
+                            ids.extend(column.iter().flatten().map(str::to_string));
+                        }
                     }
-                    Ok::<_, anyhow::Error>(out)
+                    Ok::<_, anyhow::Error>((out, ids))
                 })
             })
             .collect();
@@ -603,7 +619,11 @@ fn write_records<S: FormatSpec>(
             })
             .collect::<Result<Vec<_>>>()
     })?;
-    Ok(written.into_iter().flatten().collect())
+    let (files, ids): (Vec<_>, Vec<_>) = written.into_iter().unzip();
+    Ok((
+        files.into_iter().flatten().collect(),
+        ids.into_iter().flatten().collect(),
+    ))
 }
 
 /// Rows of the `objects` table for one batch.

@@ -100,18 +100,17 @@ impl Sorted {
             }));
         }
         sources.push(Box::new(std::mem::take(&mut self.held).into_iter().map(Ok)));
-        let mut heap = BinaryHeap::new();
-        for (i, source) in sources.iter_mut().enumerate() {
-            if let Some(first) = source.next() {
-                heap.push(Reverse((first?, i)));
+        let mut merged = Merged {
+            sources,
+            heap: BinaryHeap::new(),
+            _files: self,
+        };
+        if merged.sources.len() > 1 {
+            for i in 0..merged.sources.len() {
+                merged.advance(i)?;
             }
         }
-        Ok(Merged {
-            sources,
-            heap,
-            last: None,
-            _files: self,
-        })
+        Ok(merged)
     }
 }
 
@@ -157,31 +156,48 @@ impl Iterator for Run {
     }
 }
 
-/// The merge of sorted runs, without repeats.
+/// The merge of sorted runs, without repeats (a run repeats no key).
 pub struct Merged {
     sources: Vec<Box<dyn Iterator<Item = Result<String>> + Send>>,
     heap: BinaryHeap<Reverse<(String, usize)>>,
-    last: Option<String>,
     /// The run files, removed when the merge is dropped.
     _files: Sorted,
+}
+
+impl Merged {
+    /// Puts the next key of source `i` on the heap.
+    fn advance(&mut self, i: usize) -> Result<()> {
+        if let Some(next) = self.sources[i].next() {
+            self.heap.push(Reverse((next?, i)));
+        }
+        Ok(())
+    }
 }
 
 impl Iterator for Merged {
     type Item = Result<String>;
 
     fn next(&mut self) -> Option<Result<String>> {
-        loop {
-            let Reverse((key, i)) = self.heap.pop()?;
-            match self.sources[i].next() {
-                Some(Ok(next)) => self.heap.push(Reverse((next, i))),
-                Some(Err(e)) => return Some(Err(e)),
-                None => {}
+        // Everything in memory: no merge to do.
+        if let [held] = &mut self.sources[..] {
+            return held.next();
+        }
+        let Reverse((key, i)) = self.heap.pop()?;
+        if let Err(e) = self.advance(i) {
+            return Some(Err(e));
+        }
+        // The same key at the head of other runs.
+        while let Some(Reverse((next, j))) = self.heap.peek() {
+            if *next != key {
+                break;
             }
-            if self.last.as_ref() != Some(&key) {
-                self.last = Some(key.clone());
-                return Some(Ok(key));
+            let j = *j;
+            self.heap.pop();
+            if let Err(e) = self.advance(j) {
+                return Some(Err(e));
             }
         }
+        Some(Ok(key))
     }
 }
 

@@ -43,7 +43,7 @@ fn ids_table(table: &str) -> String {
 #[derive(Default)]
 pub struct Batch {
     keys: BTreeMap<String, Vec<String>>,
-    ids: BTreeMap<String, foldhash::HashSet<String>>,
+    ids: BTreeMap<String, Vec<String>>,
 }
 
 impl Batch {
@@ -57,11 +57,13 @@ impl Batch {
         }
     }
 
-    /// Adds `id` to `table`'s ids; false when this batch already holds it.
-    pub fn add_id(&mut self, table: &str, id: String) -> bool {
+    /// A record id the commit's files hold in `table`.
+    pub fn add_id(&mut self, table: &str, id: String) {
         match self.ids.get_mut(table) {
-            Some(ids) => ids.insert(id),
-            None => self.ids.entry(table.to_string()).or_default().insert(id),
+            Some(ids) => ids.push(id),
+            None => {
+                self.ids.insert(table.to_string(), vec![id]);
+            }
         }
     }
 }
@@ -188,9 +190,18 @@ impl Index {
 
     /// Keys of the objects `source`'s pulls looked at, in byte order.
     pub fn keys(&self, source: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
+        self.strings(&keys_table(source))
+    }
+
+    /// Record ids `table` holds, in byte order.
+    pub fn ids(&self, table: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
+        self.strings(&ids_table(table))
+    }
+
+    /// The strings of the set `name` as of now (none when it does not exist yet).
+    fn strings(&self, name: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
         let read = self.db.begin_read()?;
-        let name = keys_table(source);
-        let range = match read.open_table(set(&name)) {
+        let range = match read.open_table(set(name)) {
             Ok(table) => Some(table.range::<&str>(..)?),
             Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(e) => return Err(e.into()),
@@ -204,7 +215,7 @@ impl Index {
     }
 
     /// A view of the ids as of now, for the lookups of one batch.
-    pub fn ids(&self) -> Result<Ids> {
+    pub fn lookup(&self) -> Result<Ids> {
         let read = self.db.begin_read()?;
         let mut tables = BTreeMap::new();
         for (table, _) in &self.id_columns {
@@ -252,6 +263,7 @@ impl Index {
                 let mut table = tx.open_table(set(&name))?;
                 let mut ids: Vec<&String> = ids.iter().collect();
                 ids.sort_unstable();
+                ids.dedup();
                 for id in ids {
                     table.insert(id.as_str(), ())?;
                 }
@@ -302,4 +314,158 @@ fn fingerprint_of(from: u64, commits: &[Commit]) -> Result<u64> {
         }
     }
     Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::warehouse::{Commit, PULLING};
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use std::fs;
+    use std::sync::Arc;
+
+    const IDS: [(&str, &str); 1] = [("sessions", "session_id")];
+
+    fn strings(columns: &[(&str, &[&str])]) -> RecordBatch {
+        RecordBatch::try_from_iter(columns.iter().map(|(name, values)| {
+            (
+                *name,
+                Arc::new(StringArray::from(values.to_vec())) as ArrayRef,
+            )
+        }))
+        .expect("batch")
+    }
+
+    /// Commits `keys` of source `s` and `ids` as pull `n`'s only batch; through the index
+    /// when it is open.
+    fn commit(w: &mut Warehouse, n: u64, keys: &[&str], ids: &[&str]) {
+        let sources = vec!["s"; keys.len()];
+        let objects = strings(&[("source", &sources), ("key", keys)]);
+        let sessions = strings(&[("session_id", ids)]);
+        let files = vec![
+            w.write("objects", &format!("objects/part-{n}.parquet"), &objects)
+                .expect("write"),
+            w.write("sessions", &format!("sessions/part-{n}.parquet"), &sessions)
+                .expect("write"),
+        ];
+        let mut batch = Batch::default();
+        for k in keys {
+            batch.add_key("s", k);
+        }
+        for id in ids {
+            batch.add_id("sessions", id.to_string());
+        }
+        w.commit(
+            Commit {
+                pull: n,
+                batch: 1,
+                files,
+            },
+            batch,
+        )
+        .expect("commit");
+    }
+
+    /// The index's keys of `s` and session ids.
+    fn content(w: &mut Warehouse) -> (Vec<String>, Vec<String>) {
+        let index = w.index(&IDS).expect("index");
+        let all = |it: Result<Box<dyn Iterator<Item = Result<String>>>>| {
+            it.expect("set").collect::<Result<Vec<_>>>().expect("read")
+        };
+        (
+            all(index
+                .keys("s")
+                .map(|i| Box::new(i) as Box<dyn Iterator<Item = _>>)),
+            all(index
+                .ids("sessions")
+                .map(|i| Box::new(i) as Box<dyn Iterator<Item = _>>)),
+        )
+    }
+
+    fn owned(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_index_follows_the_manifest_through_commits_made_without_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        assert_eq!(content(&mut w), (vec![], vec![]));
+        commit(&mut w, 1, &["b", "a"], &["id1"]);
+        let lookup = w.index(&IDS).expect("index").lookup().expect("lookup");
+        assert!(lookup.contains("sessions", "id1").expect("get"));
+        assert!(!lookup.contains("sessions", "id2").expect("get"));
+        assert!(!lookup.contains("other", "id1").expect("get"));
+        drop(w);
+
+        // Committed by a handle whose index is not open (a pull killed between the manifest's
+        // commit and the index's leaves the same): the next opening replays it.
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        commit(&mut w, 2, &["c"], &["id2", "id3"]);
+        assert_eq!(
+            content(&mut w),
+            (owned(&["a", "b", "c"]), owned(&["id1", "id2", "id3"]))
+        );
+        commit(&mut w, 3, &["0"], &[]);
+        let live = content(&mut w);
+        drop(w);
+
+        // Built from the files alone, it holds what the pulls added as they went.
+        fs::remove_file(dir.path().join(INDEX)).expect("remove");
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        assert_eq!(content(&mut w), live);
+    }
+
+    #[test]
+    fn an_index_that_does_not_match_the_manifest_is_rebuilt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        w.begin_pull().expect("begin");
+        w.index(&IDS).expect("index");
+        commit(&mut w, 1, &["a"], &["id1"]);
+        commit(&mut w, 2, &["b"], &["id2"]);
+        // A power cut before the pull ended left the second commit's file short: opening drops
+        // that commit and the index, which had it.
+        let second = dir.path().join("objects/part-2.parquet");
+        fs::write(&second, "short").expect("cut");
+        drop(w);
+        assert!(dir.path().join(PULLING).exists());
+        let mut w = Warehouse::open(dir.path()).expect("reopen");
+        assert_eq!(w.manifest().commits.len(), 1);
+        assert!(!dir.path().join(INDEX).exists());
+        // Pull 2 again, with other objects, committed before the index is opened: as many
+        // commits as the dropped index covered, with the same names and sizes.
+        commit(&mut w, 2, &["c"], &["id3"]);
+        assert_eq!(
+            content(&mut w),
+            (owned(&["a", "c"]), owned(&["id1", "id3"]))
+        );
+        drop(w);
+
+        // A manifest that is not the one the index followed (restored from a copy, edited):
+        // its fingerprint differs.
+        let mut w = Warehouse::open(dir.path()).expect("reopen");
+        let other = strings(&[("source", &["s"]), ("key", &["d"])]);
+        let other = w
+            .write("objects", "objects/part-9.parquet", &other)
+            .expect("write");
+        let mut manifest = w.manifest().clone();
+        manifest.commits[1].files[0] = other;
+        w.save(manifest).expect("save");
+        drop(w);
+        let mut w = Warehouse::open(dir.path()).expect("reopen");
+        assert_eq!(
+            content(&mut w),
+            (owned(&["a", "d"]), owned(&["id1", "id3"]))
+        );
+        drop(w);
+
+        // An index file that is not one is rebuilt too.
+        fs::write(dir.path().join(INDEX), "not an index").expect("write");
+        let mut w = Warehouse::open(dir.path()).expect("reopen");
+        assert_eq!(
+            content(&mut w),
+            (owned(&["a", "d"]), owned(&["id1", "id3"]))
+        );
+    }
 }

@@ -244,6 +244,17 @@ impl Warehouse {
             "warehouse: {} commit(s) from pull {} on have missing or short files (a power cut?); dropping them, the next pull fetches their objects again",
             dropped, self.manifest.commits[first_bad].pull
         );
+        // The index covers the dropped commits: removed first, so that it cannot outlive them
+        // (a later pull could commit others the same size under the same names).
+        let index = self.root.join(index::INDEX);
+        match fs::remove_file(&index) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", index.display()));
+            }
+            _ => fs::File::open(&self.root)
+                .and_then(|d| d.sync_all())
+                .with_context(|| format!("cannot flush {}", self.root.display()))?,
+        }
         let mut kept = self.manifest.clone();
         kept.commits.truncate(first_bad);
         self.save(kept)

@@ -597,6 +597,52 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
             "an empty panel on {page}"
         );
     }
+
+    // The index the pull kept as it went (keys per source, ids per format) is the one rebuilt
+    // from the warehouse's files.
+    let index = |s: &Settings| {
+        let mut wh = Warehouse::open(&s.warehouse).expect("open");
+        let index = wh.index(&report::pull::id_columns()).expect("index");
+        let mut sets = BTreeMap::new();
+        for source in &s.sources {
+            let keys = index.keys(&source.name).expect("keys");
+            sets.insert(
+                format!("keys of {}", source.name),
+                keys.map(|k| k.expect("key")).collect::<Vec<_>>(),
+            );
+        }
+        for (table, _) in report::pull::id_columns() {
+            let ids = index.ids(table).expect("ids");
+            sets.insert(
+                format!("ids of {table}"),
+                ids.map(|k| k.expect("id")).collect(),
+            );
+        }
+        sets
+    };
+    let live = index(&s);
+    for (set, values) in &live {
+        assert!(!values.is_empty(), "{set} is empty");
+    }
+    std::fs::remove_file(s.warehouse.join("index.redb")).expect("remove the index");
+    for (set, rebuilt) in index(&s) {
+        let kept = &live[&set];
+        let only = |a: &Vec<String>, b: &Vec<String>| {
+            a.iter()
+                .filter(|v| !b.contains(v))
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            *kept == rebuilt,
+            "{set}: {} kept by the pull, {} rebuilt; only kept: {:?}; only rebuilt: {:?}",
+            kept.len(),
+            rebuilt.len(),
+            only(kept, &rebuilt),
+            only(&rebuilt, kept)
+        );
+    }
 }
 
 #[test]

@@ -247,3 +247,43 @@ async fn a_file_name_object_store_cannot_hold_fails_alone() {
     assert_eq!(summary.failed[0].key, "bell\u{7}.json");
     assert!(!summary.is_clean());
 }
+
+/// A listing longer than `keys_in_memory` is sorted in runs written to disk (and so are the
+/// keys left to fetch): the warehouse is the one a pull sorting in memory gives, byte for byte,
+/// on a first pull and on an incremental one, and no run file is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_sorted_in_runs_on_disk_pulls_as_one_sorted_in_memory() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    let all: Vec<_> = [fixtures(), invalid_fixtures()]
+        .iter()
+        .flat_map(|dir| files(dir).into_iter().map(move |f| (dir.clone(), f)))
+        .collect();
+    let (first, later) = all.split_at(all.len() * 2 / 3);
+    let mut runs = settings(&tmp.path().join("runs"), &[("batect", &bucket)]);
+    runs.pull.keys_in_memory = 7;
+    let memory = settings(&tmp.path().join("memory"), &[("batect", &bucket)]);
+    for (round, objects) in [first, later].into_iter().enumerate() {
+        for (dir, f) in objects {
+            copy(dir, std::slice::from_ref(f), &bucket);
+        }
+        let a = report::pipeline::pull_only(&runs).await.expect("pull");
+        let b = report::pipeline::pull_only(&memory).await.expect("pull");
+        assert_eq!(format!("{a}"), format!("{b}"));
+        let known = if round == 0 { 0 } else { first.len() as u64 };
+        assert!(a.sessions > 0 && a.already_ingested == known, "{a}");
+    }
+    let (wa, wb) = (&runs.warehouse, &memory.warehouse);
+    let names = files(wa);
+    assert_eq!(names, files(wb));
+    for f in &names {
+        let same = std::fs::read(wa.join(f)).ok() == std::fs::read(wb.join(f)).ok();
+        assert!(same, "{} differs", f.display());
+    }
+    let left: Vec<_> = std::fs::read_dir(wa)
+        .expect("warehouse")
+        .map(|e| e.expect("entry").file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
