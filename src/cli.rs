@@ -306,10 +306,22 @@ fn report_pull(summary: &crate::pull::Summary) {
             q.source, q.key, q.rule, q.message
         );
     }
+    if summary.more_quarantined > 0 {
+        eprintln!(
+            "quarantined: {} more (the objects table lists them all, with status 'quarantined')",
+            summary.more_quarantined
+        );
+    }
     for f in &summary.failed {
         eprintln!(
             "failed {}:{}: {} (retried on the next pull)",
             f.source, f.key, f.error
+        );
+    }
+    if summary.more_failed > 0 {
+        eprintln!(
+            "failed: {} more (retried on the next pull)",
+            summary.more_failed
         );
     }
     eprintln!("{summary}");

@@ -80,7 +80,7 @@ pub struct Failed {
     pub error: String,
 }
 
-/// What a pull did. `quarantined` and `failed` make the exit code non-zero.
+/// What a pull did. Quarantined and failed objects make the exit code non-zero.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
     pub listed: u64,
@@ -89,13 +89,46 @@ pub struct Summary {
     pub bytes: u64,
     pub sessions: u64,
     pub duplicates: u64,
+    /// The first [`LISTED_PROBLEMS`] quarantined objects (the `objects` table has them all).
     pub quarantined: Vec<Quarantined>,
+    /// The first [`LISTED_PROBLEMS`] objects that could not be fetched.
     pub failed: Vec<Failed>,
+    /// Quarantined and failed objects beyond those listed.
+    pub more_quarantined: u64,
+    pub more_failed: u64,
 }
+
+/// Quarantined (and failed) objects a summary names one by one: a bucket that is all bad, or a
+/// store that refuses every GET, must not fill the memory with messages.
+pub const LISTED_PROBLEMS: usize = 1000;
 
 impl Summary {
     pub fn is_clean(&self) -> bool {
-        self.quarantined.is_empty() && self.failed.is_empty()
+        self.quarantined_count() == 0 && self.failed_count() == 0
+    }
+
+    pub fn quarantined_count(&self) -> u64 {
+        self.quarantined.len() as u64 + self.more_quarantined
+    }
+
+    pub fn failed_count(&self) -> u64 {
+        self.failed.len() as u64 + self.more_failed
+    }
+
+    fn quarantine(&mut self, q: Quarantined) {
+        if self.quarantined.len() < LISTED_PROBLEMS {
+            self.quarantined.push(q);
+        } else {
+            self.more_quarantined += 1;
+        }
+    }
+
+    fn fail(&mut self, f: Failed) {
+        if self.failed.len() < LISTED_PROBLEMS {
+            self.failed.push(f);
+        } else {
+            self.more_failed += 1;
+        }
     }
 }
 
@@ -110,8 +143,8 @@ impl fmt::Display for Summary {
             self.bytes,
             self.sessions,
             self.duplicates,
-            self.quarantined.len(),
-            self.failed.len()
+            self.quarantined_count(),
+            self.failed_count()
         )
     }
 }
@@ -274,7 +307,7 @@ impl Pull<'_> {
                     Ok(path) => chunk.push(path),
                     Err(e) => {
                         progress.inc(1);
-                        summary.failed.push(Failed {
+                        summary.fail(Failed {
                             source: source.name.clone(),
                             error: format!("not a valid object name: {e}"),
                             key,
@@ -307,7 +340,7 @@ impl Pull<'_> {
                 let (outcome, size) = fetched.context("fetch task panicked")?;
                 progress.inc(1);
                 match outcome {
-                    Outcome::Failed(error) => summary.failed.push(Failed {
+                    Outcome::Failed(error) => summary.fail(Failed {
                         source: source.name.clone(),
                         key,
                         error: store::scrub(&error, source),
@@ -323,7 +356,7 @@ impl Pull<'_> {
                         crate::warehouse::write_atomic(&copy, &raw, false)?;
                         objects.push(pull, source, &key, size, "quarantined", Some(&r), None);
                         added.add_key(&source.name, &key);
-                        summary.quarantined.push(Quarantined {
+                        summary.quarantine(Quarantined {
                             source: source.name.clone(),
                             key,
                             rule: r.rule,
@@ -543,8 +576,8 @@ fn progress_message(listed: u64, summary: &Summary) -> String {
         summary.fetched,
         indicatif::HumanBytes(summary.bytes),
         summary.sessions,
-        summary.quarantined.len(),
-        summary.failed.len()
+        summary.quarantined_count(),
+        summary.failed_count()
     )
 }
 
@@ -724,6 +757,38 @@ mod tests {
         assert_eq!(&*gunzip(b"{}").expect("plain"), b"{}");
         let broken = &gz[..gz.len() / 2];
         assert_eq!(gunzip(broken).expect_err("broken").rule, "gzip");
+    }
+
+    #[test]
+    fn a_summary_names_the_first_problems_and_counts_them_all() {
+        let mut summary = Summary::default();
+        let n = LISTED_PROBLEMS as u64 + 5;
+        for i in 0..n {
+            summary.quarantine(Quarantined {
+                source: "s".into(),
+                key: format!("q{i}"),
+                rule: "json".into(),
+                message: "not JSON".into(),
+            });
+            summary.fail(Failed {
+                source: "s".into(),
+                key: format!("f{i}"),
+                error: "refused".into(),
+            });
+        }
+        assert_eq!(summary.quarantined.len(), LISTED_PROBLEMS);
+        assert_eq!(summary.failed.len(), LISTED_PROBLEMS);
+        assert_eq!(
+            (summary.quarantined_count(), summary.failed_count()),
+            (n, n)
+        );
+        assert_eq!(summary.failed.last().map(|f| f.key.as_str()), Some("f999"));
+        let line = summary.to_string();
+        assert!(
+            line.contains(&format!("{n} quarantined, {n} failed")),
+            "{line}"
+        );
+        assert!(!summary.is_clean());
     }
 
     #[test]
