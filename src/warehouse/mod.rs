@@ -348,16 +348,38 @@ impl Warehouse {
         Ok(())
     }
 
-    /// Reads string columns of one data file, one call per row (null as "").
+    /// Reads string columns of one data file, one call per row (null as ""), a record batch
+    /// at a time.
     pub fn read_file_strings(
         &self,
         f: &DataFile,
         columns: &[&str],
         mut each: impl FnMut(&[&str]),
     ) -> Result<()> {
-        for cols in self.string_columns(f, columns)? {
+        let path = self.root.join(&f.path);
+        let file = fs::File::open(&path)
+            .with_context(|| format!("cannot open warehouse file {}", path.display()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .with_context(|| format!("cannot read Parquet {}", path.display()))?;
+        let mut indices = Vec::with_capacity(columns.len());
+        for c in columns {
+            indices.push(
+                builder
+                    .schema()
+                    .index_of(c)
+                    .with_context(|| format!("{}: no column {c}", path.display()))?,
+            );
+        }
+        let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
+        for batch in builder.with_projection(mask).build()? {
+            let batch = batch.with_context(|| format!("cannot read Parquet {}", path.display()))?;
+            // The projection keeps file order; map each asked column to its place.
+            let cols: Vec<&StringArray> = columns
+                .iter()
+                .map(|c| Ok(batch.column(batch.schema().index_of(c)?).as_string::<i32>()))
+                .collect::<Result<_>>()?;
             let mut row = vec![""; columns.len()];
-            for r in 0..cols.first().map_or(0, |c| c.len()) {
+            for r in 0..batch.num_rows() {
                 for (slot, col) in row.iter_mut().zip(&cols) {
                     *slot = if col.is_null(r) { "" } else { col.value(r) };
                 }
@@ -365,43 +387,6 @@ impl Warehouse {
             }
         }
         Ok(())
-    }
-
-    /// String columns of the data file `f`: per record batch, the asked columns in the asked
-    /// order.
-    fn string_columns(&self, f: &DataFile, columns: &[&str]) -> Result<Vec<Vec<StringArray>>> {
-        let mut out = Vec::new();
-        {
-            let path = self.root.join(&f.path);
-            let file = fs::File::open(&path)
-                .with_context(|| format!("cannot open warehouse file {}", path.display()))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                .with_context(|| format!("cannot read Parquet {}", path.display()))?;
-            let mut indices = Vec::with_capacity(columns.len());
-            for c in columns {
-                indices.push(
-                    builder
-                        .schema()
-                        .index_of(c)
-                        .with_context(|| format!("{}: no column {c}", path.display()))?,
-                );
-            }
-            let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
-            for batch in builder.with_projection(mask).build()? {
-                let batch =
-                    batch.with_context(|| format!("cannot read Parquet {}", path.display()))?;
-                // The projection keeps file order; map each asked column to its place.
-                let cols = columns
-                    .iter()
-                    .map(|c| {
-                        let i = batch.schema().index_of(c)?;
-                        Ok(batch.column(i).as_string::<i32>().clone())
-                    })
-                    .collect::<Result<_>>()?;
-                out.push(cols);
-            }
-        }
-        Ok(out)
     }
 
     /// First and last `date` partition holding sessions, if any.
