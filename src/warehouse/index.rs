@@ -3,6 +3,12 @@
 //! in one sorted scan, ids one lookup per new record) rather than holding those of every
 //! ingested object in memory.
 //!
+//! Each set is two redb tables: the main one and a small one of recent additions, which a
+//! commit writes to and which is merged into the main one once it holds a fair share of it.
+//! Inserting a few new keys and ids straight into large trees would rewrite a page per entry
+//! (a nightly pull of 1,000 objects into an index of 100,000 wrote 10 MB); into the small
+//! table, a few pages, and the merges rewrite each page once for many entries.
+//!
 //! The index is derived from the manifest's files, never the other way round. It records how
 //! many commits it covers and a fingerprint of them; opening it replays the commits it lacks
 //! (a pull killed between the manifest's commit and the index's), and rebuilds it from the
@@ -13,7 +19,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition};
+use redb::{
+    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
+};
 
 use super::{Commit, Warehouse};
 
@@ -30,6 +39,17 @@ const CACHE_BYTES: usize = 32 << 20;
 fn set(name: &str) -> TableDefinition<'_, &'static str, ()> {
     TableDefinition::new(name)
 }
+
+/// The table of recent additions to the set `name`.
+fn recent(name: &str) -> String {
+    format!("{name}+")
+}
+
+/// Recent additions are merged into the main table once they outnumber a quarter of it plus
+/// this many.
+const MERGE_AFTER: u64 = if cfg!(test) { 2 } else { 16_384 };
+/// Entries moved per transaction when merging (what one transaction holds in memory).
+const MERGE_CHUNK: usize = if cfg!(test) { 3 } else { 20_000 };
 
 fn keys_table(source: &str) -> String {
     format!("keys/{source}")
@@ -198,20 +218,30 @@ impl Index {
         self.strings(&ids_table(table))
     }
 
-    /// The strings of the set `name` as of now (none when it does not exist yet).
+    /// The strings of the set `name` as of now, main and recent merged (none when it does not
+    /// exist yet).
     fn strings(&self, name: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
         let read = self.db.begin_read()?;
-        let range = match read.open_table(set(name)) {
-            Ok(table) => Some(table.range::<&str>(..)?),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let mut ranges = Vec::new();
+        for name in [name.to_string(), recent(name)] {
+            match read.open_table(set(&name)) {
+                Ok(table) => ranges.push(table.range::<&str>(..)?),
+                Err(redb::TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let path = self.path.clone();
-        Ok(range.into_iter().flatten().map(move |entry| {
-            entry
-                .map(|(k, _)| k.value().to_string())
-                .with_context(|| format!("cannot read {}", path.display()))
-        }))
+        let mut ranges = ranges.into_iter().map(move |range| {
+            let path = path.clone();
+            range.map(move |entry| {
+                entry
+                    .map(|(k, _)| k.value().to_string())
+                    .with_context(|| format!("cannot read {}", path.display()))
+            })
+        });
+        let main = ranges.next().into_iter().flatten();
+        let recent = ranges.next().into_iter().flatten();
+        Ok(union(main, recent))
     }
 
     /// A view of the ids as of now, for the lookups of one batch.
@@ -220,12 +250,12 @@ impl Index {
         let mut tables = BTreeMap::new();
         for (table, _) in &self.id_columns {
             let name = ids_table(table);
-            match read.open_table(set(&name)) {
-                Ok(t) => {
-                    tables.insert(table.clone(), t);
+            for name in [recent(&name), name] {
+                match read.open_table(set(&name)) {
+                    Ok(t) => tables.entry(table.clone()).or_insert_with(Vec::new).push(t),
+                    Err(redb::TableError::TableDoesNotExist(_)) => {}
+                    Err(e) => return Err(e.into()),
                 }
-                Err(redb::TableError::TableDoesNotExist(_)) => {}
-                Err(e) => return Err(e.into()),
             }
         }
         Ok(Ids { tables })
@@ -248,24 +278,27 @@ impl Index {
     fn write(&mut self, batch: Batch, commits: &[Commit]) -> Result<()> {
         let fingerprint = fingerprint_of(self.fingerprint, commits)?;
         let covered = self.covered + commits.len();
+        let mut sets: Vec<(String, Vec<&String>)> = Vec::new();
+        for (source, keys) in &batch.keys {
+            sets.push((keys_table(source), keys.iter().collect()));
+        }
+        for (table, ids) in &batch.ids {
+            sets.push((ids_table(table), ids.iter().collect()));
+        }
+        let mut full = Vec::new();
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate)?;
         {
-            for (source, keys) in &batch.keys {
-                let name = keys_table(source);
-                let mut table = tx.open_table(set(&name))?;
-                for key in keys {
-                    table.insert(key.as_str(), ())?;
+            for (name, values) in &mut sets {
+                values.sort_unstable();
+                values.dedup();
+                let mut table = tx.open_table(set(&recent(name)))?;
+                for value in values.iter() {
+                    table.insert(value.as_str(), ())?;
                 }
-            }
-            for (table, ids) in &batch.ids {
-                let name = ids_table(table);
-                let mut table = tx.open_table(set(&name))?;
-                let mut ids: Vec<&String> = ids.iter().collect();
-                ids.sort_unstable();
-                ids.dedup();
-                for id in ids {
-                    table.insert(id.as_str(), ())?;
+                let main = tx.open_table(set(name))?.len()?;
+                if table.len()? > main / 4 + MERGE_AFTER {
+                    full.push(name.clone());
                 }
             }
             let mut state = tx.open_table(STATE)?;
@@ -277,21 +310,79 @@ impl Index {
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.covered = covered;
         self.fingerprint = fingerprint;
+        for name in full {
+            self.merge(&name)?;
+        }
         Ok(())
+    }
+
+    /// Moves the recent additions of the set `name` into its main table, a chunk per
+    /// transaction. Readers see the union of both tables, so a merge cut short by a crash
+    /// loses nothing.
+    fn merge(&mut self, name: &str) -> Result<()> {
+        loop {
+            let mut tx = self.db.begin_write()?;
+            tx.set_durability(Durability::Immediate)?;
+            let moved = {
+                let mut from = tx.open_table(set(&recent(name)))?;
+                let chunk = from
+                    .range::<&str>(..)?
+                    .take(MERGE_CHUNK)
+                    .map(|entry| entry.map(|(k, _)| k.value().to_string()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut to = tx.open_table(set(name))?;
+                for value in &chunk {
+                    to.insert(value.as_str(), ())?;
+                    from.remove(value.as_str())?;
+                }
+                chunk.len()
+            };
+            tx.commit()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            if moved < MERGE_CHUNK {
+                return Ok(());
+            }
+        }
     }
 }
 
-/// The ids of every id table as of one moment.
+/// The union of two sorted iterators, each value once.
+fn union(
+    a: impl Iterator<Item = Result<String>>,
+    b: impl Iterator<Item = Result<String>>,
+) -> impl Iterator<Item = Result<String>> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => return None,
+            (Some(_), None) | (Some(Err(_)), _) => std::cmp::Ordering::Less,
+            (None, Some(_)) | (_, Some(Err(_))) => std::cmp::Ordering::Greater,
+            (Some(Ok(x)), Some(Ok(y))) => x.cmp(y),
+        };
+        match order {
+            std::cmp::Ordering::Less => a.next(),
+            std::cmp::Ordering::Greater => b.next(),
+            std::cmp::Ordering::Equal => {
+                b.next();
+                a.next()
+            }
+        }
+    })
+}
+
+/// The ids of every id table as of one moment (recent and main tables).
 pub struct Ids {
-    tables: BTreeMap<String, ReadOnlyTable<&'static str, ()>>,
+    tables: BTreeMap<String, Vec<ReadOnlyTable<&'static str, ()>>>,
 }
 
 impl Ids {
     pub fn contains(&self, table: &str, id: &str) -> Result<bool> {
-        match self.tables.get(table) {
-            Some(t) => Ok(t.get(id)?.is_some()),
-            None => Ok(false),
+        for t in self.tables.get(table).into_iter().flatten() {
+            if t.get(id)?.is_some() {
+                return Ok(true);
+            }
         }
+        Ok(false)
     }
 }
 
@@ -467,5 +558,55 @@ mod tests {
             content(&mut w),
             (owned(&["a", "d"]), owned(&["id1", "id3"]))
         );
+    }
+
+    #[test]
+    fn recent_additions_are_merged_into_the_main_table_and_read_with_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = Warehouse::open(dir.path()).expect("open");
+        let mut keys = Vec::new();
+        for n in 1..=6u64 {
+            let batch = [format!("k{n}a"), format!("k{}b", 10 - n)];
+            let batch: Vec<&str> = batch.iter().map(String::as_str).collect();
+            let ids = [format!("id{n}")];
+            commit(&mut w, n, &batch, &[ids[0].as_str()]);
+            keys.extend(batch.iter().map(|k| k.to_string()));
+        }
+        keys.sort();
+        let (got, ids) = content(&mut w);
+        assert_eq!(got, keys);
+        assert_eq!(ids.len(), 6);
+        let index = w.index(&IDS).expect("index");
+        let read = index.db.begin_read().expect("read");
+        let len = |name: &str| {
+            read.open_table(set(name))
+                .map(|t| t.len().expect("len"))
+                .unwrap_or(0)
+        };
+        let name = keys_table("s");
+        assert!(len(&name) >= 6, "merged: {}", len(&name));
+        assert!(len(&recent(&name)) <= len(&name) / 4 + MERGE_AFTER);
+        assert_eq!(len(&name) + len(&recent(&name)), 12);
+        let lookup = index.lookup().expect("lookup");
+        for n in 1..=6 {
+            assert!(lookup.contains("sessions", &format!("id{n}")).expect("get"));
+        }
+    }
+
+    #[test]
+    fn a_union_gives_each_value_once_in_order() {
+        let ok = |v: &[&str]| v.iter().map(|s| Ok(s.to_string())).collect::<Vec<_>>();
+        let got: Vec<String> = union(
+            ok(&["a", "c", "d"]).into_iter(),
+            ok(&["b", "c", "e"]).into_iter(),
+        )
+        .collect::<Result<_>>()
+        .expect("union");
+        assert_eq!(got, ["a", "b", "c", "d", "e"]);
+        let failing = vec![Err(anyhow::anyhow!("unreadable page"))];
+        let err = union(ok(&["a"]).into_iter(), failing.into_iter())
+            .collect::<Result<Vec<_>>>()
+            .expect_err("error");
+        assert!(err.to_string().contains("unreadable page"));
     }
 }
