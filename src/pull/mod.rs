@@ -248,8 +248,10 @@ impl Pull<'_> {
         } = self;
         let spec = Arc::new(spec);
 
-        // The listing, sorted: in memory up to `keys_in_memory` keys, in run files under the
+        // The index first (its file is read ahead while the source is listed), then the
+        // listing, sorted: in memory up to `keys_in_memory` keys, in run files under the
         // warehouse past that.
+        warehouse.index(&id_columns())?;
         let progress = spinner(&format!("listing {}", source.name));
         let spill = |name: &str| warehouse.root().join(format!(".{name}-{}", source.name));
         let (listing_runs, todo_runs) = (spill("listing"), spill("todo"));

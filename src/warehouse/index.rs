@@ -107,6 +107,7 @@ impl Index {
             .map(|(t, c)| (t.to_string(), c.to_string()))
             .collect();
         let commits = &warehouse.manifest().commits;
+        read_ahead(&path);
         let reason = match Index::existing(&path, &id_columns, commits) {
             Ok(Some(mut index)) => {
                 index.replay(warehouse)?;
@@ -384,6 +385,21 @@ impl Ids {
         }
         Ok(false)
     }
+}
+
+/// Asks the kernel to read the index file into the page cache, in the background: a pull scans
+/// its keys and looks ids up page by page, and the pages of a tree lie scattered in the file,
+/// so reading them one at a time from a disk (as a nightly run finds them) is a request each;
+/// one sequential read-ahead is cheaper.
+fn read_ahead(path: &Path) {
+    #[cfg(target_os = "linux")]
+    if let Ok(file) = std::fs::File::open(path) {
+        std::thread::spawn(move || {
+            let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::WillNeed);
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
 }
 
 fn builder() -> redb::Builder {
