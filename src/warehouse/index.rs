@@ -69,21 +69,20 @@ pub struct Batch {
 impl Batch {
     /// An object of `source` looked at (ingested, duplicate or quarantined).
     pub fn add_key(&mut self, source: &str, key: &str) {
-        match self.keys.get_mut(source) {
-            Some(keys) => keys.push(key.to_string()),
-            None => {
-                self.keys.insert(source.to_string(), vec![key.to_string()]);
-            }
-        }
+        push(&mut self.keys, source, key.to_string());
     }
 
     /// A record id the commit's files hold in `table`.
     pub fn add_id(&mut self, table: &str, id: String) {
-        match self.ids.get_mut(table) {
-            Some(ids) => ids.push(id),
-            None => {
-                self.ids.insert(table.to_string(), vec![id]);
-            }
+        push(&mut self.ids, table, id);
+    }
+}
+
+fn push(sets: &mut BTreeMap<String, Vec<String>>, name: &str, value: String) {
+    match sets.get_mut(name) {
+        Some(values) => values.push(value),
+        None => {
+            sets.insert(name.to_string(), vec![value]);
         }
     }
 }
@@ -114,7 +113,6 @@ impl Index {
                 return Ok(index);
             }
             Ok(None) => "it does not match the manifest".to_string(),
-            Err(e) if !path.exists() => format!("{e:#}"),
             Err(e) => format!("it cannot be read: {e:#}"),
         };
         if path.exists() {
