@@ -116,19 +116,21 @@ impl Summary {
     }
 
     fn quarantine(&mut self, q: Quarantined) {
-        if self.quarantined.len() < LISTED_PROBLEMS {
-            self.quarantined.push(q);
-        } else {
-            self.more_quarantined += 1;
-        }
+        name_or_count(&mut self.quarantined, &mut self.more_quarantined, q);
     }
 
     fn fail(&mut self, f: Failed) {
-        if self.failed.len() < LISTED_PROBLEMS {
-            self.failed.push(f);
-        } else {
-            self.more_failed += 1;
-        }
+        name_or_count(&mut self.failed, &mut self.more_failed, f);
+    }
+}
+
+/// Adds `problem` to `listed` while it holds fewer than [`LISTED_PROBLEMS`]; counts it in
+/// `more` after that.
+fn name_or_count<T>(listed: &mut Vec<T>, more: &mut u64, problem: T) {
+    if listed.len() < LISTED_PROBLEMS {
+        listed.push(problem);
+    } else {
+        *more += 1;
     }
 }
 
@@ -282,7 +284,7 @@ impl Pull<'_> {
         let known = warehouse.index(&id_columns())?.keys(&source.name)?;
         let mut todo = sorted::Sorter::new(todo_runs, settings.pull.keys_in_memory);
         let mut new = 0;
-        for key in sorted::diff(listed.finish().merge()?, known) {
+        for key in sorted::diff(listed.finish()?, known) {
             summary.listed += 1;
             match key? {
                 sorted::Listed::New(key) => {
@@ -292,7 +294,7 @@ impl Pull<'_> {
                 sorted::Listed::Known => summary.already_ingested += 1,
             }
         }
-        let mut todo = todo.finish().merge()?;
+        let mut todo = todo.finish()?;
 
         let progress = bar(&source.name);
         progress.set_length(new);

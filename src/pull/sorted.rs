@@ -63,48 +63,27 @@ impl Sorter {
         Ok(())
     }
 
-    pub fn finish(mut self) -> Sorted {
+    /// The keys in byte order, each once: the runs on disk merged with the keys held. Reading a
+    /// run file can fail; the files are removed when the merge is dropped.
+    pub fn finish(mut self) -> Result<Merged> {
         self.held.sort_unstable();
         self.held.dedup();
-        Sorted {
+        let mut merged = Merged {
+            sources: Vec::new(),
+            heap: BinaryHeap::new(),
             dir: std::mem::take(&mut self.dir),
-            held: std::mem::take(&mut self.held),
             runs: std::mem::take(&mut self.runs),
-        }
-    }
-}
-
-impl Drop for Sorter {
-    fn drop(&mut self) {
-        remove_runs(&self.dir, &self.runs);
-    }
-}
-
-/// Sorted keys: the last run in memory, the others in files (removed when dropped).
-pub struct Sorted {
-    dir: PathBuf,
-    held: Vec<String>,
-    runs: Vec<PathBuf>,
-}
-
-impl Sorted {
-    /// The keys in byte order, each once; reading a run file can fail.
-    pub fn merge(mut self) -> Result<Merged> {
-        let mut sources: Vec<Box<dyn Iterator<Item = Result<String>> + Send>> = Vec::new();
-        for path in &self.runs {
+        };
+        for path in &merged.runs {
             let file =
                 fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-            sources.push(Box::new(Run {
+            merged.sources.push(Box::new(Run {
                 path: path.clone(),
                 reader: BufReader::with_capacity(1 << 16, file),
             }));
         }
-        sources.push(Box::new(std::mem::take(&mut self.held).into_iter().map(Ok)));
-        let mut merged = Merged {
-            sources,
-            heap: BinaryHeap::new(),
-            _files: self,
-        };
+        let held = std::mem::take(&mut self.held);
+        merged.sources.push(Box::new(held.into_iter().map(Ok)));
         if merged.sources.len() > 1 {
             for i in 0..merged.sources.len() {
                 merged.advance(i)?;
@@ -114,7 +93,7 @@ impl Sorted {
     }
 }
 
-impl Drop for Sorted {
+impl Drop for Sorter {
     fn drop(&mut self) {
         remove_runs(&self.dir, &self.runs);
     }
@@ -160,8 +139,15 @@ impl Iterator for Run {
 pub struct Merged {
     sources: Vec<Box<dyn Iterator<Item = Result<String>> + Send>>,
     heap: BinaryHeap<Reverse<(String, usize)>>,
-    /// The run files, removed when the merge is dropped.
-    _files: Sorted,
+    /// The run files and their folder, removed when the merge is dropped.
+    dir: PathBuf,
+    runs: Vec<PathBuf>,
+}
+
+impl Drop for Merged {
+    fn drop(&mut self) {
+        remove_runs(&self.dir, &self.runs);
+    }
 }
 
 impl Merged {
@@ -246,7 +232,6 @@ mod tests {
         let runs = s.runs.len();
         let out = s
             .finish()
-            .merge()
             .expect("merge")
             .collect::<Result<Vec<_>>>()
             .expect("read");
@@ -288,7 +273,6 @@ mod tests {
             .expect("cut");
         let err = s
             .finish()
-            .merge()
             .expect("merge")
             .collect::<Result<Vec<_>>>()
             .expect_err("cut off");

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use redb::{
-    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition,
+    Database, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
+    ReadableTableMetadata, TableDefinition,
 };
 
 use super::{Commit, Warehouse};
@@ -117,8 +117,7 @@ impl Index {
         };
         if path.exists() {
             eprintln!("warehouse: rebuilding {} ({reason})", path.display());
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
+            super::remove_if_present(&path)?;
         } else if !commits.is_empty() {
             eprintln!(
                 "warehouse: building {} from {} commit(s)",
@@ -220,27 +219,18 @@ impl Index {
     /// The strings of the set `name` as of now, main and recent merged (none when it does not
     /// exist yet).
     fn strings(&self, name: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
-        let read = self.db.begin_read()?;
-        let mut ranges = Vec::new();
-        for name in [name.to_string(), recent(name)] {
-            match read.open_table(set(&name)) {
-                Ok(table) => ranges.push(table.range::<&str>(..)?),
-                Err(redb::TableError::TableDoesNotExist(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let mut tables = existing(&self.db.begin_read()?, name)?.into_iter();
         let path = self.path.clone();
-        let mut ranges = ranges.into_iter().map(move |range| {
+        let mut values = move || -> Result<_> {
+            let range = tables.next().map(|t| t.range::<&str>(..)).transpose()?;
             let path = path.clone();
-            range.map(move |entry| {
+            Ok(range.into_iter().flatten().map(move |entry| {
                 entry
                     .map(|(k, _)| k.value().to_string())
                     .with_context(|| format!("cannot read {}", path.display()))
-            })
-        });
-        let main = ranges.next().into_iter().flatten();
-        let recent = ranges.next().into_iter().flatten();
-        Ok(union(main, recent))
+            }))
+        };
+        Ok(union(values()?, values()?))
     }
 
     /// A view of the ids as of now, for the lookups of one batch.
@@ -248,14 +238,7 @@ impl Index {
         let read = self.db.begin_read()?;
         let mut tables = BTreeMap::new();
         for (table, _) in &self.id_columns {
-            let name = ids_table(table);
-            for name in [recent(&name), name] {
-                match read.open_table(set(&name)) {
-                    Ok(t) => tables.entry(table.clone()).or_insert_with(Vec::new).push(t),
-                    Err(redb::TableError::TableDoesNotExist(_)) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            tables.insert(table.clone(), existing(&read, &ids_table(table))?);
         }
         Ok(Ids { tables })
     }
@@ -398,6 +381,19 @@ fn read_ahead(path: &Path) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = path;
+}
+
+/// The tables of the set `name` (main, then recent additions) that exist as of `read`.
+fn existing(read: &ReadTransaction, name: &str) -> Result<Vec<ReadOnlyTable<&'static str, ()>>> {
+    let mut tables = Vec::new();
+    for name in [name.to_string(), recent(name)] {
+        match read.open_table(set(&name)) {
+            Ok(table) => tables.push(table),
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(tables)
 }
 
 fn builder() -> redb::Builder {

@@ -178,8 +178,8 @@ impl Warehouse {
         f.set_len(0)
             .and_then(|_| f.write_all(b"a pull started and has not finished\n"))
             .and_then(|_| f.sync_all())
-            .and_then(|_| fs::File::open(&self.root)?.sync_all())
             .with_context(|| format!("cannot write {}", marker.display()))?;
+        sync_dir(&self.root)?;
         self.pulling = Some(f);
         Ok(())
     }
@@ -199,13 +199,7 @@ impl Warehouse {
         // Closes the index (each commit was durable), and its lock.
         self.index = None;
         flush(&self.root, &self.last_pull_files())?;
-        let marker = self.root.join(PULLING);
-        match fs::remove_file(&marker) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("cannot remove {}", marker.display()));
-            }
-            _ => {}
-        }
+        remove_if_present(&self.root.join(PULLING))?;
         self.pulling = None;
         Ok(())
     }
@@ -246,15 +240,8 @@ impl Warehouse {
         );
         // The index covers the dropped commits: removed first, so that it cannot outlive them
         // (a later pull could commit others the same size under the same names).
-        let index = self.root.join(index::INDEX);
-        match fs::remove_file(&index) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("cannot remove {}", index.display()));
-            }
-            _ => fs::File::open(&self.root)
-                .and_then(|d| d.sync_all())
-                .with_context(|| format!("cannot flush {}", self.root.display()))?,
-        }
+        remove_if_present(&self.root.join(index::INDEX))?;
+        sync_dir(&self.root)?;
         let mut kept = self.manifest.clone();
         kept.commits.truncate(first_bad);
         self.save(kept)
@@ -417,6 +404,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
     Ok(())
+}
+
+/// Removes the file at `path`, if there is one.
+pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Flushes the folder `dir` (the names in it) to disk.
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot flush {}", dir.display()))
 }
 
 /// Opens the pull marker (creating it if `create`) and locks it; `None` when another process
