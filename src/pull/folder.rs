@@ -7,6 +7,7 @@
 //! `stat` only for symlinks) and yields exactly the keys `LocalFileSystem` lists; the pull then
 //! reads the files those keys name, as `LocalFileSystem` would GET them, many per blocking task.
 
+use std::io::ErrorKind;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -71,7 +72,9 @@ const CHUNK: usize = 1024;
 
 /// Adds the keys of the files below `dir` (whose key is `key`) to `keys`, sending each full
 /// chunk; with `subfolders`, only `dir`'s own files, and its folders (path and key) to
-/// `subfolders`.
+/// `subfolders`. Symlinks are followed, as `LocalFileSystem` follows them; a broken one, or a
+/// file removed while walking, is not an object; a symlink to a folder that holds it is a loop,
+/// an error.
 fn walk(
     dir: &FsPath,
     key: &str,
@@ -79,48 +82,75 @@ fn walk(
     mut subfolders: Option<&mut Vec<(PathBuf, String)>>,
     send: &(dyn Fn(Vec<String>) + Sync),
 ) -> Result<(), object_store::Error> {
-    let depth = if subfolders.is_some() { 1 } else { usize::MAX };
-    let walk = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(depth)
-        .follow_links(true);
-    // The key of the folder being walked: `key`, then one name per level below it.
-    let mut folder = vec![key.to_string()];
-    for entry in walk {
-        let entry = match entry {
-            Ok(e) => e,
-            // Broken symlinks and files removed while walking are not objects.
-            Err(e) if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) => {
+    // Folders still to read, with their keys.
+    let mut pending = vec![(dir.to_path_buf(), key.to_string())];
+    while let Some((dir, key)) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // A folder removed while walking, or a prefix that names a file: nothing listed.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
                 continue;
             }
-            Err(e) => return Err(failed(e.to_string())),
+            Err(e) => return Err(failed(format!("cannot list {}: {e}", dir.display()))),
         };
-        let name = entry.file_name().to_str().ok_or_else(|| {
-            failed(format!(
-                "{} is not a UTF-8 file name",
-                entry.path().display()
-            ))
-        })?;
-        folder.truncate(entry.depth());
-        let parent = folder.last().map_or("", String::as_str);
-        let key = if parent.is_empty() {
-            name.to_string()
-        } else {
-            format!("{parent}/{name}")
-        };
-        if entry.file_type().is_dir() {
-            match subfolders.as_mut() {
-                Some(found) => found.push((entry.into_path(), key)),
-                None => folder.push(key),
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(failed(format!("cannot list {}: {e}", dir.display()))),
+            };
+            let name = entry.file_name();
+            let name = name.to_str().ok_or_else(|| {
+                failed(format!(
+                    "{} is not a UTF-8 file name",
+                    entry.path().display()
+                ))
+            })?;
+            // The entry's type comes with it; only a symlink needs a `stat`.
+            let mut kind = entry.file_type();
+            if kind.as_ref().is_ok_and(|k| k.is_symlink()) {
+                kind = std::fs::metadata(entry.path()).map(|m| m.file_type());
             }
-        } else if entry.file_type().is_file() && is_object(name) {
-            keys.push(key);
-            if keys.len() >= CHUNK {
-                send(std::mem::take(keys));
+            let kind = match kind {
+                Ok(kind) => kind,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(failed(format!("{}: {e}", entry.path().display()))),
+            };
+            let mut child = String::with_capacity(key.len() + 1 + name.len());
+            if !key.is_empty() {
+                child.push_str(&key);
+                child.push('/');
+            }
+            child.push_str(name);
+            if kind.is_dir() {
+                let path = entry.path();
+                if entry.file_type().is_ok_and(|k| k.is_symlink()) && holds(&path, &dir)? {
+                    return Err(failed(format!(
+                        "File system loop found: {} points to a folder that holds it",
+                        path.display()
+                    )));
+                }
+                match subfolders.as_mut() {
+                    Some(found) => found.push((path, child)),
+                    None => pending.push((path, child)),
+                }
+            } else if kind.is_file() && is_object(name) {
+                keys.push(child);
+                if keys.len() >= CHUNK {
+                    send(std::mem::take(keys));
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Whether the folder `link` resolves to holds `dir` (or is `dir`): walking it would reach
+/// `link` again.
+fn holds(link: &FsPath, dir: &FsPath) -> Result<bool, object_store::Error> {
+    let resolve =
+        |p: &FsPath| std::fs::canonicalize(p).map_err(|e| failed(format!("{}: {e}", p.display())));
+    Ok(resolve(dir)?.starts_with(resolve(link)?))
 }
 
 /// The file (or folder) a key names under `root`, as `LocalFileSystem` maps it.
@@ -227,6 +257,13 @@ mod tests {
         std::os::unix::fs::symlink(&dir, dir.join("again")).expect("ln");
         let err = listed(tmp.path(), &Path::default()).expect_err("a loop");
         assert!(err.to_string().contains("loop"), "{err}");
+        // Deeper: a folder's symlink to a folder above it, found by a walking thread.
+        std::fs::remove_file(dir.join("again")).expect("rm");
+        std::fs::create_dir_all(dir.join("0.81.0/deep")).expect("mkdir");
+        std::fs::create_dir_all(dir.join("0.80.0")).expect("mkdir");
+        std::os::unix::fs::symlink(tmp.path().join("v1"), dir.join("0.81.0/deep/up")).expect("ln");
+        let err = listed(tmp.path(), &Path::default()).expect_err("a deeper loop");
+        assert!(err.to_string().contains("up"), "{err}");
         let store = LocalFileSystem::new_with_prefix(tmp.path()).expect("store");
         let listed: Result<Vec<_>, _> = futures::executor::block_on(store.list(None).try_collect());
         assert!(listed.is_err(), "LocalFileSystem listed it: {listed:?}");
