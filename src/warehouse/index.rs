@@ -7,7 +7,12 @@
 //! commit writes to and which is merged into the main one once it holds a fair share of it.
 //! Inserting a few new keys and ids straight into large trees would rewrite a page per entry
 //! (a nightly pull of 1,000 objects into an index of 100,000 wrote 10 MB); into the small
-//! table, a few pages, and the merges rewrite each page once for many entries.
+//! table, a few pages, and a merge rewrites the main table once for many entries.
+//!
+//! The main table holds the set's values in blocks of a page: each block under its first value,
+//! the others front-coded (each as the bytes it shares with the one before and the rest). Keys
+//! of one bucket share long prefixes, so this is half the size of a tree of whole values, and
+//! a pull reads the whole set of keys, from a disk when it runs cold.
 //!
 //! The index is derived from the manifest's files, never the other way round. It records how
 //! many commits it covers and a fingerprint of them; opening it replays the commits it lacks
@@ -21,23 +26,33 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use redb::{
     Database, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
-    ReadableTableMetadata, TableDefinition,
+    ReadableTableMetadata, TableDefinition, TableHandle,
 };
 
 use super::{Commit, Warehouse};
 
 pub const INDEX: &str = "index.redb";
 
-/// What the index covers: `version`, `commits` and `fingerprint`.
+/// What the index covers: `version`, `commits` and `fingerprint`; and `size <set>`, the
+/// number of values in each set's main table.
 const STATE: TableDefinition<&str, u64> = TableDefinition::new("state");
 /// Bumped when what the index holds changes: an index of another version is rebuilt.
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 /// Pages redb keeps in memory (the file itself is left to the page cache).
 const CACHE_BYTES: usize = 32 << 20;
 
-/// A set of strings: a table of keys with no values.
+/// The recent additions to a set: a table of keys with no values.
 fn set(name: &str) -> TableDefinition<'_, &'static str, ()> {
     TableDefinition::new(name)
+}
+
+/// The main table of a set: blocks of values, each under its first value.
+fn blocks(name: &str) -> TableDefinition<'_, &'static str, &'static [u8]> {
+    TableDefinition::new(name)
+}
+
+fn size_key(name: &str) -> String {
+    format!("size {name}")
 }
 
 /// The table of recent additions to the set `name`.
@@ -45,11 +60,9 @@ fn recent(name: &str) -> String {
     format!("{name}+")
 }
 
-/// Recent additions are merged into the main table once they outnumber a quarter of it plus
-/// this many.
-const MERGE_AFTER: u64 = if cfg!(test) { 2 } else { 16_384 };
-/// Entries moved per transaction when merging (what one transaction holds in memory).
-const MERGE_CHUNK: usize = if cfg!(test) { 3 } else { 20_000 };
+/// Recent additions are merged into the main table once they outnumber an eighth of it plus
+/// this many (a merge rewrites the main table: each value is rewritten a few times in all).
+const MERGE_AFTER: u64 = if cfg!(test) { 2 } else { 4_096 };
 
 fn keys_table(source: &str) -> String {
     format!("keys/{source}")
@@ -137,6 +150,14 @@ impl Index {
         // The state first, so that even an empty warehouse's index says what it covers.
         index.write(Batch::default(), &[])?;
         index.replay(warehouse)?;
+        // Built in one go: every set merged, for the smallest file.
+        let recent: Vec<String> = index
+            .db
+            .begin_read()?
+            .list_tables()?
+            .filter_map(|t| t.name().strip_suffix('+').map(str::to_string))
+            .collect();
+        index.merge(&recent)?;
         Ok(index)
     }
 
@@ -164,7 +185,8 @@ impl Index {
                 get("fingerprint")?,
             )
         };
-        if version != VERSION || covered > commits.len() {
+        anyhow::ensure!(version == VERSION, "index version {version}, not {VERSION}");
+        if covered > commits.len() {
             return Ok(None);
         }
         if fingerprint_of(FNV_OFFSET, &commits[..covered])? != fingerprint {
@@ -219,18 +241,19 @@ impl Index {
     /// The strings of the set `name` as of now, main and recent merged (none when it does not
     /// exist yet).
     fn strings(&self, name: &str) -> Result<impl Iterator<Item = Result<String>> + use<>> {
-        let mut tables = existing(&self.db.begin_read()?, name)?.into_iter();
+        let tables = Set::open(&self.db.begin_read()?, name)?;
+        let main = tables.main.map(|t| t.range::<&str>(..)).transpose()?;
+        let recent = tables.recent.map(|t| t.range::<&str>(..)).transpose()?;
         let path = self.path.clone();
-        let mut values = move || -> Result<_> {
-            let range = tables.next().map(|t| t.range::<&str>(..)).transpose()?;
-            let path = path.clone();
-            Ok(range.into_iter().flatten().map(move |entry| {
-                entry
-                    .map(|(k, _)| k.value().to_string())
-                    .with_context(|| format!("cannot read {}", path.display()))
-            }))
-        };
-        Ok(union(values()?, values()?))
+        let recent = recent.into_iter().flatten().map(move |entry| {
+            entry
+                .map(|(k, _)| k.value().to_string())
+                .with_context(|| format!("cannot read {}", path.display()))
+        });
+        Ok(union(
+            unblock(main.into_iter().flatten(), &self.path),
+            recent,
+        ))
     }
 
     /// A view of the ids as of now, for the lookups of one batch.
@@ -238,9 +261,12 @@ impl Index {
         let read = self.db.begin_read()?;
         let mut tables = BTreeMap::new();
         for (table, _) in &self.id_columns {
-            tables.insert(table.clone(), existing(&read, &ids_table(table))?);
+            tables.insert(table.clone(), Set::open(&read, &ids_table(table))?);
         }
-        Ok(Ids { tables })
+        Ok(Ids {
+            tables,
+            path: self.path.clone(),
+        })
     }
 
     /// Adds `batch`, the keys and ids of the last of `commits` (the manifest's), durably.
@@ -278,8 +304,11 @@ impl Index {
                 for value in values.iter() {
                     table.insert(value.as_str(), ())?;
                 }
-                let main = tx.open_table(set(name))?.len()?;
-                if table.len()? > main / 4 + MERGE_AFTER {
+                let main = tx
+                    .open_table(STATE)?
+                    .get(size_key(name).as_str())?
+                    .map_or(0, |v| v.value());
+                if table.len()? > main / 8 + MERGE_AFTER {
                     full.push(name.clone());
                 }
             }
@@ -292,39 +321,59 @@ impl Index {
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.covered = covered;
         self.fingerprint = fingerprint;
-        for name in full {
-            self.merge(&name)?;
-        }
-        Ok(())
+        self.merge(&full)
     }
 
-    /// Moves the recent additions of the set `name` into its main table, a chunk per
-    /// transaction. Readers see the union of both tables, so a merge cut short by a crash
-    /// loses nothing.
-    fn merge(&mut self, name: &str) -> Result<()> {
-        loop {
-            let mut tx = self.db.begin_write()?;
-            tx.set_durability(Durability::Immediate)?;
-            let moved = {
-                let mut from = tx.open_table(set(&recent(name)))?;
-                let chunk = from
-                    .range::<&str>(..)?
-                    .take(MERGE_CHUNK)
-                    .map(|entry| entry.map(|(k, _)| k.value().to_string()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut to = tx.open_table(set(name))?;
-                for value in &chunk {
-                    to.insert(value.as_str(), ())?;
-                    from.remove(value.as_str())?;
+    /// Merges the sets `names`, then gives the pages the merges freed back to the file system:
+    /// the file is read whole, ahead, by the next pull.
+    fn merge(&mut self, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        for name in names {
+            self.merge_set(name)?;
+        }
+        match self.db.compact() {
+            // A view still open (none is, in a pull): the pages stay free in the file, for
+            // later writes and the next merge to reuse.
+            Ok(_) | Err(redb::CompactionError::TransactionInProgress) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot compact {}", self.path.display())),
+        }
+    }
+
+    /// Moves the recent additions of the set `name` into its main table: writes the union of
+    /// both as a new main table, in one transaction (redb writes what exceeds its cache to the
+    /// file as it goes, so memory stays bounded).
+    fn merge_set(&mut self, name: &str) -> Result<()> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)?;
+        let next = format!("{name}~");
+        let mut count = 0u64;
+        {
+            let main = tx.open_table(blocks(name))?;
+            let recent = tx.open_table(set(&recent(name)))?;
+            let mut out = tx.open_table(blocks(&next))?;
+            let recent = recent
+                .range::<&str>(..)?
+                .map(|entry| Ok(entry?.0.value().to_string()));
+            let mut writer = BlockWriter::default();
+            for value in union(unblock(main.range::<&str>(..)?, &self.path), recent) {
+                count += 1;
+                if let Some((first, body)) = writer.push(&value?) {
+                    out.insert(first.as_str(), body.as_slice())?;
                 }
-                chunk.len()
-            };
-            tx.commit()
-                .with_context(|| format!("cannot write {}", self.path.display()))?;
-            if moved < MERGE_CHUNK {
-                return Ok(());
+            }
+            if let Some((first, body)) = writer.finish() {
+                out.insert(first.as_str(), body.as_slice())?;
             }
         }
+        tx.delete_table(blocks(name))?;
+        tx.rename_table(blocks(&next), blocks(name))?;
+        tx.delete_table(set(&recent(name)))?;
+        tx.open_table(STATE)?
+            .insert(size_key(name).as_str(), count)?;
+        tx.commit()
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 }
 
@@ -352,20 +401,206 @@ fn union(
     })
 }
 
-/// The ids of every id table as of one moment (recent and main tables).
+/// The ids of every id table as of one moment (main and recent tables).
 pub struct Ids {
-    tables: BTreeMap<String, Vec<ReadOnlyTable<&'static str, ()>>>,
+    tables: BTreeMap<String, Set>,
+    path: PathBuf,
 }
 
 impl Ids {
     pub fn contains(&self, table: &str, id: &str) -> Result<bool> {
-        for t in self.tables.get(table).into_iter().flatten() {
-            if t.get(id)?.is_some() {
-                return Ok(true);
+        let Some(set) = self.tables.get(table) else {
+            return Ok(false);
+        };
+        if let Some(recent) = &set.recent
+            && recent.get(id)?.is_some()
+        {
+            return Ok(true);
+        }
+        // The block that would hold `id`: the last whose first value is not after it.
+        let Some(main) = &set.main else {
+            return Ok(false);
+        };
+        let Some(block) = main.range::<&str>(..=id)?.next_back() else {
+            return Ok(false);
+        };
+        let (first, body) = block?;
+        block_holds(first.value(), body.value(), id)
+            .with_context(|| format!("cannot read {}", self.path.display()))
+    }
+}
+
+/// The tables of a set that exist as of one read transaction.
+struct Set {
+    main: Option<ReadOnlyTable<&'static str, &'static [u8]>>,
+    recent: Option<ReadOnlyTable<&'static str, ()>>,
+}
+
+impl Set {
+    fn open(read: &ReadTransaction, name: &str) -> Result<Set> {
+        fn optional<T>(table: Result<T, redb::TableError>) -> Result<Option<T>> {
+            match table {
+                Ok(table) => Ok(Some(table)),
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+                Err(e) => Err(e.into()),
             }
         }
-        Ok(false)
+        Ok(Set {
+            main: optional(read.open_table(blocks(name)))?,
+            recent: optional(read.open_table(set(&recent(name))))?,
+        })
     }
+}
+
+/// A block holds values until the next would take it past this many bytes (with redb's
+/// header, a block fills one 4 KB page).
+const BLOCK_BYTES: usize = if cfg!(test) { 24 } else { 3_900 };
+
+/// Cuts values, given in order, into blocks: the first value, and the body that front-codes
+/// the others (each as a varint of the bytes it shares with the value before, a varint of the
+/// length of the rest, and the rest).
+#[derive(Default)]
+struct BlockWriter {
+    first: Option<String>,
+    last: String,
+    body: Vec<u8>,
+}
+
+impl BlockWriter {
+    /// Adds `value` (after every value added before); gives the block it completes, if any.
+    fn push(&mut self, value: &str) -> Option<(String, Vec<u8>)> {
+        let Some(first) = &self.first else {
+            self.first = Some(value.to_string());
+            value.clone_into(&mut self.last);
+            return None;
+        };
+        let shared = self
+            .last
+            .bytes()
+            .zip(value.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let rest = &value.as_bytes()[shared..];
+        let mut entry = Vec::with_capacity(rest.len() + 10);
+        put_varint(&mut entry, shared);
+        put_varint(&mut entry, rest.len());
+        entry.extend_from_slice(rest);
+        let done = if first.len() + self.body.len() + entry.len() > BLOCK_BYTES {
+            let done = self.finish();
+            self.first = Some(value.to_string());
+            done
+        } else {
+            self.body.extend_from_slice(&entry);
+            None
+        };
+        value.clone_into(&mut self.last);
+        done
+    }
+
+    /// The block in progress, if it holds any value.
+    fn finish(&mut self) -> Option<(String, Vec<u8>)> {
+        let first = self.first.take()?;
+        Some((first, std::mem::take(&mut self.body)))
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn take_varint(bytes: &mut &[u8]) -> Result<usize> {
+    let mut n = 0usize;
+    for shift in (0..usize::BITS).step_by(7) {
+        let (&b, rest) = bytes
+            .split_first()
+            .context("a block ends inside a length")?;
+        *bytes = rest;
+        n |= usize::from(b & 0x7f)
+            .checked_shl(shift)
+            .context("a length in a block overflows")?;
+        if b < 0x80 {
+            return Ok(n);
+        }
+    }
+    anyhow::bail!("a length in a block overflows")
+}
+
+/// Rebuilds the values of the block `first`, `body` one by one, in order, handing each to
+/// `visit` until it says to stop.
+fn walk_block(first: &str, body: &[u8], mut visit: impl FnMut(&[u8]) -> bool) -> Result<()> {
+    let mut value = first.as_bytes().to_vec();
+    let mut rest = body;
+    while visit(&value) && !rest.is_empty() {
+        let shared = take_varint(&mut rest)?;
+        let len = take_varint(&mut rest)?;
+        anyhow::ensure!(
+            shared <= value.len() && len <= rest.len(),
+            "a block is damaged"
+        );
+        value.truncate(shared);
+        value.extend_from_slice(&rest[..len]);
+        rest = &rest[len..];
+    }
+    Ok(())
+}
+
+/// The values of the block `first`, `body`, in order.
+fn decode(first: &str, body: &[u8]) -> Result<Vec<String>> {
+    let mut values = Vec::new();
+    let mut utf8 = true;
+    walk_block(first, body, |v| match std::str::from_utf8(v) {
+        Ok(v) => {
+            values.push(v.to_string());
+            true
+        }
+        Err(_) => {
+            utf8 = false;
+            false
+        }
+    })?;
+    anyhow::ensure!(utf8, "a block holds a value that is not UTF-8");
+    Ok(values)
+}
+
+/// Whether the block `first`, `body` holds `value`.
+fn block_holds(first: &str, body: &[u8], value: &str) -> Result<bool> {
+    let mut order = std::cmp::Ordering::Less;
+    walk_block(first, body, |v| {
+        order = v.cmp(value.as_bytes());
+        order.is_lt()
+    })?;
+    Ok(order.is_eq())
+}
+
+type BlockEntry<'a> = Result<
+    (
+        redb::AccessGuard<'a, &'static str>,
+        redb::AccessGuard<'a, &'static [u8]>,
+    ),
+    redb::StorageError,
+>;
+
+/// The values of a main table's blocks, in order.
+fn unblock<'a, I: Iterator<Item = BlockEntry<'a>> + 'a>(
+    blocks: I,
+    path: &Path,
+) -> impl Iterator<Item = Result<String>> + use<'a, I> {
+    let path = path.to_path_buf();
+    blocks.flat_map(move |block| {
+        let values = block
+            .map_err(anyhow::Error::from)
+            .and_then(|(first, body)| decode(first.value(), body.value()))
+            .with_context(|| format!("cannot read {}", path.display()));
+        let (values, error) = match values {
+            Ok(values) => (values, None),
+            Err(e) => (Vec::new(), Some(Err(e))),
+        };
+        values.into_iter().map(Ok).chain(error)
+    })
 }
 
 /// Asks the kernel to read the index file into the page cache, in the background: a pull scans
@@ -381,19 +616,6 @@ fn read_ahead(path: &Path) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = path;
-}
-
-/// The tables of the set `name` (main, then recent additions) that exist as of `read`.
-fn existing(read: &ReadTransaction, name: &str) -> Result<Vec<ReadOnlyTable<&'static str, ()>>> {
-    let mut tables = Vec::new();
-    for name in [name.to_string(), recent(name)] {
-        match read.open_table(set(&name)) {
-            Ok(table) => tables.push(table),
-            Err(redb::TableError::TableDoesNotExist(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(tables)
 }
 
 fn builder() -> redb::Builder {
@@ -588,18 +810,100 @@ mod tests {
         assert_eq!(ids.len(), 6);
         let index = w.index(&IDS).expect("index");
         let read = index.db.begin_read().expect("read");
-        let len = |name: &str| {
-            read.open_table(set(name))
-                .map(|t| t.len().expect("len"))
-                .unwrap_or(0)
-        };
         let name = keys_table("s");
-        assert!(len(&name) >= 6, "merged: {}", len(&name));
-        assert!(len(&recent(&name)) <= len(&name) / 4 + MERGE_AFTER);
-        assert_eq!(len(&name) + len(&recent(&name)), 12);
+        let state = read.open_table(STATE).expect("state");
+        let main = state
+            .get(size_key(&name).as_str())
+            .expect("get")
+            .map_or(0, |v| v.value());
+        let blocks = read
+            .open_table(blocks(&name))
+            .map(|t| t.len().expect("len"))
+            .unwrap_or(0);
+        let recent = read
+            .open_table(set(&recent(&name)))
+            .map(|t| t.len().expect("len"))
+            .unwrap_or(0);
+        assert!(main >= 6, "merged: {main}");
+        assert!(blocks > 1, "several blocks: {blocks}");
+        assert!(recent <= main / 8 + MERGE_AFTER);
+        assert_eq!(main + recent, 12);
         let lookup = index.lookup().expect("lookup");
         for n in 1..=6 {
             assert!(lookup.contains("sessions", &format!("id{n}")).expect("get"));
+        }
+        for absent in ["", "id", "id0", "id10", "id7", "~"] {
+            assert!(
+                !lookup.contains("sessions", absent).expect("get"),
+                "{absent}"
+            );
+        }
+    }
+
+    #[test]
+    fn blocks_give_back_their_values_in_order() {
+        let mut values = vec![
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abd",
+            "b",
+            "é",
+            "éa",
+            "ê",
+            "日本",
+            "日本語",
+        ];
+        let long = "x".repeat(3 * BLOCK_BYTES);
+        values.push(&long);
+        values.push("y");
+        let mut writer = BlockWriter::default();
+        let mut blocks: Vec<(String, Vec<u8>)> =
+            values.iter().filter_map(|v| writer.push(v)).collect();
+        blocks.extend(writer.finish());
+        assert!(blocks.len() > 2, "{}", blocks.len());
+        let back: Vec<String> = blocks
+            .iter()
+            .flat_map(|(first, body)| decode(first, body).expect("decode"))
+            .collect();
+        assert_eq!(back, values);
+        for (first, body) in &blocks {
+            for v in decode(first, body).expect("decode") {
+                assert!(block_holds(first, body, &v).expect("holds"), "{v}");
+                let after = format!("{v}\0");
+                assert!(!block_holds(first, body, &after).expect("holds"), "{after}");
+            }
+        }
+        for (first, body) in &blocks {
+            assert!(first.len() + body.len() <= BLOCK_BYTES || body.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_damaged_block_is_an_error_not_a_panic() {
+        // Cut short, lengths past the end or the value before, too long a varint, a value
+        // that is not UTF-8, and bytes of every kind.
+        for body in [
+            &[1u8][..],
+            &[0, 5, b'a'],
+            &[9, 1, b'a'],
+            &[0xff; 11],
+            &[0, 1, 0xff],
+            &[1, 1, 0x80],
+        ] {
+            assert!(decode("ab", body).is_err(), "{body:?}");
+        }
+        let mut seed = 7u64;
+        for _ in 0..2_000 {
+            let body: Vec<u8> = (0..(seed % 40))
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    (seed >> 56) as u8
+                })
+                .collect();
+            let _ = decode("é", &body);
+            let _ = block_holds("é", &body, "ê");
         }
     }
 
