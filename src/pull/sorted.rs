@@ -43,8 +43,7 @@ impl Sorter {
     /// Writes the held keys, sorted, as a run file: each key as its length (u32, little
     /// endian) and its bytes.
     fn spill(&mut self) -> Result<()> {
-        self.held.sort_unstable();
-        self.held.dedup();
+        sort_dedup(&mut self.held);
         fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
         let path = self.dir.join(format!("run-{:05}", self.runs.len() + 1));
@@ -66,8 +65,7 @@ impl Sorter {
     /// The keys in byte order, each once: the runs on disk merged with the keys held. Reading a
     /// run file can fail; the files are removed when the merge is dropped.
     pub fn finish(mut self) -> Result<Merged> {
-        self.held.sort_unstable();
-        self.held.dedup();
+        sort_dedup(&mut self.held);
         let mut merged = Merged {
             sources: Vec::new(),
             heap: BinaryHeap::new(),
@@ -91,6 +89,40 @@ impl Sorter {
         }
         Ok(merged)
     }
+}
+
+/// Sorts `keys` in byte order and removes repeats. The keys of a listing share long prefixes
+/// and lie scattered in memory: sorting the strings themselves reads a key from memory at each
+/// of the n log n comparisons. This sorts the 16 bytes that follow the prefix all keys share,
+/// held inline, and compares whole keys only where those are equal.
+fn sort_dedup(keys: &mut Vec<String>) {
+    let Some(first) = keys.first() else {
+        return;
+    };
+    let shared = keys.iter().fold(first.len(), |shared, k| {
+        first.as_bytes()[..shared]
+            .iter()
+            .zip(k.as_bytes())
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    // Zero, the least byte, pads a key that ends inside the window: the order of two windows
+    // is that of their keys, or they are equal.
+    let window = |k: &String| {
+        let mut bytes = [0u8; 16];
+        let rest = &k.as_bytes()[shared..];
+        let n = rest.len().min(16);
+        bytes[..n].copy_from_slice(&rest[..n]);
+        u128::from_be_bytes(bytes)
+    };
+    let mut order: Vec<(u128, usize)> = keys.iter().map(window).zip(0..).collect();
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| keys[a.1].cmp(&keys[b.1])));
+    let mut sorted = Vec::with_capacity(keys.len());
+    for (_, i) in order {
+        sorted.push(std::mem::take(&mut keys[i]));
+    }
+    sorted.dedup();
+    *keys = sorted;
 }
 
 impl Drop for Sorter {
@@ -244,6 +276,28 @@ mod tests {
         let keys = [
             "v1/b/2", "a/b", "é", "a.b", "v1/b/1", "a/b", "Z", "a-", "", "v1/b/1", "\n",
         ];
+        // Past the 16 bytes after a long shared prefix, keys that end inside that window, a
+        // zero byte (the padding's value), repeats.
+        let long: Vec<String> = [
+            "0123456789abcdef-x",
+            "0123456789abcdef-y",
+            "0123456789abcdef",
+            "0123456789abcdef\0",
+            "0123456789abcde",
+            "0123456789abcdef-y",
+            "0123",
+            "0123456789abcdef\0\0",
+        ]
+        .iter()
+        .map(|k| format!("bucket/v1/batect/{k}"))
+        .collect();
+        for limit in [1, 3, 100] {
+            let keys: Vec<&str> = long.iter().map(String::as_str).collect();
+            let mut want = long.clone();
+            want.sort();
+            want.dedup();
+            assert_eq!(sorted(&keys, limit).0, want, "limit {limit}");
+        }
         let mut want: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
         want.sort();
         want.dedup();
