@@ -107,10 +107,13 @@ fn walk(
                 ))
             })?;
             // The entry's type comes with it; only a symlink needs a `stat`.
-            let mut kind = entry.file_type();
-            if kind.as_ref().is_ok_and(|k| k.is_symlink()) {
-                kind = std::fs::metadata(entry.path()).map(|m| m.file_type());
-            }
+            let own = entry.file_type();
+            let link = own.as_ref().is_ok_and(|k| k.is_symlink());
+            let kind = if link {
+                std::fs::metadata(entry.path()).map(|m| m.file_type())
+            } else {
+                own
+            };
             let kind = match kind {
                 Ok(kind) => kind,
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
@@ -124,7 +127,7 @@ fn walk(
             child.push_str(name);
             if kind.is_dir() {
                 let path = entry.path();
-                if entry.file_type().is_ok_and(|k| k.is_symlink()) && holds(&path, &dir)? {
+                if link && holds(&path, &dir)? {
                     return Err(failed(format!(
                         "File system loop found: {} points to a folder that holds it",
                         path.display()

@@ -469,30 +469,27 @@ struct BlockWriter {
 impl BlockWriter {
     /// Adds `value` (after every value added before); gives the block it completes, if any.
     fn push(&mut self, value: &str) -> Option<(String, Vec<u8>)> {
-        let Some(first) = &self.first else {
+        let mut done = None;
+        if let Some(first) = &self.first {
+            let shared = self
+                .last
+                .bytes()
+                .zip(value.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let rest = &value.as_bytes()[shared..];
+            let before = self.body.len();
+            put_varint(&mut self.body, shared);
+            put_varint(&mut self.body, rest.len());
+            self.body.extend_from_slice(rest);
+            if first.len() + self.body.len() > BLOCK_BYTES {
+                self.body.truncate(before);
+                done = self.finish();
+            }
+        }
+        if self.first.is_none() {
             self.first = Some(value.to_string());
-            value.clone_into(&mut self.last);
-            return None;
-        };
-        let shared = self
-            .last
-            .bytes()
-            .zip(value.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let rest = &value.as_bytes()[shared..];
-        let mut entry = Vec::with_capacity(rest.len() + 10);
-        put_varint(&mut entry, shared);
-        put_varint(&mut entry, rest.len());
-        entry.extend_from_slice(rest);
-        let done = if first.len() + self.body.len() + entry.len() > BLOCK_BYTES {
-            let done = self.finish();
-            self.first = Some(value.to_string());
-            done
-        } else {
-            self.body.extend_from_slice(&entry);
-            None
-        };
+        }
         value.clone_into(&mut self.last);
         done
     }
