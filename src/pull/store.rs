@@ -75,11 +75,20 @@ impl Bucket {
                 .boxed(),
             Some(root) => {
                 let (root, prefix) = (root.clone(), self.prefix.clone());
-                // The walk's threads hand chunks over as they go; a few chunks in flight.
+                // The walk's threads hand chunks over as they go; a few chunks in flight. A
+                // walk that panics ends in an error, not in a listing that looks complete.
                 let (tx, rx) = tokio::sync::mpsc::channel(8);
                 tokio::task::spawn_blocking(move || {
-                    let listed = super::folder::list(&root, &prefix, &|chunk| {
-                        let _ = tx.blocking_send(Ok(chunk));
+                    let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        super::folder::list(&root, &prefix, &|chunk| {
+                            let _ = tx.blocking_send(Ok(chunk));
+                        })
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(object_store::Error::Generic {
+                            store: "LocalFileSystem",
+                            source: "the folder walk panicked".into(),
+                        })
                     });
                     if let Err(e) = listed {
                         let _ = tx.blocking_send(Err(e));
