@@ -8,7 +8,7 @@
 
 pub mod abacus;
 pub mod devstack;
-mod folder;
+pub mod folder;
 pub mod format;
 pub mod go_telemetry;
 pub mod pace;
@@ -83,7 +83,10 @@ pub struct Failed {
 /// What a pull did. Quarantined and failed objects make the exit code non-zero.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
+    /// Objects listed, counting those of the folders not read again (below).
     pub listed: u64,
+    /// Folders of a local bucket not read again: unchanged since a pull read them whole.
+    pub unchanged_folders: u64,
     pub already_ingested: u64,
     pub fetched: u64,
     pub bytes: u64,
@@ -252,16 +255,31 @@ impl Pull<'_> {
 
         // The index first (its file is read ahead while the source is listed), then the
         // listing, sorted: in memory up to `keys_in_memory` keys, in run files under the
-        // warehouse past that.
-        warehouse.index(&id_columns())?;
+        // warehouse past that. A local bucket's folders that earlier pulls read whole and that
+        // have not changed since are not read again (see `folder`).
+        let recorded = warehouse.index(&id_columns())?.folders(&source.name)?;
+        let known = match bucket.folder() {
+            Some(root) => {
+                let folders = recorded
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), folder::Folder::from_bytes(v)?)))
+                    .collect();
+                folder::Known::new(root, folders, &warehouse.pull_marker())
+            }
+            None => folder::Known::nothing(),
+        };
         let progress = spinner(&format!("listing {}", source.name));
         let spill = |name: &str| warehouse.root().join(format!(".{name}-{}", source.name));
         let (listing_runs, todo_runs) = (spill("listing"), spill("todo"));
         let mut listed = sorted::Sorter::new(listing_runs, settings.pull.keys_in_memory);
-        let mut keys = bucket.keys();
+        let mut keys = bucket.keys(known);
+        // The folders to record at the end: those found unchanged and those read whole, less
+        // any with an object this pull could not fetch.
+        let mut folders = BTreeMap::new();
+        let mut unchanged = 0u64;
         let mut count = 0u64;
         loop {
-            let key = keys.try_next().await.map_err(|e| {
+            let found = keys.try_next().await.map_err(|e| {
                 anyhow::anyhow!(
                     "source {:?}: cannot list {}: {}",
                     source.name,
@@ -269,11 +287,26 @@ impl Pull<'_> {
                     store::scrub(&e.to_string(), source)
                 )
             })?;
-            let Some(key) = key else { break };
-            listed.push(key)?;
-            count += 1;
-            if count.is_multiple_of(1024) {
-                progress.set_message(format!("{count} objects listed"));
+            match found {
+                None => break,
+                Some(folder::Found::Keys(chunk)) => {
+                    for key in chunk {
+                        listed.push(key)?;
+                        count += 1;
+                        if count.is_multiple_of(1024) {
+                            progress.set_message(format!("{count} objects listed"));
+                        }
+                    }
+                }
+                Some(folder::Found::Unchanged(key, found)) => {
+                    summary.unchanged_folders += 1;
+                    unchanged += found.objects;
+                    count += found.objects;
+                    folders.insert(key, found.to_bytes());
+                }
+                Some(folder::Found::Read(key, found)) => {
+                    folders.insert(key, found.to_bytes());
+                }
             }
         }
         drop(keys);
@@ -295,6 +328,9 @@ impl Pull<'_> {
             }
         }
         let mut todo = todo.finish()?;
+        // The objects of unchanged folders: all looked at before.
+        summary.listed += unchanged;
+        summary.already_ingested += unchanged;
 
         let progress = bar(&source.name);
         progress.set_length(new);
@@ -311,6 +347,7 @@ impl Pull<'_> {
                     Ok(path) => chunk.push(path),
                     Err(e) => {
                         progress.inc(1);
+                        folders.remove(folder_of(&key));
                         summary.fail(Failed {
                             source: source.name.clone(),
                             error: format!("not a valid object name: {e}"),
@@ -344,11 +381,14 @@ impl Pull<'_> {
                 let (outcome, size) = fetched.context("fetch task panicked")?;
                 progress.inc(1);
                 match outcome {
-                    Outcome::Failed(error) => summary.fail(Failed {
-                        source: source.name.clone(),
-                        key,
-                        error: store::scrub(&error, source),
-                    }),
+                    Outcome::Failed(error) => {
+                        folders.remove(folder_of(&key));
+                        summary.fail(Failed {
+                            source: source.name.clone(),
+                            key,
+                            error: store::scrub(&error, source),
+                        });
+                    }
                     Outcome::Rejected(r, raw) => {
                         summary.fetched += 1;
                         summary.bytes += size;
@@ -415,8 +455,16 @@ impl Pull<'_> {
             }
         }
         progress.finish_and_clear();
+        if folders != recorded {
+            warehouse.set_folders(&source.name, &folders)?;
+        }
         Ok(())
     }
+}
+
+/// The key of the folder that holds the object `key`.
+fn folder_of(key: &str) -> &str {
+    key.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 /// The table and column of each format's record ids, for the warehouse's index.

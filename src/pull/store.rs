@@ -24,6 +24,7 @@ use object_store::{BackoffConfig, ObjectStore, ObjectStoreScheme, RetryConfig};
 use regex::Regex;
 use url::Url;
 
+use super::folder::{self, Found};
 use crate::config::{PullSettings, Source};
 
 /// How a cloud store retries one request: exponential backoff from 100 ms up to 5 s, at most
@@ -64,14 +65,15 @@ impl Bucket {
         self.folder.as_deref()
     }
 
-    /// Every key under the prefix, in no particular order. A local folder's keys are not checked
-    /// against object_store's path rules here (`Path::parse` does, for the ones fetched).
-    pub fn keys(&self) -> BoxStream<'static, object_store::Result<String>> {
+    /// Every key under the prefix, in no particular order, in chunks. A local folder's keys
+    /// are not checked against object_store's path rules here (`Path::parse` does, for the ones
+    /// fetched), and its folders that `known` has unchanged are skipped (see [`folder`]).
+    pub fn keys(&self, known: folder::Known) -> BoxStream<'static, object_store::Result<Found>> {
         match &self.folder {
             None => self
                 .store
                 .list(Some(&self.prefix))
-                .map_ok(|meta| meta.location.into())
+                .map_ok(|meta| Found::Keys(vec![meta.location.into()]))
                 .boxed(),
             Some(root) => {
                 let (root, prefix) = (root.clone(), self.prefix.clone());
@@ -80,8 +82,8 @@ impl Bucket {
                 let (tx, rx) = tokio::sync::mpsc::channel(8);
                 tokio::task::spawn_blocking(move || {
                     let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        super::folder::list(&root, &prefix, &|chunk| {
-                            let _ = tx.blocking_send(Ok(chunk));
+                        folder::list(&root, &prefix, &known, &|found| {
+                            let _ = tx.blocking_send(Ok(found));
                         })
                     }))
                     .unwrap_or_else(|_| {
@@ -95,10 +97,8 @@ impl Bucket {
                     }
                 });
                 futures::stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|chunk| (chunk, rx))
+                    rx.recv().await.map(|found| (found, rx))
                 })
-                .map_ok(|keys| futures::stream::iter(keys.into_iter().map(Ok)))
-                .try_flatten()
                 .boxed()
             }
         }

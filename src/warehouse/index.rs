@@ -72,6 +72,18 @@ fn ids_table(table: &str) -> String {
     format!("ids/{table}")
 }
 
+/// The folders of a local bucket that `source`'s pulls read whole, by key, each with what
+/// identifies its entries (`pull::folder`): a pull need not read them again while that holds.
+/// Kept here because it is only true of the keys the index holds: a rebuilt index has none.
+fn folders_table(source: &str) -> String {
+    format!("folders/{source}")
+}
+
+/// A table of byte strings by key.
+fn records(name: &str) -> TableDefinition<'_, &'static str, &'static [u8]> {
+    TableDefinition::new(name)
+}
+
 /// Keys and ids of one batch of a pull, added to the index with its commit.
 #[derive(Default)]
 pub struct Batch {
@@ -254,6 +266,42 @@ impl Index {
             unblock(main.into_iter().flatten(), &self.path),
             recent,
         ))
+    }
+
+    /// The folders `source`'s pulls recorded (none when it has no such table yet).
+    pub fn folders(&self, source: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        let read = self.db.begin_read()?;
+        let table = match read.open_table(records(&folders_table(source))) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeMap::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut folders = BTreeMap::new();
+        for entry in table.range::<&str>(..)? {
+            let (key, value) = entry?;
+            folders.insert(key.value().to_string(), value.value().to_vec());
+        }
+        Ok(folders)
+    }
+
+    /// Replaces the folders recorded for `source` with `folders`, durably.
+    pub(super) fn set_folders(
+        &mut self,
+        source: &str,
+        folders: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<()> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)?;
+        let name = folders_table(source);
+        tx.delete_table(records(&name))?;
+        {
+            let mut table = tx.open_table(records(&name))?;
+            for (key, value) in folders {
+                table.insert(key.as_str(), value.as_slice())?;
+            }
+        }
+        tx.commit()
+            .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
     /// A view of the ids as of now, for the lookups of one batch.

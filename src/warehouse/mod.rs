@@ -184,6 +184,11 @@ impl Warehouse {
         Ok(())
     }
 
+    /// The marker a pull writes as it starts (see [`Warehouse::begin_pull`]).
+    pub fn pull_marker(&self) -> PathBuf {
+        self.root.join(PULLING)
+    }
+
     /// The index a pull looks keys and ids up in (see [`index`]), opened and brought up to date
     /// with the manifest on first use; `id_columns` names the table and column of each
     /// format's record ids.
@@ -320,6 +325,16 @@ impl Warehouse {
             index.commit(keys_and_ids, &self.manifest.commits)?;
         }
         Ok(())
+    }
+
+    /// Records the folders of `source`'s bucket that need not be read again (see
+    /// `pull::folder`), in the index; they hold only while every key they name is in it.
+    pub fn set_folders(&mut self, source: &str, folders: &BTreeMap<String, Vec<u8>>) -> Result<()> {
+        let index = self
+            .index
+            .as_mut()
+            .context("the index is not open: its folders cannot be recorded")?;
+        index.set_folders(source, folders)
     }
 
     /// Reads string columns from every data file of `table`, one call per row (null as "").

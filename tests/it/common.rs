@@ -59,6 +59,45 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// What the warehouse's index holds: the keys of each source and the ids of each id table,
+/// by set.
+pub fn index_sets(s: &Settings) -> BTreeMap<String, Vec<String>> {
+    let mut wh = report::warehouse::Warehouse::open(&s.warehouse).expect("open");
+    let index = wh.index(&report::pull::id_columns()).expect("index");
+    let mut sets = BTreeMap::new();
+    for source in &s.sources {
+        let keys = index.keys(&source.name).expect("keys");
+        sets.insert(
+            format!("keys of {}", source.name),
+            keys.map(|k| k.expect("key")).collect::<Vec<_>>(),
+        );
+    }
+    for (table, _) in report::pull::id_columns() {
+        let ids = index.ids(table).expect("ids");
+        sets.insert(
+            format!("ids of {table}"),
+            ids.map(|k| k.expect("id")).collect(),
+        );
+    }
+    sets
+}
+
+/// Asserts that the warehouses of `a` and `b` hold the same files, byte for byte, and indexes
+/// of the same keys and ids (an index also records the folders it read, by their stamps).
+pub fn same_warehouse(a: &Settings, b: &Settings) {
+    let (wa, wb) = (&a.warehouse, &b.warehouse);
+    let names = files(wa);
+    assert_eq!(names, files(wb));
+    for f in &names {
+        if f == Path::new("index.redb") {
+            continue;
+        }
+        let same = std::fs::read(wa.join(f)).ok() == std::fs::read(wb.join(f)).ok();
+        assert!(same, "{} differs", f.display());
+    }
+    assert_eq!(index_sets(a), index_sets(b));
+}
+
 /// Compares `actual` with the golden file `tests/expected/<name>`; `REPORT_BLESS=1` rewrites
 /// goldens (review the diff before committing it).
 pub fn golden(name: &str, actual: &[u8]) {

@@ -11,7 +11,7 @@ use report::query::{self, Table};
 use report::warehouse::Warehouse;
 use serde_json::{Value, json};
 
-use crate::common::{files, golden, repo};
+use crate::common::{files, golden, index_sets, repo};
 
 /// Settings with the warehouse and site in `tmp`, the repo's queries and reports, and `sources`
 /// given as TOML `[[source]]` tables.
@@ -600,26 +600,7 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
 
     // The index the pull kept as it went (keys per source, ids per format) is the one rebuilt
     // from the warehouse's files.
-    let index = |s: &Settings| {
-        let mut wh = Warehouse::open(&s.warehouse).expect("open");
-        let index = wh.index(&report::pull::id_columns()).expect("index");
-        let mut sets = BTreeMap::new();
-        for source in &s.sources {
-            let keys = index.keys(&source.name).expect("keys");
-            sets.insert(
-                format!("keys of {}", source.name),
-                keys.map(|k| k.expect("key")).collect::<Vec<_>>(),
-            );
-        }
-        for (table, _) in report::pull::id_columns() {
-            let ids = index.ids(table).expect("ids");
-            sets.insert(
-                format!("ids of {table}"),
-                ids.map(|k| k.expect("id")).collect(),
-            );
-        }
-        sets
-    };
+    let index = index_sets;
     let live = index(&s);
     for (set, values) in &live {
         assert!(!values.is_empty(), "{set} is empty");

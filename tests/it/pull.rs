@@ -13,7 +13,7 @@ use report::config::{Format, Source};
 use report::pull::{self, Summary};
 use report::warehouse::Warehouse;
 
-use crate::common::{files, fixtures, invalid_fixtures, repo, settings};
+use crate::common::{files, fixtures, invalid_fixtures, repo, same_warehouse, settings};
 
 /// A store that counts the GETs it serves.
 #[derive(Debug)]
@@ -220,14 +220,7 @@ async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
             "{name}"
         );
         assert!(b.sessions > 0, "{name}: {b}");
-
-        let (wa, wb) = (&through_store.warehouse, &direct.warehouse);
-        let names = files(wa);
-        assert_eq!(names, files(wb), "{name}");
-        for f in &names {
-            let same = std::fs::read(wa.join(f)).ok() == std::fs::read(wb.join(f)).ok();
-            assert!(same, "{name}: {} differs", f.display());
-        }
+        same_warehouse(&through_store, &direct);
     }
 }
 
@@ -246,6 +239,80 @@ async fn a_file_name_object_store_cannot_hold_fails_alone() {
     assert_eq!(summary.failed.len(), 1, "{summary}");
     assert_eq!(summary.failed[0].key, "bell\u{7}.json");
     assert!(!summary.is_clean());
+}
+
+/// A folder of a local bucket that a pull read whole is not read again while it is unchanged:
+/// the next pull counts its objects as listed and already ingested. A folder with an object
+/// that failed is read again, and the object reported again, until it no longer fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_unchanged_since_a_pull_read_them_are_not_read_again() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    let all = files(&fixtures());
+    let n = all.len() as u64;
+    let last = all.last().expect("fixtures").clone();
+    assert!(last.starts_with("v1/batect/0.84.0"), "{}", last.display());
+    copy(&fixtures(), &all[..all.len() - 1], &bucket);
+    let s = settings(tmp.path(), &[("batect", &bucket)]);
+    // Stamps are trusted on the file systems tests run on here; elsewhere, every folder is read.
+    let trusted = pull::folder::fine_grained_local(&bucket);
+    // A folder is recorded only when it changed before the pull started: the file system's
+    // clock ticks at least every 10 ms.
+    let tick = || std::thread::sleep(std::time::Duration::from_millis(50));
+    let pull = || async {
+        tick();
+        report::pipeline::pull_only(&s).await.expect("pull")
+    };
+    let first = pull().await;
+    assert_eq!(
+        (first.sessions, first.unchanged_folders),
+        (n - 1, 0),
+        "{first}"
+    );
+
+    // One object more in 0.84.0, one that cannot be fetched in 0.77.0; the other six folders
+    // are not read.
+    copy(&fixtures(), std::slice::from_ref(&last), &bucket);
+    let old = bucket.join("v1/batect/0.77.0");
+    let bad = old.join("bell\u{7}.json");
+    std::fs::write(&bad, "{}").expect("write");
+    let unchanged = |k: u64| if trusted { k } else { 0 };
+    let second = pull().await;
+    assert_eq!(
+        (second.listed, second.already_ingested, second.sessions),
+        (n + 1, n - 1, 1),
+        "{second}"
+    );
+    assert_eq!(second.failed_count(), 1, "{second}");
+    assert_eq!(second.unchanged_folders, unchanged(6), "{second}");
+
+    // 0.84.0 is now recorded; 0.77.0 is read again, and its object fails again.
+    let third = pull().await;
+    assert_eq!(
+        (third.listed, third.already_ingested, third.fetched),
+        (n + 1, n, 0),
+        "{third}"
+    );
+    assert_eq!(third.failed[0].key, "v1/batect/0.77.0/bell\u{7}.json");
+    assert_eq!(third.unchanged_folders, unchanged(7), "{third}");
+
+    std::fs::remove_file(&bad).expect("rm");
+    let fourth = pull().await;
+    assert!(fourth.is_clean(), "{fourth}");
+    assert_eq!(fourth.unchanged_folders, unchanged(7), "{fourth}");
+    let fifth = pull().await;
+    assert_eq!(
+        (
+            fifth.listed,
+            fifth.already_ingested,
+            fifth.unchanged_folders
+        ),
+        (n, n, unchanged(8)),
+        "{fifth}"
+    );
+    if !trusted {
+        eprintln!("folder stamps are not trusted where the tests run: no folder was skipped");
+    }
 }
 
 /// A listing longer than `keys_in_memory` is sorted in runs written to disk (and so are the
@@ -273,14 +340,8 @@ async fn a_listing_sorted_in_runs_on_disk_pulls_as_one_sorted_in_memory() {
         let known = if round == 0 { 0 } else { first.len() as u64 };
         assert!(a.sessions > 0 && a.already_ingested == known, "{a}");
     }
-    let (wa, wb) = (&runs.warehouse, &memory.warehouse);
-    let names = files(wa);
-    assert_eq!(names, files(wb));
-    for f in &names {
-        let same = std::fs::read(wa.join(f)).ok() == std::fs::read(wb.join(f)).ok();
-        assert!(same, "{} differs", f.display());
-    }
-    let left: Vec<_> = std::fs::read_dir(wa)
+    same_warehouse(&runs, &memory);
+    let left: Vec<_> = std::fs::read_dir(&runs.warehouse)
         .expect("warehouse")
         .map(|e| e.expect("entry").file_name())
         .filter(|n| n.to_string_lossy().starts_with('.'))
