@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The incremental pull alone, cold and warm, for one or more builds (not run by the tests).
-# Starts from the warehouse `bench/run.sh` left in WORK (its bucket's objects all ingested) and
-# adds 1,000 new objects (the sessions of two new days); each trial pulls them into a fresh copy
-# of the warehouse. "cold" drops the page cache first (root only), as a nightly run finds the
+# Starts from the warehouse `bench/run.sh` left in WORK (its bucket's objects all ingested), pulls
+# a copy of its bucket once, then adds 1,000 new objects (the sessions of two new days); each
+# trial pulls them into a fresh copy of that warehouse. "cold" drops the page cache first (root only), as a nightly run finds the
 # machine; "warm" runs the same pull once before, unmeasured. Builds alternate, trial by trial. Prints the median and range of the
 # wall time, and the data read and written (/usr/bin/time's file system inputs and outputs).
 #
@@ -18,23 +18,24 @@ mkdir -p "$cold"
 first="$1"
 "$first" generate --sessions 1000 --seed 10 --plain-share 0 --start 2023-12-31 --days 2 \
     --out "$cold/new" > /dev/null
-# The bucket with the new objects: links to the old ones, copies of the new.
+# The bucket: links to the old objects, in folders of its own.
 cp -al "$work/bucket" "$cold/bucket"
-cp -r "$cold/new/." "$cold/bucket/"
 
 config() { # config WAREHOUSE BUCKET
     printf 'warehouse = "%s"\n[pull]\nconcurrency = 32\n[[source]]\nname = "batect"\nformat = "abacus"\nurl = "%s"\n' "$1" "$2"
 }
 
 # Each build's own copy of the warehouse, its index in that build's version (a pull that finds
-# nothing new rebuilds an index of another version).
+# nothing new rebuilds an index of another version) and with the folders it read, as last
+# night's pull of the same bucket left them. Then the new objects arrive.
 n=0
 for bin in "$@"; do
     n=$((n + 1))
     cp -a "$work/warehouse" "$cold/base-$n"
-    config "$cold/base-$n" "$work/bucket" > "$cold/base-$n.toml"
+    config "$cold/base-$n" "$cold/bucket" > "$cold/base-$n.toml"
     "$bin" pull --config "$cold/base-$n.toml" > /dev/null 2>&1
 done
+cp -r "$cold/new/." "$cold/bucket/"
 
 can_drop=$([ -w /proc/sys/vm/drop_caches ] && echo 1 || echo 0)
 [ "$can_drop" = 1 ] || echo "cold.sh: cannot drop the page cache (not root): cold trials are skipped" >&2
