@@ -56,7 +56,7 @@ pub enum Command {
     },
     /// Only pull: fetch objects not yet ingested into the warehouse.
     #[command(
-        after_help = "Examples:\n  report pull\n  report pull --source s3://telemetry-sessions/v1/batect/\n\nPrints a one-line summary; exit code 3 when objects were quarantined or could not be fetched."
+        after_help = "Examples:\n  report pull\n  report pull --source s3://telemetry-sessions/v1/batect/\n\nLists the source and fetches the objects no pull has looked at. A local folder that a pull read\nwhole is not read again while its entries are unchanged (README, \"The warehouse\").\nPrints a one-line summary; exit code 3 when objects were quarantined or could not be fetched."
     )]
     Pull {
         #[command(flatten)]
