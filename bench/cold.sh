@@ -18,8 +18,11 @@ mkdir -p "$cold"
 first="$1"
 "$first" generate --sessions 1000 --seed 10 --plain-share 0 --start 2023-12-31 --days 2 \
     --out "$cold/new" > /dev/null
-# The bucket: links to the old objects, in folders of its own.
+# The bucket: links to the old objects, in folders of its own. A second passes, as it would
+# between a bucket's uploads and a pull: a pull records only folders that last changed in an
+# earlier second than its start.
 cp -al "$work/bucket" "$cold/bucket"
+sleep 1
 
 config() { # config WAREHOUSE BUCKET
     printf 'warehouse = "%s"\n[pull]\nconcurrency = 32\n[[source]]\nname = "batect"\nformat = "abacus"\nurl = "%s"\n' "$1" "$2"

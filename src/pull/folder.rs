@@ -13,9 +13,10 @@
 //! does not read the folder again: all its objects were ingested (the pull records a folder
 //! only when none of its objects failed). Old application versions' folders of an Abacus
 //! bucket never change again; a nightly pull reads only the folders that did. A stamp is
-//! trusted only where times come from this machine's clock at a fine grain (ext4, XFS, btrfs,
-//! tmpfs), and only when the folder was last changed before the pull started: a change in the
-//! same tick as the stamp, after the folder was read, would otherwise go unseen.
+//! trusted only where times come from this machine's clock (ext4, XFS, btrfs, tmpfs), and only
+//! when the folder last changed in an earlier second than the one the pull started in: a change
+//! in the same tick of the clock as the stamp, after the folder was read, would leave the stamp
+//! as it was (and some file systems keep times in whole seconds: ext4 with small inodes).
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
@@ -88,17 +89,18 @@ impl Folder {
 /// record new ones.
 pub struct Known {
     folders: BTreeMap<String, Folder>,
-    /// The change time a folder must be older than to be recorded (the start of the pull);
-    /// `None` where stamps are not trusted: every folder is read, none recorded.
+    /// When the pull started (the change time of a file it wrote then): a folder is recorded
+    /// only when it last changed in an earlier second. `None` where stamps are not trusted:
+    /// every folder is read, none recorded.
     before: Option<(i64, i64)>,
 }
 
 impl Known {
     /// Folders of the bucket at `root` recorded by earlier pulls; `started` is a file written
     /// when this pull started. Stamps are trusted when `root` and `started` lie on file systems
-    /// that take their times from this machine's clock at a fine grain.
+    /// that take their times from this machine's clock.
     pub fn new(root: &FsPath, folders: BTreeMap<String, Folder>, started: &FsPath) -> Known {
-        let before = (fine_grained_local(root) && fine_grained_local(started))
+        let before = (local_times(root) && local_times(started))
             .then(|| std::fs::metadata(started).ok().and_then(|m| changed(&m)))
             .flatten();
         Known { folders, before }
@@ -113,11 +115,11 @@ impl Known {
     }
 }
 
-/// Whether the file system holding `path` takes its times from this machine's clock, in
-/// nanoseconds: ext2/3/4, XFS, btrfs, tmpfs. Not network or FUSE file systems (another
-/// machine's clock), nor overlays (an entry can change in a lower layer).
+/// Whether the file system holding `path` takes its times from this machine's clock: ext2/3/4,
+/// XFS, btrfs, tmpfs. Not network or FUSE file systems (another machine's clock, or none), nor
+/// overlays (an entry can change in a lower layer).
 #[cfg(target_os = "linux")]
-pub fn fine_grained_local(path: &FsPath) -> bool {
+pub fn local_times(path: &FsPath) -> bool {
     const EXT4: u32 = 0xEF53;
     const XFS: u32 = 0x5846_5342;
     const BTRFS: u32 = 0x9123_683E;
@@ -131,7 +133,7 @@ pub fn fine_grained_local(path: &FsPath) -> bool {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn fine_grained_local(_: &FsPath) -> bool {
+pub fn local_times(_: &FsPath) -> bool {
     false
 }
 
@@ -172,8 +174,8 @@ pub enum Found {
     /// A folder (by key) with the stamp an earlier pull recorded: not read, its objects all
     /// ingested.
     Unchanged(String, Folder),
-    /// A folder read whole that holds only objects and was last changed before the pull
-    /// started: worth recording once its objects are ingested.
+    /// A folder read whole that holds only objects and last changed in an earlier second than
+    /// the pull started in: worth recording once its objects are ingested.
     Read(String, Folder),
 }
 
@@ -326,7 +328,7 @@ fn walk(
         }
         if let (Some(stamp), Some(before)) = (stamp, known.before)
             && only_files
-            && stamp.changed < before
+            && stamp.changed.0 < before.0
         {
             send(Found::Read(key, Folder { stamp, objects }));
         }
@@ -417,6 +419,15 @@ mod tests {
         }
     }
 
+    /// Sleeps into the next second of the clock.
+    fn next_second() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970");
+        let left = 1_000_000_000 - u64::from(now.subsec_nanos());
+        std::thread::sleep(std::time::Duration::from_nanos(left + 20_000_000));
+    }
+
     fn put(root: &FsPath, name: &str) {
         let p = root.join(name);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
@@ -473,10 +484,10 @@ mod tests {
         let (keys, unchanged, none) = listing(root, &Path::default(), &untrusted).expect("list");
         assert_eq!((keys, unchanged.len(), none.len()), (all, 0, 0));
 
-        // A file added, a file removed, a folder replaced: each read again. (In the tick of a
-        // stamp, a change could keep it: a pull records only folders changed before it
-        // started, and the file system's clock ticks at least every 10 ms.)
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        // A file added, a file removed, a folder replaced: each read again. (In the second of a
+        // stamp, a change could keep it: a pull records only folders changed in an earlier
+        // second than its start.)
+        next_second();
         put(root, "v1/a/8.json");
         std::fs::remove_file(root.join("v1/b/3.json")).expect("rm");
         std::fs::rename(root.join("v1/c/d"), root.join("v1/c/old")).expect("mv");
@@ -515,24 +526,27 @@ mod tests {
         put(tmp.path(), "v1/a/1.json");
         let dir = tmp.path().join("v1/a");
         let changed = changed(&std::fs::metadata(&dir).expect("stat")).expect("ctime");
-        // Changed in the same tick as the start: a later change could keep the stamp.
+        // Changed in the second the pull started in, before or after its start: a later change
+        // could keep the stamp.
+        for before in [changed, (changed.0, 999_999_999), (changed.0 - 1, 0)] {
+            let known = Known {
+                folders: BTreeMap::new(),
+                before: Some(before),
+            };
+            let (keys, _, read) = listing(tmp.path(), &Path::default(), &known).expect("list");
+            assert_eq!(keys, ["v1/a/1.json"]);
+            assert!(read.is_empty(), "{before:?}: {read:?}");
+        }
         let known = Known {
             folders: BTreeMap::new(),
-            before: Some(changed),
-        };
-        let (keys, _, read) = listing(tmp.path(), &Path::default(), &known).expect("list");
-        assert_eq!(keys, ["v1/a/1.json"]);
-        assert!(read.is_empty(), "{read:?}");
-        let known = Known {
-            folders: BTreeMap::new(),
-            before: Some((changed.0, changed.1 + 1)),
+            before: Some((changed.0 + 1, 0)),
         };
         let (_, _, read) = listing(tmp.path(), &Path::default(), &known).expect("list");
         assert_eq!(read.keys().collect::<Vec<_>>(), ["v1/a"]);
     }
 
     #[test]
-    fn stamps_are_trusted_only_on_local_file_systems_with_fine_times() {
+    fn stamps_are_trusted_only_on_file_systems_with_this_machines_clock() {
         let tmp = tempfile::tempdir().expect("tmp");
         let started = tmp.path().join("pulling");
         std::fs::write(&started, "").expect("write");
@@ -541,7 +555,7 @@ mod tests {
         assert_eq!(proc.before, None);
         let missing = Known::new(tmp.path(), BTreeMap::new(), &tmp.path().join("nowhere"));
         assert_eq!(missing.before, None);
-        if cfg!(target_os = "linux") && fine_grained_local(tmp.path()) {
+        if cfg!(target_os = "linux") && local_times(tmp.path()) {
             let known = Known::new(tmp.path(), BTreeMap::new(), &started);
             assert_eq!(
                 known.before,

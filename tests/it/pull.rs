@@ -255,12 +255,17 @@ async fn folders_unchanged_since_a_pull_read_them_are_not_read_again() {
     copy(&fixtures(), &all[..all.len() - 1], &bucket);
     let s = settings(tmp.path(), &[("batect", &bucket)]);
     // Stamps are trusted on the file systems tests run on here; elsewhere, every folder is read.
-    let trusted = pull::folder::fine_grained_local(&bucket);
-    // A folder is recorded only when it changed before the pull started: the file system's
-    // clock ticks at least every 10 ms.
-    let tick = || std::thread::sleep(std::time::Duration::from_millis(50));
+    let trusted = pull::folder::local_times(&bucket);
+    // A folder is recorded only when it last changed in an earlier second than the pull's start.
+    let next_second = || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970");
+        let left = 1_000_000_000 - u64::from(now.subsec_nanos());
+        std::thread::sleep(std::time::Duration::from_nanos(left + 20_000_000));
+    };
     let pull = || async {
-        tick();
+        next_second();
         report::pipeline::pull_only(&s).await.expect("pull")
     };
     let first = pull().await;
