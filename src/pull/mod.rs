@@ -276,7 +276,6 @@ impl Pull<'_> {
         // The folders to record at the end: those found unchanged and those read whole, less
         // any with an object this pull could not fetch.
         let mut folders = BTreeMap::new();
-        let mut unchanged = 0u64;
         let mut count = 0u64;
         loop {
             let found = keys.try_next().await.map_err(|e| {
@@ -299,8 +298,10 @@ impl Pull<'_> {
                     }
                 }
                 Some(folder::Found::Unchanged(key, found)) => {
+                    // Its objects: all looked at before.
                     summary.unchanged_folders += 1;
-                    unchanged += found.objects;
+                    summary.listed += found.objects;
+                    summary.already_ingested += found.objects;
                     count += found.objects;
                     folders.insert(key, found.to_bytes());
                 }
@@ -328,9 +329,6 @@ impl Pull<'_> {
             }
         }
         let mut todo = todo.finish()?;
-        // The objects of unchanged folders: all looked at before.
-        summary.listed += unchanged;
-        summary.already_ingested += unchanged;
 
         let progress = bar(&source.name);
         progress.set_length(new);

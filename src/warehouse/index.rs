@@ -46,8 +46,9 @@ fn set(name: &str) -> TableDefinition<'_, &'static str, ()> {
     TableDefinition::new(name)
 }
 
-/// The main table of a set: blocks of values, each under its first value.
-fn blocks(name: &str) -> TableDefinition<'_, &'static str, &'static [u8]> {
+/// A table of byte strings by key: the main table of a set (blocks of values, each under its
+/// first value), or a source's folders.
+fn bytes(name: &str) -> TableDefinition<'_, &'static str, &'static [u8]> {
     TableDefinition::new(name)
 }
 
@@ -77,11 +78,6 @@ fn ids_table(table: &str) -> String {
 /// Kept here because it is only true of the keys the index holds: a rebuilt index has none.
 fn folders_table(source: &str) -> String {
     format!("folders/{source}")
-}
-
-/// A table of byte strings by key.
-fn records(name: &str) -> TableDefinition<'_, &'static str, &'static [u8]> {
-    TableDefinition::new(name)
 }
 
 /// Keys and ids of one batch of a pull, added to the index with its commit.
@@ -271,15 +267,12 @@ impl Index {
     /// The folders `source`'s pulls recorded (none when it has no such table yet).
     pub fn folders(&self, source: &str) -> Result<BTreeMap<String, Vec<u8>>> {
         let read = self.db.begin_read()?;
-        let table = match read.open_table(records(&folders_table(source))) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeMap::new()),
-            Err(e) => return Err(e.into()),
-        };
         let mut folders = BTreeMap::new();
-        for entry in table.range::<&str>(..)? {
-            let (key, value) = entry?;
-            folders.insert(key.value().to_string(), value.value().to_vec());
+        if let Some(table) = optional(read.open_table(bytes(&folders_table(source))))? {
+            for entry in table.range::<&str>(..)? {
+                let (key, value) = entry?;
+                folders.insert(key.value().to_string(), value.value().to_vec());
+            }
         }
         Ok(folders)
     }
@@ -293,9 +286,9 @@ impl Index {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate)?;
         let name = folders_table(source);
-        tx.delete_table(records(&name))?;
+        tx.delete_table(bytes(&name))?;
         {
-            let mut table = tx.open_table(records(&name))?;
+            let mut table = tx.open_table(bytes(&name))?;
             for (key, value) in folders {
                 table.insert(key.as_str(), value.as_slice())?;
             }
@@ -398,9 +391,9 @@ impl Index {
         let next = format!("{name}~");
         let mut count = 0u64;
         {
-            let main = tx.open_table(blocks(name))?;
+            let main = tx.open_table(bytes(name))?;
             let recent = tx.open_table(set(&recent(name)))?;
-            let mut out = tx.open_table(blocks(&next))?;
+            let mut out = tx.open_table(bytes(&next))?;
             let recent = recent
                 .range::<&str>(..)?
                 .map(|entry| Ok(entry?.0.value().to_string()));
@@ -415,8 +408,8 @@ impl Index {
                 out.insert(first.as_str(), body.as_slice())?;
             }
         }
-        tx.delete_table(blocks(name))?;
-        tx.rename_table(blocks(&next), blocks(name))?;
+        tx.delete_table(bytes(name))?;
+        tx.rename_table(bytes(&next), bytes(name))?;
         tx.delete_table(set(&recent(name)))?;
         tx.open_table(STATE)?
             .insert(size_key(name).as_str(), count)?;
@@ -478,6 +471,15 @@ impl Ids {
     }
 }
 
+/// A table that may not exist yet: `None` then.
+fn optional<T>(table: Result<T, redb::TableError>) -> Result<Option<T>> {
+    match table {
+        Ok(table) => Ok(Some(table)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The tables of a set that exist as of one read transaction.
 struct Set {
     main: Option<ReadOnlyTable<&'static str, &'static [u8]>>,
@@ -486,15 +488,8 @@ struct Set {
 
 impl Set {
     fn open(read: &ReadTransaction, name: &str) -> Result<Set> {
-        fn optional<T>(table: Result<T, redb::TableError>) -> Result<Option<T>> {
-            match table {
-                Ok(table) => Ok(Some(table)),
-                Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        }
         Ok(Set {
-            main: optional(read.open_table(blocks(name)))?,
+            main: optional(read.open_table(bytes(name)))?,
             recent: optional(read.open_table(set(&recent(name))))?,
         })
     }
@@ -862,7 +857,7 @@ mod tests {
             .expect("get")
             .map_or(0, |v| v.value());
         let blocks = read
-            .open_table(blocks(&name))
+            .open_table(bytes(&name))
             .map(|t| t.len().expect("len"))
             .unwrap_or(0);
         let recent = read
