@@ -8,39 +8,18 @@
 //! with its file and, where there is one, its line.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::path::Path;
 
-use datafusion::common::config::Dialect;
-use datafusion::error::DataFusionError;
-use datafusion::prelude::{SessionConfig, SessionContext};
-use regex::Regex;
-use serde::Deserialize;
+use datafusion::prelude::SessionContext;
 
-use crate::config::{Overrides, Settings};
-use crate::definition::{self, Chart};
-use crate::expect::{Expectation, FILE_SUFFIX, QueryExpectations};
-use crate::query::{Kind, Table};
-use crate::warehouse::tables::AbacusSchemas;
+use crate::config::Overrides;
+use crate::definition::{Chart, PanelLines};
+use crate::expect::Expectation;
+use crate::formats::TableDef;
+use crate::project::{self, Definitions};
+use crate::query::{self, Kind, Query, Table};
 
-/// One thing wrong with the project.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Problem {
-    pub file: PathBuf,
-    /// 1-based line, where the problem has one.
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(l) => write!(f, "{}:{l}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
-        }
-    }
-}
+pub use crate::problem::Problem;
 
 /// What `report check` found.
 #[derive(Debug, Clone, Default)]
@@ -68,63 +47,44 @@ impl Checked {
     }
 }
 
-/// Checks the project of the config file `config`.
+/// Checks the project of the config file `config`: the project loader's problems, then every
+/// query planned against empty tables and every panel and expectation against the planned
+/// results.
 pub async fn check(config: &Path, overrides: &Overrides) -> Checked {
-    let mut problems = Vec::new();
-    let root = match config.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let loaded = project::load(config, overrides);
+    let mut problems = loaded.problems;
+    let catalog = match &loaded.settings {
+        Some(s) => s.catalog.clone(),
+        None => crate::formats::default_catalog(),
     };
-    let (queries_dir, reports_dir, schemas) = match std::fs::read_to_string(config) {
-        Err(e) => {
-            problems.push(Problem {
-                file: config.to_path_buf(),
-                line: None,
-                message: format!("cannot read the config file: {e}"),
-            });
-            (
-                root.join("queries"),
-                root.join("reports"),
-                AbacusSchemas::batect(),
-            )
+    let defs = &loaded.definitions;
+    let planned = Planned::plan(&defs.queries, &catalog, &mut problems).await;
+    let mut checked = Checked {
+        queries: defs.queries.len(),
+        reports: defs.reports.len(),
+        ..Checked::default()
+    };
+    checked.panels += planned.check_reports(defs, &mut problems).await;
+    checked.expectations += defs
+        .reports
+        .iter()
+        .flat_map(|r| &r.panels)
+        .map(|p| p.expect.len())
+        .sum::<usize>();
+    for file in &defs.expectations {
+        checked.expectations += file.expect.len();
+        let Some(table) = planned.planned.get(&file.query) else {
+            // No such query (the loader says so), or one with problems of its own.
+            continue;
+        };
+        for (j, e) in file.expect.iter().enumerate() {
+            let label = format!("expectation {} ({e})", j + 1);
+            let line = file.lines.get(j).copied();
+            let at = (file.path.as_path(), line);
+            planned
+                .check_expectation(e, &file.query, table, at, &label, &mut problems)
+                .await;
         }
-        Ok(_) => match Settings::load(config, overrides) {
-            Ok(s) => {
-                let schemas = match crate::pipeline::schemas(&s) {
-                    Ok(schemas) => schemas,
-                    Err(e) => {
-                        problems.push(Problem {
-                            file: config.to_path_buf(),
-                            line: None,
-                            message: format!("{e:#}"),
-                        });
-                        AbacusSchemas::batect()
-                    }
-                };
-                (s.queries, s.reports, schemas)
-            }
-            Err(e) => {
-                let text = std::fs::read_to_string(config).unwrap_or_default();
-                problems.push(toml_problem(config, &text, &e));
-                (
-                    root.join("queries"),
-                    root.join("reports"),
-                    AbacusSchemas::batect(),
-                )
-            }
-        },
-    };
-    let mut checked = Checked::default();
-    let project = Project::plan(&queries_dir, &schemas, &mut problems).await;
-    checked.queries = project.files.len();
-    for path in files(&reports_dir, ".toml", &mut problems) {
-        checked.reports += 1;
-        let (panels, expectations) = project.check_report(&path, &mut problems).await;
-        checked.panels += panels;
-        checked.expectations += expectations;
-    }
-    for path in files(&queries_dir, FILE_SUFFIX, &mut problems) {
-        checked.expectations += project.check_expect_file(&path, &mut problems).await;
     }
     for p in &mut problems {
         if let Ok(rest) = p.file.strip_prefix(".") {
@@ -138,175 +98,49 @@ pub async fn check(config: &Path, overrides: &Overrides) -> Checked {
     checked
 }
 
-/// Files of `dir` whose name ends with `suffix`, sorted.
-fn files(dir: &Path, suffix: &str, problems: &mut Vec<Problem>) -> Vec<PathBuf> {
-    match std::fs::read_dir(dir) {
-        Ok(entries) => {
-            let mut out: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(suffix))
-                })
-                .collect();
-            out.sort();
-            out
-        }
-        Err(e) => {
-            problems.push(Problem {
-                file: dir.to_path_buf(),
-                line: None,
-                message: format!("cannot read the folder: {e}"),
-            });
-            Vec::new()
-        }
-    }
-}
-
-/// A problem from an error whose chain may hold a TOML error with a position.
-fn toml_problem(file: &Path, text: &str, err: &anyhow::Error) -> Problem {
-    let toml_err = err
-        .chain()
-        .find_map(|c| c.downcast_ref::<toml::de::Error>());
-    match toml_err {
-        Some(t) => Problem {
-            file: file.to_path_buf(),
-            line: t.span().map(|s| line_of(text, s.start)),
-            message: t.message().trim().to_string(),
-        },
-        None => Problem {
-            file: file.to_path_buf(),
-            line: None,
-            message: strip_file(&format!("{err:#}"), file),
-        },
-    }
-}
-
-/// Messages from the loaders start with the file's name; the problem already says it.
-fn strip_file(message: &str, file: &Path) -> String {
-    let prefix = format!("{}: ", file.display());
-    message.strip_prefix(&prefix).unwrap_or(message).to_string()
-}
-
-fn line_of(text: &str, byte: usize) -> usize {
-    text[..byte.min(text.len())].matches('\n').count() + 1
-}
-
-static POSITION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?: at)? Line: (\d+), Column: (\d+)").expect("valid regex"));
-static UNKNOWN_FIELD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"unknown field `([^`]+)`").expect("valid regex"));
-static BACKTICKED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"`([A-Za-z_][A-Za-z0-9_]*)`").expect("valid regex"));
-
-/// The line of a DataFusion error: its diagnostic's span, else a parser position.
-fn sql_line(err: &DataFusionError) -> Option<usize> {
-    if let Some(span) = err.diagnostic().and_then(|d| d.span)
-        && span.start.line > 0
-    {
-        return Some(span.start.line as usize);
-    }
-    POSITION
-        .captures(&err.to_string())
-        .and_then(|c| c[1].parse().ok())
-}
-
-/// One line of a DataFusion error, without the parser's position (the line says it).
-fn sql_message(err: &DataFusionError) -> String {
-    let text = err.to_string();
-    let text = POSITION.replace_all(&text, "");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn new_context() -> SessionContext {
-    let config = SessionConfig::new()
-        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
-        .set_bool("datafusion.sql_parser.collect_spans", true)
-        .with_information_schema(false);
-    SessionContext::new_with_config(config)
-}
-
 /// The queries, planned: their result columns, or why they have none.
-struct Project {
+struct Planned {
     ctx: SessionContext,
     /// Query name → file.
-    files: BTreeMap<String, PathBuf>,
+    files: BTreeMap<String, std::path::PathBuf>,
     /// Query name → planned result (no rows), for queries that plan.
     planned: BTreeMap<String, Table>,
 }
 
-impl Project {
-    async fn plan(dir: &Path, schemas: &AbacusSchemas, problems: &mut Vec<Problem>) -> Project {
-        let ctx = new_context();
-        if let Err(e) = crate::query::register_empty_warehouse(&ctx, schemas) {
-            problems.push(Problem {
-                file: dir.to_path_buf(),
-                line: None,
-                message: format!("cannot register the warehouse tables: {e:#}"),
-            });
+impl Planned {
+    async fn plan(queries: &[Query], catalog: &[TableDef], problems: &mut Vec<Problem>) -> Planned {
+        let ctx = query::new_context();
+        if let Err(e) = query::register_empty_warehouse(&ctx, catalog) {
+            let file = queries.first().map_or(Path::new("queries"), |q| &q.path);
+            problems.push(Problem::new(
+                file,
+                None,
+                format!("cannot register the warehouse tables: {e:#}"),
+            ));
         }
-        let mut files_by_name = BTreeMap::new();
-        let mut sql = BTreeMap::new();
-        for path in files(dir, ".sql", problems) {
-            let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(String::from) else {
-                continue;
-            };
-            if !is_identifier(&name) {
-                problems.push(Problem {
-                    file: path.clone(),
-                    line: None,
-                    message: "a query's file name is its view name, so it must be lower-case letters, digits and '_', starting with a letter".into(),
-                });
-                continue;
-            }
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    sql.insert(name.clone(), text);
-                }
-                Err(e) => problems.push(Problem {
-                    file: path.clone(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                }),
-            }
-            files_by_name.insert(name, path);
-        }
-        // Parse and find each query's dependencies on other queries.
-        let state = ctx.state();
+        let files: BTreeMap<String, std::path::PathBuf> = queries
+            .iter()
+            .map(|q| (q.name.clone(), q.path.clone()))
+            .collect();
+        let sql: BTreeMap<&str, &Query> = queries.iter().map(|q| (q.name.as_str(), q)).collect();
+        // Each query's dependencies on other queries.
         let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut broken: BTreeSet<String> = BTreeSet::new();
-        for (name, text) in &sql {
-            let file = files_by_name[name].clone();
-            let statement = match state.sql_to_statement(text, &Dialect::Generic) {
-                Ok(s) => s,
-                Err(e) => {
-                    problems.push(Problem {
-                        file,
-                        line: sql_line(&e),
-                        message: format!("SQL does not parse: {}", sql_message(&e)),
-                    });
-                    broken.insert(name.clone());
-                    continue;
-                }
-            };
-            match state.resolve_table_references(&statement) {
+        for q in queries {
+            match query::reads(&ctx, &q.sql) {
                 Ok(refs) => {
                     deps.insert(
-                        name.clone(),
-                        refs.iter()
-                            .map(|r| r.table().to_string())
-                            .filter(|t| files_by_name.contains_key(t))
-                            .collect(),
+                        q.name.clone(),
+                        refs.into_iter().filter(|t| files.contains_key(t)).collect(),
                     );
                 }
                 Err(e) => {
-                    problems.push(Problem {
-                        file,
-                        line: sql_line(&e),
-                        message: format!("cannot resolve its tables: {}", sql_message(&e)),
-                    });
-                    broken.insert(name.clone());
+                    problems.push(Problem::new(
+                        &q.path,
+                        query::error_line(&e, &q.sql),
+                        format!("SQL does not parse: {}", query::error_message(&e)),
+                    ));
+                    broken.insert(q.name.clone());
                 }
             }
         }
@@ -338,14 +172,14 @@ impl Project {
             let path = cycle_path(name, &members, &deps);
             let shown: Vec<String> = path
                 .iter()
-                .map(|n| files_by_name[n].display().to_string())
+                .map(|n| files[n].display().to_string())
                 .collect();
             for m in &members {
-                problems.push(Problem {
-                    file: files_by_name[m].clone(),
-                    line: None,
-                    message: format!("queries read each other in a cycle: {}", shown.join(" → ")),
-                });
+                problems.push(Problem::new(
+                    &files[m],
+                    None,
+                    format!("queries read each other in a cycle: {}", shown.join(" → ")),
+                ));
             }
             in_cycle.extend(members);
         }
@@ -364,152 +198,93 @@ impl Project {
             }
             for name in ready {
                 done.insert(name.clone());
-                let file = files_by_name[&name].clone();
-                let bad: Vec<&String> =
-                    deps[&name].iter().filter(|d| broken.contains(*d)).collect();
+                let q = sql[name.as_str()];
+                let bad: Vec<String> = deps[&name]
+                    .iter()
+                    .filter(|d| broken.contains(*d))
+                    .map(|d| files[d].display().to_string())
+                    .collect();
                 if !bad.is_empty() {
-                    let names: Vec<String> = bad
-                        .iter()
-                        .map(|d| files_by_name[*d].display().to_string())
-                        .collect();
-                    problems.push(Problem {
-                        file,
-                        line: None,
-                        message: format!(
+                    problems.push(Problem::new(
+                        &q.path,
+                        None,
+                        format!(
                             "not planned: it reads {}, which has a problem",
-                            names.join(", ")
+                            bad.join(", ")
                         ),
-                    });
+                    ));
                     broken.insert(name);
                     continue;
                 }
-                match ctx.sql(&sql[&name]).await {
+                match ctx.sql(&q.sql).await {
                     Ok(df) => {
                         let schema = df.schema().inner().clone();
                         let table = Table::from_batches(&schema, &[]).unwrap_or_default();
                         if let Err(e) = ctx.register_table(name.as_str(), df.into_view()) {
-                            problems.push(Problem {
-                                file,
-                                line: None,
-                                message: format!("cannot register the view: {e}"),
-                            });
+                            problems.push(Problem::new(
+                                &q.path,
+                                None,
+                                format!("cannot register the view: {e}"),
+                            ));
                         }
                         planned.insert(name, table);
                     }
                     Err(e) => {
-                        problems.push(Problem {
-                            file,
-                            line: sql_line(&e),
-                            message: format!("query does not plan: {}", sql_message(&e)),
-                        });
+                        problems.push(Problem::new(
+                            &q.path,
+                            query::error_line(&e, &q.sql),
+                            format!("query does not plan: {}", query::error_message(&e)),
+                        ));
                         broken.insert(name);
                     }
                 }
             }
         }
-        Project {
+        Planned {
             ctx,
-            files: files_by_name,
+            files,
             planned,
         }
     }
 
-    /// Checks a report file; returns (panels, expectations) seen.
-    async fn check_report(&self, path: &Path, problems: &mut Vec<Problem>) -> (usize, usize) {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(Problem {
-                    file: path.to_path_buf(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
-                return (0, 0);
-            }
-        };
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        #[allow(dead_code)]
-        struct Top {
-            title: String,
-            #[serde(default)]
-            description: String,
-            #[serde(default)]
-            panel: Vec<toml::Table>,
-        }
-        let top: Top = match toml::from_str(&text) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(toml_problem(path, &text, &anyhow::Error::new(e)));
-                return (0, 0);
-            }
-        };
-        let before = problems.len();
-        let headers = header_lines(&text, "panel");
-        let (mut panels, mut expectations) = (0, 0);
-        for (i, table) in top.panel.into_iter().enumerate() {
-            panels += 1;
-            let start = headers.get(i).copied().unwrap_or(1);
-            let end = headers.get(i + 1).copied().unwrap_or(usize::MAX);
-            let at = |key: &str| key_line(&text, key, start, end).or(Some(start));
-            let title = table
-                .get("title")
-                .and_then(|t| t.as_str())
-                .unwrap_or("")
-                .to_string();
-            let label = format!("panel {} ({title:?})", i + 1);
-            let panel = match definition::parse_panel(table) {
-                Ok(p) => p,
-                Err(e) => {
-                    let message = format!("{e:#}");
-                    let key = UNKNOWN_FIELD
-                        .captures(&message)
-                        .map(|c| c[1].to_string())
-                        .or_else(|| {
-                            if message.contains("unknown chart kind") {
-                                Some("chart".into())
-                            } else {
-                                BACKTICKED.captures(&message).map(|c| c[1].to_string())
-                            }
-                        });
-                    problems.push(Problem {
-                        file: path.to_path_buf(),
-                        line: key.and_then(|k| at(&k)).or(Some(start)),
-                        message: format!("panel {}: {message}", i + 1),
-                    });
+    /// Checks every panel of every report against the planned results; returns the panels.
+    async fn check_reports(&self, defs: &Definitions, problems: &mut Vec<Problem>) -> usize {
+        let mut panels = 0;
+        for report in &defs.reports {
+            let path = report.path.as_path();
+            for (panel, lines) in report.panels.iter().zip(&report.lines) {
+                panels += 1;
+                let label = format!("panel {} ({:?})", lines.number, panel.title);
+                let Some(table) = self.result_of(&panel.query, path, lines, &label, problems)
+                else {
                     continue;
+                };
+                for (key, column) in panel.chart.columns() {
+                    let need = requirement(&panel.chart, key);
+                    if let Some(message) = column_problem(table, &panel.query, key, column, need) {
+                        problems.push(Problem::new(
+                            path,
+                            Some(lines.of(key)),
+                            format!("{label}: {message}"),
+                        ));
+                    }
                 }
-            };
-            expectations += panel.expect.len();
-            let Some(table) = self.result_of(&panel.query, path, at("query"), &label, problems)
-            else {
-                continue;
-            };
-            for (key, column) in panel.chart.columns() {
-                let line = at(key);
-                let need = requirement(&panel.chart, key);
-                if let Some(message) = column_problem(table, &panel.query, key, column, need) {
-                    problems.push(Problem {
-                        file: path.to_path_buf(),
-                        line,
-                        message: format!("{label}: {message}"),
-                    });
-                }
-            }
-            let expect_lines = header_lines_between(&text, "panel.expect", start, end);
-            for (j, e) in panel.expect.iter().enumerate() {
-                let line = expect_lines.get(j).copied().or(Some(start));
-                let label = format!("{label}: expectation {} ({e})", j + 1);
-                self.check_expectation(e, &panel.query, table, path, line, &label, problems)
+                for (j, e) in panel.expect.iter().enumerate() {
+                    let line = lines.expect.get(j).copied().unwrap_or(lines.header);
+                    let label = format!("{label}: expectation {} ({e})", j + 1);
+                    self.check_expectation(
+                        e,
+                        &panel.query,
+                        table,
+                        (path, Some(line)),
+                        &label,
+                        problems,
+                    )
                     .await;
+                }
             }
         }
-        if problems.len() == before
-            && let Err(e) = definition::Report::parse(&text, path)
-        {
-            problems.push(toml_problem(path, &text, &e));
-        }
-        (panels, expectations)
+        panels
     }
 
     /// The planned result of `query`, or a problem saying why there is none.
@@ -517,7 +292,7 @@ impl Project {
         &self,
         query: &str,
         file: &Path,
-        line: Option<usize>,
+        lines: &PanelLines,
         label: &str,
         problems: &mut Vec<Problem>,
     ) -> Option<&Table> {
@@ -525,24 +300,22 @@ impl Project {
             return Some(t);
         }
         if !self.files.contains_key(query) {
-            problems.push(Problem {
-                file: file.to_path_buf(),
-                line,
-                message: format!("{label}: no query named {query:?} (queries/{query}.sql)"),
-            });
+            problems.push(Problem::new(
+                file,
+                Some(lines.of("query")),
+                format!("{label}: no query named {query:?} (queries/{query}.sql)"),
+            ));
         }
         // A query with problems of its own: they are listed with its file.
         None
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn check_expectation(
         &self,
         e: &Expectation,
         query: &str,
         table: &Table,
-        file: &Path,
-        line: Option<usize>,
+        (file, line): (&Path, Option<usize>),
         label: &str,
         problems: &mut Vec<Problem>,
     ) {
@@ -554,61 +327,21 @@ impl Project {
                 Need::Any
             };
             if let Some(message) = column_problem(table, query, key, column, need) {
-                problems.push(Problem {
-                    file: file.to_path_buf(),
-                    line,
-                    message: format!("{label}: {message}"),
-                });
+                problems.push(Problem::new(file, line, format!("{label}: {message}")));
             }
         }
         if let crate::expect::Rule::Sql { sql } = &e.rule
             && let Err(err) = self.ctx.sql(sql).await
         {
-            problems.push(Problem {
-                file: file.to_path_buf(),
+            problems.push(Problem::new(
+                file,
                 line,
-                message: format!("{label}: the SQL does not plan: {}", sql_message(&err)),
-            });
+                format!(
+                    "{label}: the SQL does not plan: {}",
+                    query::error_message(&err)
+                ),
+            ));
         }
-    }
-
-    /// Checks a `queries/NAME.expect.toml`; returns the expectations seen.
-    async fn check_expect_file(&self, path: &Path, problems: &mut Vec<Problem>) -> usize {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(Problem {
-                    file: path.to_path_buf(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
-                return 0;
-            }
-        };
-        let file = match QueryExpectations::parse(&text, path) {
-            Ok(f) => f,
-            Err(e) => {
-                let mut p = toml_problem(path, &text, &e);
-                if p.line.is_none() {
-                    p.line = UNKNOWN_FIELD
-                        .captures(&p.message)
-                        .and_then(|c| key_line(&text, &c[1], 1, usize::MAX));
-                }
-                problems.push(p);
-                return 0;
-            }
-        };
-        let Some(table) = self.result_of(&file.query, path, None, "expectations", problems) else {
-            return file.expect.len();
-        };
-        let lines = header_lines(&text, "expect");
-        for (j, e) in file.expect.iter().enumerate() {
-            let label = format!("expectation {} ({e})", j + 1);
-            let line = lines.get(j).copied();
-            self.check_expectation(e, &file.query, table, path, line, &label, problems)
-                .await;
-        }
-        file.expect.len()
     }
 }
 
@@ -675,39 +408,6 @@ fn column_problem(
     })
 }
 
-/// Lines (1-based) of the `[[name]]` headers of `text`, in order.
-fn header_lines(text: &str, name: &str) -> Vec<usize> {
-    header_lines_between(text, name, 1, usize::MAX)
-}
-
-fn header_lines_between(text: &str, name: &str, start: usize, end: usize) -> Vec<usize> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(n, l)| {
-            *n >= start
-                && *n < end
-                && l.strip_prefix("[[")
-                    .and_then(|l| l.split("]]").next())
-                    .is_some_and(|h| h.trim() == name)
-        })
-        .map(|(n, _)| n)
-        .collect()
-}
-
-/// The line of `key = …` between lines `start` (inclusive) and `end` (exclusive).
-fn key_line(text: &str, key: &str, start: usize, end: usize) -> Option<usize> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_start()))
-        .filter(|(n, _)| *n >= start && *n < end)
-        .find(|(_, l)| {
-            l.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map(|(n, _)| n)
-}
-
 /// The shortest path `start → … → start` through `members`, by name order on ties.
 fn cycle_path(
     start: &str,
@@ -740,25 +440,9 @@ fn cycle_path(
     vec![start.to_string(), start.to_string()]
 }
 
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_of_headers_and_keys() {
-        let text = "title = 't'\n[[panel]]\ntitle = 'a'\ny = 'x'\n[[panel.expect]]\nrows = { min = 1 }\n[[panel]]\ny='z'\n";
-        assert_eq!(header_lines(text, "panel"), vec![2, 7]);
-        assert_eq!(header_lines_between(text, "panel.expect", 2, 7), vec![5]);
-        assert_eq!(key_line(text, "y", 2, 7), Some(4));
-        assert_eq!(key_line(text, "y", 7, usize::MAX), Some(8));
-        assert_eq!(key_line(text, "title", 2, 7), Some(3));
-    }
 
     #[test]
     fn cycles_are_shown_as_a_path() {
@@ -777,18 +461,16 @@ mod tests {
 
     #[tokio::test]
     async fn sql_errors_carry_their_line() {
-        let ctx = new_context();
-        let state = ctx.state();
-        let err = state
-            .sql_to_statement("SELECT 1\nFROM t\nWHERE x = = 2", &Dialect::Generic)
-            .expect_err("parse error");
-        assert_eq!(sql_line(&err), Some(3), "{err}");
-        crate::query::register_empty_warehouse(&ctx, &AbacusSchemas::batect()).expect("tables");
-        let err = ctx
-            .sql("SELECT date,\n  nope\nFROM sessions")
-            .await
-            .expect_err("unknown column");
-        assert_eq!(sql_line(&err), Some(2), "{err}");
-        assert!(sql_message(&err).contains("nope"), "{}", sql_message(&err));
+        let ctx = query::new_context();
+        let sql = "SELECT 1\nFROM t\nWHERE x = = 2";
+        let err = query::reads(&ctx, sql).expect_err("parse error");
+        assert_eq!(query::error_line(&err, sql), Some(3), "{err}");
+        let message = query::error_message(&err);
+        assert!(!message.contains("Line:"), "{message}");
+        query::register_empty_warehouse(&ctx, &crate::formats::default_catalog()).expect("tables");
+        let sql = "SELECT date,\n  nope\nFROM sessions";
+        let err = ctx.sql(sql).await.expect_err("unknown column");
+        assert_eq!(query::error_line(&err, sql), Some(2), "{err}");
+        assert!(query::error_message(&err).contains("nope"));
     }
 }

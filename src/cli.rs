@@ -8,8 +8,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
-use crate::generate;
-use crate::pipeline;
+use crate::formats::{self, generate};
+use crate::messages;
+use crate::{pipeline, project};
 
 /// Exit code of a run that failed (bad config, unreadable warehouse, a query error…).
 pub const EXIT_ERROR: u8 = 1;
@@ -124,7 +125,7 @@ pub enum Command {
         #[arg(long)]
         invalid: bool,
         /// Source format of the objects.
-        #[arg(long, default_value = "abacus", value_parser = ["abacus", "go-telemetry", "pace", "devstack"])]
+        #[arg(long, default_value = "abacus", value_parser = clap::builder::PossibleValuesParser::new(formats::names()))]
         format: String,
         /// Folder to write into (created if needed).
         #[arg(long)]
@@ -175,16 +176,16 @@ pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Build { locations, no_pull } => {
-            let settings = Settings::load(&cli.config, &locations.overrides())?;
-            let built = runtime()?.block_on(pipeline::build(&settings, !no_pull))?;
+            let (settings, defs) = project::load(&cli.config, &locations.overrides()).ready()?;
+            let built = runtime()?.block_on(pipeline::build(&settings, &defs, !no_pull))?;
             if !no_pull {
                 report_pull(&built.pull);
             }
-            eprintln!(
+            messages::status(format_args!(
                 "site: {} files written to {}",
                 built.pages,
                 settings.output.display()
-            );
+            ));
             Ok(exit_code(&built.pull))
         }
         Command::Pull { locations } => {
@@ -200,19 +201,19 @@ pub fn run() -> Result<ExitCode> {
                 println!("{p}");
             }
             if checked.is_clean() {
-                eprintln!(
+                messages::status(format_args!(
                     "check: ok ({} queries, {} reports with {} panels, {} expectations)",
                     checked.queries, checked.reports, checked.panels, checked.expectations
-                );
+                ));
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!(
+                messages::status(format_args!(
                     "check: {} problem{} in {} file{}",
                     checked.problems.len(),
                     if checked.problems.len() == 1 { "" } else { "s" },
                     checked.files(),
                     if checked.files() == 1 { "" } else { "s" }
-                );
+                ));
                 Ok(ExitCode::from(EXIT_ERROR))
             }
         }
@@ -232,16 +233,16 @@ pub fn run() -> Result<ExitCode> {
             let options = crate::diff::Options { base, head };
             let diff = runtime()?.block_on(crate::diff::diff(&settings, &options))?;
             let out = out.unwrap_or_else(|| settings.root.join("diff"));
-            crate::site::write(&out, &crate::diff::render::pages(&diff)?)?;
+            crate::output::write(&out, &crate::diff::render::pages(&diff)?)?;
             match format {
                 DiffFormat::Markdown => print!("{}", crate::diff::render::markdown(&diff)),
                 DiffFormat::Json => println!("{}", crate::diff::render::json(&diff)?),
             }
-            eprintln!(
+            messages::status(format_args!(
                 "diff: {} (index.html and summary.md written to {})",
                 crate::diff::render::headline(&diff),
                 out.display()
-            );
+            ));
             if fail_on_change && diff.has_changes() {
                 Ok(ExitCode::from(crate::diff::EXIT_CHANGED))
             } else {
@@ -249,9 +250,9 @@ pub fn run() -> Result<ExitCode> {
             }
         }
         Command::Query { name, locations } => {
-            let settings = Settings::load(&cli.config, &locations.overrides())?;
-            let table = runtime()?.block_on(pipeline::query_one(&settings, &name))?;
-            print!("{}", crate::site::to_csv(&table));
+            let (settings, defs) = project::load(&cli.config, &locations.overrides()).ready()?;
+            let table = runtime()?.block_on(pipeline::query_one(&settings, &defs, &name))?;
+            print!("{}", crate::output::to_csv(&table));
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate {
@@ -268,32 +269,34 @@ pub fn run() -> Result<ExitCode> {
                 .with_context(|| format!("--start {start:?} is not a date like 2023-05-01"))?
                 .signed_duration_since(chrono::NaiveDate::default())
                 .num_days();
-            let format = crate::config::Format::from_name(&format)
+            let format = formats::by_name(&format)
                 .with_context(|| format!("--format {format:?} is not a known format"))?;
             let objects = if invalid {
                 anyhow::ensure!(
-                    format == crate::config::Format::Abacus,
+                    format.name() == "abacus",
                     "--invalid writes Abacus objects only; the other formats' rule cases are in their unit tests"
                 );
-                generate::invalid(seed)
+                formats::abacus::generate::invalid(seed)
             } else {
-                generate::generate_format(
-                    format,
-                    &generate::Options {
-                        sessions,
-                        seed,
-                        start_day,
-                        days: days.max(1),
-                        plain_share: plain_share.clamp(0.0, 1.0),
-                    },
-                )
+                format.generate(&generate::Options {
+                    sessions,
+                    seed,
+                    start_day,
+                    days: days.max(1),
+                    plain_share: plain_share.clamp(0.0, 1.0),
+                })
             };
-            generate::write(&out, &objects)?;
-            eprintln!(
+            crate::output::write_files(
+                &out,
+                objects
+                    .iter()
+                    .map(|o| (std::path::Path::new(&o.key), o.bytes.as_slice())),
+            )?;
+            messages::status(format_args!(
                 "generate: {} objects written under {}",
                 objects.len(),
                 out.display()
-            );
+            ));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -301,30 +304,30 @@ pub fn run() -> Result<ExitCode> {
 
 fn report_pull(summary: &crate::pull::Summary) {
     for q in &summary.quarantined {
-        eprintln!(
+        messages::status(format_args!(
             "quarantined {}:{}: {}: {}",
             q.source, q.key, q.rule, q.message
-        );
+        ));
     }
     if summary.more_quarantined > 0 {
-        eprintln!(
+        messages::status(format_args!(
             "quarantined: {} more (the objects table lists them all, with status 'quarantined')",
             summary.more_quarantined
-        );
+        ));
     }
     for f in &summary.failed {
-        eprintln!(
+        messages::status(format_args!(
             "failed {}:{}: {} (retried on the next pull)",
             f.source, f.key, f.error
-        );
+        ));
     }
     if summary.more_failed > 0 {
-        eprintln!(
+        messages::status(format_args!(
             "failed: {} more (retried on the next pull)",
             summary.more_failed
-        );
+        ));
     }
-    eprintln!("{summary}");
+    messages::status(format_args!("{summary}"));
 }
 
 fn exit_code(summary: &crate::pull::Summary) -> ExitCode {

@@ -2,13 +2,20 @@
 //!
 //! The file is read once and resolved, together with `REPORT_*` environment variables and
 //! command-line overrides, into [`Settings`]: the plain struct every later stage sees.
-//! Relative paths are resolved against the folder that holds `report.toml`.
+//! Relative paths are resolved against the folder that holds `report.toml`. What the settings
+//! point at is resolved here too: each source's format is configured (its attribute schemas or
+//! upload config loaded), and the table catalog is derived once, so stages take data, not paths.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use url::Url;
+
+use crate::formats::{self, Format, Spec, TableDef};
 
 /// The file as written. Unknown keys are errors (`deny_unknown_fields` on every table).
 #[derive(Debug, Deserialize)]
@@ -29,7 +36,7 @@ struct File {
     #[serde(default)]
     pull: PullFile,
     #[serde(default, rename = "source")]
-    sources: Vec<SourceFile>,
+    sources: Vec<toml::Spanned<toml::Table>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,35 +48,20 @@ struct PullFile {
     keys_in_memory: Option<usize>,
 }
 
+/// The keys every `[[source]]` has; the rest belong to its format (see [`formats::Format`]).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SourceFile {
     name: String,
-    format: Format,
+    format: String,
     url: String,
     #[serde(default)]
     prefix: Option<String>,
-    /// Application ids the Abacus server accepts; anything else is quarantined.
-    #[serde(default)]
-    application_ids: Option<Vec<String>>,
-    /// BigQuery-style attribute schema files (`[{"name":…,"type":…}]`).
-    #[serde(default)]
-    session_attributes: Option<String>,
-    #[serde(default)]
-    event_attributes: Option<String>,
-    #[serde(default)]
-    span_attributes: Option<String>,
-    /// `go-telemetry`: the upload config reports are checked against (the real one by default).
-    #[serde(default)]
-    upload_config: Option<String>,
-    /// `pace`: where a snapshot's write time comes from: `last_modified` (the store's, by
-    /// default) or `key` (a `YYYYMMDDTHHMMSSZ` stamp in the object key).
-    #[serde(default)]
-    written_at: Option<WrittenAt>,
     /// Options handed to object_store's builder (`aws_endpoint`, `aws_region`, `allow_http`, …).
     #[serde(default)]
     options: BTreeMap<String, String>,
 }
+
+const SOURCE_KEYS: [&str; 5] = ["name", "format", "url", "prefix", "options"];
 
 fn default_warehouse() -> String {
     "warehouse".into()
@@ -84,57 +76,6 @@ fn default_reports() -> String {
     "reports".into()
 }
 
-/// Telemetry formats a source can hold. Each has a decoder in `pull/`, registered in `pull::pull_source` and `pull::all_tables`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// Batect/Abacus session objects (`v1/<app>/<version>/<sessionId>.json`).
-    Abacus,
-    /// Go telemetry upload reports (`<Week>/<X>.json`) and merged days (NDJSON).
-    GoTelemetry,
-    /// PACE CLI cumulative per-install snapshots (JSON as uploaded, YAML as stored locally).
-    Pace,
-    /// Open edX devstack Segment track events (NDJSON or one event per object).
-    Devstack,
-}
-
-impl Format {
-    /// Every format, in the order their tables are registered.
-    pub const ALL: [Format; 4] = [
-        Format::Abacus,
-        Format::GoTelemetry,
-        Format::Pace,
-        Format::Devstack,
-    ];
-
-    /// The format named `name` (as in `report.toml`).
-    pub fn from_name(name: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// The name used in `report.toml`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Abacus => "abacus",
-            Format::GoTelemetry => "go-telemetry",
-            Format::Pace => "pace",
-            Format::Devstack => "devstack",
-        }
-    }
-}
-
-/// Where a PACE snapshot's write time comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WrittenAt {
-    /// The object's `last_modified`, as the store reports it.
-    #[default]
-    LastModified,
-    /// A `YYYYMMDDTHHMMSSZ` stamp in the object key (for stores that name objects by time,
-    /// and for fixtures kept in git, whose file times are those of the checkout).
-    Key,
-}
-
 /// Everything the pipeline needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -146,6 +87,9 @@ pub struct Settings {
     pub reports: PathBuf,
     pub sources: Vec<Source>,
     pub pull: PullSettings,
+    /// Every format's tables, typed as its sources configure them (or by its defaults when no
+    /// source has the format): what a query can read.
+    pub catalog: Vec<TableDef>,
 }
 
 #[derive(Debug, Clone)]
@@ -175,39 +119,28 @@ impl Default for PullSettings {
 #[derive(Clone)]
 pub struct Source {
     pub name: String,
-    pub format: Format,
+    pub format: &'static dyn Format,
     /// A URL (`s3://…`, `gs://…`, `az://…`, `https://…`, `file://…`) or a local path,
     /// resolved against the project root.
     pub url: String,
     pub prefix: Option<String>,
-    pub application_ids: Vec<String>,
-    pub session_attributes: Option<PathBuf>,
-    pub event_attributes: Option<PathBuf>,
-    pub span_attributes: Option<PathBuf>,
-    pub upload_config: Option<PathBuf>,
-    pub written_at: WrittenAt,
     pub options: BTreeMap<String, String>,
+    /// The format as this source configures it (its rules and tables, the files its keys
+    /// name already loaded).
+    pub spec: Arc<dyn Spec>,
 }
 
 impl Source {
     /// A source of `format` with every optional setting at its default.
-    pub fn new(name: &str, format: Format, url: &str) -> Source {
-        Source {
+    pub fn new(name: &str, format: &'static dyn Format, url: &str) -> Result<Source> {
+        Ok(Source {
             name: name.to_string(),
             format,
             url: url.to_string(),
             prefix: None,
-            application_ids: ABACUS_APPLICATION_IDS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            session_attributes: None,
-            event_attributes: None,
-            span_attributes: None,
-            upload_config: None,
-            written_at: WrittenAt::default(),
             options: BTreeMap::new(),
-        }
+            spec: format.configure(toml::Table::new(), Path::new("."))?,
+        })
     }
 }
 
@@ -218,7 +151,7 @@ impl std::fmt::Debug for Source {
             .options
             .iter()
             .map(|(k, v)| {
-                let shown = if crate::pull::store::is_secret_option(k) {
+                let shown = if is_secret_option(k) {
                     "***"
                 } else {
                     v.as_str()
@@ -229,15 +162,10 @@ impl std::fmt::Debug for Source {
         f.debug_struct("Source")
             .field("name", &self.name)
             .field("format", &self.format)
-            .field("url", &crate::pull::store::redact(&self.url))
+            .field("url", &redact(&self.url))
             .field("prefix", &self.prefix)
-            .field("application_ids", &self.application_ids)
-            .field("session_attributes", &self.session_attributes)
-            .field("event_attributes", &self.event_attributes)
-            .field("span_attributes", &self.span_attributes)
-            .field("upload_config", &self.upload_config)
-            .field("written_at", &self.written_at)
             .field("options", &options)
+            .field("spec", &self.spec)
             .finish()
     }
 }
@@ -250,18 +178,12 @@ pub struct Overrides {
     pub source: Option<String>,
 }
 
-/// The default Abacus allow-list (`server/types/session.go`).
-pub const ABACUS_APPLICATION_IDS: [&str; 3] = ["batect", "test-app", "smoke-test-app"];
-
 impl Settings {
     /// Reads `path` and resolves it with the process environment and `overrides`.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Settings> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let env: BTreeMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("REPORT_"))
-            .collect();
-        Settings::parse(&text, path, &env, overrides)
+        Settings::parse(&text, path, &report_env(), overrides)
     }
 
     /// Parses config text; `env` holds the `REPORT_*` variables (so tests pass their own).
@@ -293,13 +215,26 @@ impl Settings {
         };
         let mut names = std::collections::BTreeSet::new();
         let mut sources = Vec::new();
-        for s in file.sources {
+        for spanned in file.sources {
+            let span = spanned.span();
+            let at = |message: String| AtSpan {
+                span: span.clone(),
+                message,
+            };
+            let mut table = spanned.into_inner();
+            let own: toml::Table = SOURCE_KEYS
+                .iter()
+                .filter_map(|k| table.remove(*k).map(|v| (k.to_string(), v)))
+                .collect();
+            let s: SourceFile = toml::Value::Table(own)
+                .try_into()
+                .map_err(|e| at(format!("{}: {}", path.display(), e.message().trim())))?;
             if !names.insert(s.name.clone()) {
-                bail!(
+                bail!(at(format!(
                     "{}: two sources are named {:?}; names must be unique",
                     path.display(),
                     s.name
-                );
+                )));
             }
             if s.name.is_empty()
                 || !s
@@ -307,62 +242,50 @@ impl Settings {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                bail!(
+                bail!(at(format!(
                     "{}: source name {:?} must be letters, digits, '-' or '_'",
                     path.display(),
                     s.name
-                );
+                )));
             }
+            let Some(format) = formats::by_name(&s.format) else {
+                bail!(at(format!(
+                    "{}: source {:?}: unknown format {:?} (one of: {})",
+                    path.display(),
+                    s.name,
+                    s.format,
+                    formats::names().join(", ")
+                )));
+            };
+            for key in table.keys() {
+                if let Some(owner) = formats::FORMATS
+                    .iter()
+                    .find(|f| f.name() != format.name() && f.keys().contains(&key.as_str()))
+                {
+                    bail!(at(format!(
+                        "{}: source {:?}: `{key}` applies to format {:?} only, not {:?}",
+                        path.display(),
+                        s.name,
+                        owner.name(),
+                        format.name()
+                    )));
+                }
+            }
+            let spec = format
+                .configure(table, &root)
+                .map_err(|e| at(format!("{}: source {:?}: {e:#}", path.display(), s.name)))?;
             let env_url = format!(
                 "REPORT_SOURCE_{}_URL",
                 s.name.to_uppercase().replace('-', "_")
             );
             let url = env.get(&env_url).cloned().unwrap_or(s.url);
-            let url = resolve_url(&root, &url);
-            let rel = |p: Option<String>| p.map(|p| root.join(p));
-            let only_for = |set: bool, key: &str, format: Format| -> Result<()> {
-                if set && s.format != format {
-                    bail!(
-                        "{}: source {:?}: `{key}` applies to format {:?} only, not {:?}",
-                        path.display(),
-                        s.name,
-                        format.name(),
-                        s.format.name()
-                    );
-                }
-                Ok(())
-            };
-            for (set, key) in [
-                (s.application_ids.is_some(), "application_ids"),
-                (s.session_attributes.is_some(), "session_attributes"),
-                (s.event_attributes.is_some(), "event_attributes"),
-                (s.span_attributes.is_some(), "span_attributes"),
-            ] {
-                only_for(set, key, Format::Abacus)?;
-            }
-            only_for(
-                s.upload_config.is_some(),
-                "upload_config",
-                Format::GoTelemetry,
-            )?;
-            only_for(s.written_at.is_some(), "written_at", Format::Pace)?;
             sources.push(Source {
+                url: resolve_url(&root, &url),
                 name: s.name,
-                format: s.format,
-                url,
+                format,
                 prefix: s.prefix,
-                application_ids: s.application_ids.unwrap_or_else(|| {
-                    ABACUS_APPLICATION_IDS
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect()
-                }),
-                session_attributes: rel(s.session_attributes),
-                event_attributes: rel(s.event_attributes),
-                span_attributes: rel(s.span_attributes),
-                upload_config: rel(s.upload_config),
-                written_at: s.written_at.unwrap_or_default(),
                 options: s.options,
+                spec,
             });
         }
         if let Some(url) = overrides.source.as_ref().or(env.get("REPORT_SOURCE_URL")) {
@@ -386,6 +309,7 @@ impl Settings {
                 .unwrap_or(defaults.keys_in_memory)
                 .max(1),
         };
+        let catalog = catalog(&sources, &root, path)?;
         Ok(Settings {
             warehouse: pick(&overrides.warehouse, "REPORT_WAREHOUSE", &file.warehouse),
             output: pick(&overrides.output, "REPORT_OUTPUT", &file.output),
@@ -394,8 +318,102 @@ impl Settings {
             root,
             sources,
             pull,
+            catalog,
         })
     }
+}
+
+/// Every format's tables: those of its first source, or its defaults when no source has it.
+/// Sources of one format share its tables, so they must type them alike.
+fn catalog(sources: &[Source], root: &Path, path: &Path) -> Result<Vec<TableDef>> {
+    let mut out = Vec::new();
+    for format in formats::FORMATS {
+        let mut of_format = sources.iter().filter(|s| s.format == format);
+        let tables = match of_format.next() {
+            Some(first) => {
+                let tables = first.spec.tables();
+                for other in of_format {
+                    if !same_tables(&tables, &other.spec.tables()) {
+                        bail!(
+                            "{}: sources {:?} and {:?} are both {:?} but type its tables differently (their attribute schemas differ); they share the tables, so give them the same schemas",
+                            path.display(),
+                            first.name,
+                            other.name,
+                            format.name()
+                        );
+                    }
+                }
+                tables
+            }
+            None => format
+                .configure(toml::Table::new(), root)
+                .with_context(|| format!("the defaults of format {:?}", format.name()))?
+                .tables(),
+        };
+        out.extend(tables);
+    }
+    Ok(out)
+}
+
+fn same_tables(a: &[TableDef], b: &[TableDef]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.name == y.name && x.schema == y.schema)
+}
+
+/// An error at a place in `report.toml` (a byte span of its text), so `report check` can say
+/// the line.
+#[derive(Debug)]
+pub struct AtSpan {
+    pub span: std::ops::Range<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for AtSpan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AtSpan {}
+/// The URL without user info or query string, which may hold credentials.
+pub fn redact(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.has_host() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Whether an option key names a credential (its value is never shown).
+pub fn is_secret_option(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "key",
+        "token",
+        "password",
+        "sas",
+        "sig",
+        "credential",
+        "account",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+        && !k.ends_with("_name")
+        && !k.contains("endpoint")
+}
+
+/// The process's `REPORT_*` variables.
+pub fn report_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("REPORT_"))
+        .collect()
 }
 
 /// URLs with a scheme are kept; anything else is a local path relative to `root`.
@@ -435,7 +453,11 @@ mod tests {
         assert_eq!(s.warehouse, PathBuf::from("proj/wh"));
         assert_eq!(s.output, PathBuf::from("proj/site"));
         assert_eq!(s.sources[0].url, "proj/fixtures/abacus");
-        assert_eq!(s.sources[0].application_ids.len(), 3);
+        let spec = format!("{:?}", s.sources[0].spec);
+        assert!(
+            spec.contains(r#"["batect", "test-app", "smoke-test-app"]"#),
+            "{spec}"
+        );
     }
 
     #[test]
@@ -511,7 +533,7 @@ mod tests {
     #[test]
     fn sources_of_several_formats_live_side_by_side() {
         let s = parse(
-            r#"
+            &r#"
             [[source]]
             name = "batect"
             format = "abacus"
@@ -520,7 +542,7 @@ mod tests {
             name = "go"
             format = "go-telemetry"
             url = "fixtures/go-telemetry"
-            upload_config = "go/upload_config.json"
+            upload_config = "UPLOAD_CONFIG"
             [[source]]
             name = "pace"
             format = "pace"
@@ -530,17 +552,51 @@ mod tests {
             name = "devstack"
             format = "devstack"
             url = "fixtures/devstack"
-            "#,
+            "#
+            .replace(
+                "UPLOAD_CONFIG",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/go-telemetry.upload_config.json"
+                ),
+            ),
         )
         .expect("valid");
-        let formats: Vec<Format> = s.sources.iter().map(|s| s.format).collect();
-        assert_eq!(formats, Format::ALL);
+        let names: Vec<&str> = s.sources.iter().map(|s| s.format.name()).collect();
+        assert_eq!(names, formats::names());
+        assert!(format!("{:?}", s.sources[2].spec).contains("Key"));
+        assert!(format!("{:?}", s.sources[3].spec).contains("Spec"));
+        let tables: Vec<&str> = s.catalog.iter().map(|t| t.name).collect();
         assert_eq!(
-            s.sources[1].upload_config,
-            Some(PathBuf::from("proj/go/upload_config.json"))
+            tables,
+            [
+                "sessions",
+                "events",
+                "spans",
+                "reports",
+                "counters",
+                "stacks",
+                "pace_snapshots",
+                "devstack_runs"
+            ]
         );
-        assert_eq!(s.sources[2].written_at, WrittenAt::Key);
-        assert_eq!(s.sources[3].written_at, WrittenAt::LastModified);
+    }
+
+    #[test]
+    fn files_a_source_names_are_loaded_with_the_settings() {
+        let err = parse(
+            "[[source]]\nname='g'\nformat='go-telemetry'\nurl='x'\nupload_config='missing.json'",
+        )
+        .expect_err("missing file");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("proj/missing.json") && text.contains("\"g\""),
+            "{text}"
+        );
+        let err =
+            parse("[[source]]\nname='a'\nformat='abacus'\nurl='x'\nsession_attributes='nope.json'")
+                .expect_err("missing schema");
+        assert!(format!("{err:#}").contains("proj/nope.json"));
     }
 
     #[test]

@@ -16,10 +16,13 @@
 //! to the chart kind and are checked by its spec. Unknown keys are errors naming the file and
 //! the panel.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::chart::Meta;
 use crate::chart::area::Area;
@@ -30,7 +33,11 @@ use crate::chart::heatmap::Heatmap;
 use crate::chart::histogram::Histogram;
 use crate::chart::line::Line;
 use crate::chart::number::Number;
+use crate::config::AtSpan;
 use crate::expect::Expectation;
+use crate::problem::{
+    Problem, chain_message, error_line, from_spanned, line_of, table_value, take,
+};
 use crate::query::Table;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +48,8 @@ pub struct Report {
     pub title: String,
     pub description: String,
     pub panels: Vec<Panel>,
+    /// Where each panel is in the file, one per panel.
+    pub lines: Vec<PanelLines>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,115 +155,218 @@ impl Chart {
     }
 }
 
+/// The top-level keys of a report file (checked first, with spans); panels are parsed one by
+/// one after it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct File {
     title: String,
     #[serde(default)]
     description: String,
-    #[serde(default, rename = "panel")]
-    panels: Vec<toml::Table>,
+    #[serde(default)]
+    panel: Option<toml::Value>,
+}
+
+/// Where a panel's parts are in its file, for the problems `report check` finds in them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PanelLines {
+    /// 1-based position of the panel in its file.
+    pub number: usize,
+    /// The line of its `[[panel]]`.
+    pub header: usize,
+    /// The line of each key.
+    pub keys: BTreeMap<String, usize>,
+    /// The line of each `[[panel.expect]]`.
+    pub expect: Vec<usize>,
+}
+
+impl PanelLines {
+    /// The line of `key`, or the panel's own.
+    pub fn of(&self, key: &str) -> usize {
+        self.keys.get(key).copied().unwrap_or(self.header)
+    }
+}
+
+/// A report file as far as it parses: the panels that parse, and a problem for each part
+/// that does not.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// `None` when the file's own keys (or its name) are wrong.
+    pub report: Option<Report>,
+    pub problems: Vec<Problem>,
 }
 
 impl Report {
+    /// Parses a report file, stopping at its first problem.
     pub fn parse(text: &str, path: &Path) -> Result<Report> {
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .with_context(|| format!("{}: file name is not UTF-8", path.display()))?
-            .to_string();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            bail!(
-                "{}: report file names are letters, digits, '-' and '_'",
-                path.display()
-            );
+        let parsed = Report::parse_all(text, path);
+        match (parsed.report, parsed.problems.first()) {
+            (Some(report), None) => Ok(report),
+            (_, Some(p)) => bail!("{p}"),
+            (None, None) => bail!("{}: invalid report", path.display()),
         }
-        let file: File =
-            toml::from_str(text).with_context(|| format!("{}: invalid report", path.display()))?;
+    }
+
+    /// Parses a report file, collecting every problem; the report keeps the panels that parse
+    /// (with their lines in [`Report::lines`]).
+    pub fn parse_all(text: &str, path: &Path) -> Parsed {
+        let fail = |problem: Problem| Parsed {
+            report: None,
+            problems: vec![problem],
+        };
+        let name = match path.file_stem().and_then(|s| s.to_str()) {
+            Some(n) => n.to_string(),
+            None => return fail(Problem::new(path, None, "file name is not UTF-8")),
+        };
+        let doc = match DeTable::parse(text) {
+            Ok(d) => d,
+            Err(e) => return fail(Problem::from_error(path, text, &e.into())),
+        };
+        let file: File = match from_spanned(table_value(doc.clone())) {
+            Ok(f) => f,
+            Err(e) => return fail(Problem::from_error(path, text, &e.into())),
+        };
+        let mut problems = Vec::new();
         let mut panels = Vec::new();
-        for (i, table) in file.panels.into_iter().enumerate() {
-            let panel = parse_panel(table)
-                .with_context(|| format!("{}: panel {}", path.display(), i + 1))?;
-            panels.push(panel);
+        let mut lines = Vec::new();
+        if let Some(list) = take(&mut doc.into_inner(), "panel") {
+            let DeValue::Array(items) = list.into_inner() else {
+                return fail(Problem::new(
+                    path,
+                    None,
+                    "`panel` must be a list of tables ([[panel]])",
+                ));
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                let header = line_of(text, item.span().start);
+                match parse_panel(item, text) {
+                    Ok((panel, mut at)) => {
+                        at.number = i + 1;
+                        at.header = header;
+                        panels.push(panel);
+                        lines.push(at);
+                    }
+                    Err(e) => problems.push(Problem::new(
+                        path,
+                        error_line(text, &e).or(Some(header)),
+                        format!("panel {}: {}", i + 1, chain_message(&e)),
+                    )),
+                }
+            }
         }
-        Ok(Report {
-            name,
-            path: path.to_path_buf(),
-            title: file.title,
-            description: file.description,
-            panels,
-        })
-    }
-
-    pub fn load(path: &Path) -> Result<Report> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        Report::parse(&text, path)
-    }
-
-    /// Every `*.toml` of `dir`, sorted by name.
-    pub fn load_dir(dir: &Path) -> Result<Vec<Report>> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read reports folder {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
-            .collect();
-        paths.sort();
-        paths.iter().map(|p| Report::load(p)).collect()
+        if problems.is_empty()
+            && (name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return fail(Problem::new(
+                path,
+                None,
+                "report file names are letters, digits, '-' and '_'",
+            ));
+        }
+        Parsed {
+            report: Some(Report {
+                name,
+                path: path.to_path_buf(),
+                title: file.title,
+                description: file.description,
+                panels,
+                lines,
+            }),
+            problems,
+        }
     }
 }
 
-fn take_string(table: &mut toml::Table, key: &str, required: bool) -> Result<String> {
-    match table.remove(key) {
-        Some(toml::Value::String(s)) => Ok(s),
-        Some(other) => bail!("`{key}` must be a string, not {}", other.type_str()),
+/// Takes a string key out of a panel; errors say where the key is.
+fn take_string(
+    table: &mut DeTable<'_>,
+    key: &str,
+    required: bool,
+) -> Result<(String, Option<std::ops::Range<usize>>)> {
+    match take(table, key) {
+        Some(v) => {
+            let span = v.span();
+            match v.get_ref().as_str() {
+                Some(s) => Ok((s.to_string(), Some(span))),
+                None => Err(AtSpan {
+                    span: v.span(),
+                    message: format!("`{key}` must be a string, not {}", v.get_ref().type_str()),
+                }
+                .into()),
+            }
+        }
         None if required => bail!("`{key}` is required"),
-        None => Ok(String::new()),
+        None => Ok((String::new(), None)),
     }
 }
 
-/// Parses one `[[panel]]` table (errors name the panel's title, not the file).
-pub fn parse_panel(mut table: toml::Table) -> Result<Panel> {
-    let title = take_string(&mut table, "title", true)?;
-    let description = take_string(&mut table, "description", false)?;
-    let query = take_string(&mut table, "query", true).with_context(|| format!("{title:?}"))?;
-    let kind = take_string(&mut table, "chart", true).with_context(|| format!("{title:?}"))?;
-    let expect = match table.remove("expect") {
+/// Parses one `[[panel]]` table (errors name the panel's title, not the file); also gives the
+/// line of each of its keys and expectations.
+pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, PanelLines)> {
+    let span = value.span();
+    let DeValue::Table(mut table) = value.into_inner() else {
+        bail!("a panel must be a table ([[panel]])");
+    };
+    let mut lines = PanelLines {
+        keys: table
+            .iter()
+            .map(|(k, v)| (k.get_ref().to_string(), line_of(text, v.span().start)))
+            .collect(),
+        ..PanelLines::default()
+    };
+    let (title, _) = take_string(&mut table, "title", true)?;
+    let (description, _) = take_string(&mut table, "description", false)?;
+    let (query, _) =
+        take_string(&mut table, "query", true).with_context(|| format!("{title:?}"))?;
+    let (kind, kind_span) =
+        take_string(&mut table, "chart", true).with_context(|| format!("{title:?}"))?;
+    let expect = match take(&mut table, "expect") {
         Some(v) => Expectation::parse_list(v).with_context(|| format!("{title:?}"))?,
         None => Vec::new(),
     };
-    let rest = toml::Value::Table(table);
+    lines.expect = expect.iter().map(|(_, at)| line_of(text, *at)).collect();
+    let expect = expect.into_iter().map(|(e, _)| e).collect();
+    let rest = Spanned::new(span, DeValue::Table(table));
     let chart = match kind.as_str() {
-        "line" => rest.try_into().map(Chart::Line),
-        "bar" => rest.try_into().map(Chart::Bar),
-        "area" => rest.try_into().map(Chart::Area),
-        "histogram" => rest.try_into().map(Chart::Histogram),
-        "heatmap" => rest.try_into().map(Chart::Heatmap),
-        "calendar" => rest.try_into().map(Chart::Calendar),
-        "box" => rest.try_into().map(Chart::Box),
-        "number" => rest.try_into().map(Chart::Number),
-        "table" => rest.try_into().map(Chart::Table),
-        other => bail!(
-            "{title:?}: unknown chart kind {other:?} (one of: {})",
-            CHART_KINDS.join(", ")
-        ),
+        "line" => from_spanned(rest).map(Chart::Line),
+        "bar" => from_spanned(rest).map(Chart::Bar),
+        "area" => from_spanned(rest).map(Chart::Area),
+        "histogram" => from_spanned(rest).map(Chart::Histogram),
+        "heatmap" => from_spanned(rest).map(Chart::Heatmap),
+        "calendar" => from_spanned(rest).map(Chart::Calendar),
+        "box" => from_spanned(rest).map(Chart::Box),
+        "number" => from_spanned(rest).map(Chart::Number),
+        "table" => from_spanned(rest).map(Chart::Table),
+        other => {
+            let message = format!(
+                "{title:?}: unknown chart kind {other:?} (one of: {})",
+                CHART_KINDS.join(", ")
+            );
+            return Err(match kind_span {
+                Some(span) => AtSpan { span, message }.into(),
+                None => anyhow::anyhow!(message),
+            });
+        }
     }
     .with_context(|| format!("{title:?} ({kind})"))?;
     if let Chart::Histogram(h) = &chart {
         h.validate()
             .with_context(|| format!("{title:?} ({kind})"))?;
     }
-    Ok(Panel {
-        title,
-        description,
-        query,
-        chart,
-        expect,
-    })
+    Ok((
+        Panel {
+            title,
+            description,
+            query,
+            chart,
+            expect,
+        },
+        lines,
+    ))
 }
 
 #[cfg(test)]

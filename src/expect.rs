@@ -34,6 +34,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::problem::{from_spanned, line_of, table_value, take};
 use crate::query::{Table, Value};
 
 /// Offending rows shown in a message at most.
@@ -150,29 +154,35 @@ struct SqlKeys {
 }
 
 impl Expectation {
-    /// Parses one `[[expect]]` table.
-    pub fn parse(table: toml::Table) -> Result<Expectation> {
+    /// Parses one `[[expect]]` table (parsed with its spans, so a bad key's error says where).
+    pub fn parse(value: Spanned<DeValue<'_>>) -> Result<Expectation> {
+        let Some(table) = value.get_ref().as_table() else {
+            bail!(
+                "an expectation must be a table, not {}",
+                value.get_ref().type_str()
+            );
+        };
+        let keys: Vec<&str> = table.keys().map(|k| k.get_ref().as_ref()).collect();
         let present: Vec<&str> = RULE_KEYS
             .iter()
             .copied()
-            .filter(|k| table.contains_key(*k))
+            .filter(|k| keys.contains(k))
             .collect();
         let kind = match present.as_slice() {
             [one] => *one,
             [] => bail!(
                 "an expectation needs one of the keys {} (it has: {})",
                 RULE_KEYS.join(", "),
-                table.keys().cloned().collect::<Vec<_>>().join(", ")
+                keys.join(", ")
             ),
             many => bail!(
                 "an expectation has one rule, but this one has {}",
                 many.join(" and ")
             ),
         };
-        let value = toml::Value::Table(table);
         let (name, rule) = match kind {
             "not_null" => {
-                let k: NotNullKeys = value.try_into()?;
+                let k: NotNullKeys = from_spanned(value)?;
                 (
                     k.name,
                     Rule::NotNull {
@@ -181,7 +191,7 @@ impl Expectation {
                 )
             }
             "rows" => {
-                let k: RowsKeys = value.try_into()?;
+                let k: RowsKeys = from_spanned(value)?;
                 if k.rows.min.is_none() && k.rows.max.is_none() {
                     bail!("`rows` needs `min`, `max` or both");
                 }
@@ -194,7 +204,7 @@ impl Expectation {
                 )
             }
             "column" => {
-                let k: RangeKeys = value.try_into()?;
+                let k: RangeKeys = from_spanned(value)?;
                 if k.min.is_none() && k.max.is_none() {
                     bail!("`column = {:?}` needs `min`, `max` or both", k.column);
                 }
@@ -208,7 +218,7 @@ impl Expectation {
                 )
             }
             "sum" => {
-                let k: SumKeys = value.try_into()?;
+                let k: SumKeys = from_spanned(value)?;
                 let tolerance = k.tolerance.unwrap_or(1e-6);
                 if tolerance.is_nan() || tolerance < 0.0 {
                     bail!("`tolerance` must be 0 or more");
@@ -224,7 +234,7 @@ impl Expectation {
                 )
             }
             "unique" => {
-                let k: UniqueKeys = value.try_into()?;
+                let k: UniqueKeys = from_spanned(value)?;
                 (
                     k.name,
                     Rule::Unique {
@@ -233,30 +243,34 @@ impl Expectation {
                 )
             }
             _ => {
-                let k: SqlKeys = value.try_into()?;
+                let k: SqlKeys = from_spanned(value)?;
                 (k.name, Rule::Sql { sql: k.sql })
             }
         };
         Ok(Expectation { name, rule })
     }
 
-    /// Parses a list of `[[expect]]` tables, naming the failing one (1-based).
-    pub fn parse_list(value: toml::Value) -> Result<Vec<Expectation>> {
-        let toml::Value::Array(items) = value else {
+    /// Parses a list of `[[expect]]` tables, naming the failing one (1-based); also gives the
+    /// byte offset where each starts.
+    pub fn parse_list(value: Spanned<DeValue<'_>>) -> Result<Vec<(Expectation, usize)>> {
+        let DeValue::Array(items) = value.into_inner() else {
             bail!("`expect` must be a list of tables ([[expect]])");
         };
         items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| match item {
-                toml::Value::Table(t) => {
-                    Expectation::parse(t).with_context(|| format!("expectation {}", i + 1))
+            .map(|(i, item)| {
+                let at = item.span().start;
+                if !item.get_ref().is_table() {
+                    bail!(
+                        "expectation {} must be a table, not {}",
+                        i + 1,
+                        item.get_ref().type_str()
+                    );
                 }
-                other => bail!(
-                    "expectation {} must be a table, not {}",
-                    i + 1,
-                    other.type_str()
-                ),
+                let e =
+                    Expectation::parse(item).with_context(|| format!("expectation {}", i + 1))?;
+                Ok((e, at))
             })
             .collect()
     }
@@ -574,10 +588,14 @@ pub struct QueryExpectations {
     pub query: String,
     pub path: PathBuf,
     pub expect: Vec<Expectation>,
+    /// The line of each expectation's `[[expect]]`.
+    pub lines: Vec<usize>,
 }
 
+/// The keys an expectation file has (only `expect`): checked first, with spans.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct ExpectFile {
     #[serde(default)]
     expect: Option<toml::Value>,
@@ -596,16 +614,22 @@ impl QueryExpectations {
             .strip_suffix(FILE_SUFFIX)
             .with_context(|| format!("{}: not a {FILE_SUFFIX} file", path.display()))?
             .to_string();
-        let file: ExpectFile = toml::from_str(text)
-            .with_context(|| format!("{}: invalid expectations", path.display()))?;
-        let expect = match file.expect {
+        let invalid = || format!("{}: invalid expectations", path.display());
+        let doc = DeTable::parse(text).with_context(invalid)?;
+        let _: ExpectFile = from_spanned(table_value(doc.clone())).with_context(invalid)?;
+        let expect = match take(&mut doc.into_inner(), "expect") {
             Some(v) => Expectation::parse_list(v).with_context(|| path.display().to_string())?,
             None => Vec::new(),
         };
+        let (expect, lines) = expect
+            .into_iter()
+            .map(|(e, at)| (e, line_of(text, at)))
+            .unzip();
         Ok(QueryExpectations {
             query,
             path: path.to_path_buf(),
             expect,
+            lines,
         })
     }
 
@@ -665,8 +689,7 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<Expectation> {
-        let t: toml::Table = toml::from_str(text)?;
-        Expectation::parse(t)
+        Expectation::parse(table_value(DeTable::parse(text)?))
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `report`: CLI telemetry in object storage → Parquet warehouse → SQL → static HTML reports.
 //!
-//! One module per pipeline stage; see the README's architecture section.
+//! One module per pipeline stage; see ARCHITECTURE.md.
 
 pub mod chart;
 pub mod check;
@@ -9,8 +9,12 @@ pub mod config;
 pub mod definition;
 pub mod diff;
 pub mod expect;
-pub mod generate;
+pub mod formats;
+pub mod messages;
+pub mod output;
 pub mod pipeline;
+pub mod problem;
+pub mod project;
 pub mod pull;
 pub mod query;
 pub mod site;

@@ -4,10 +4,7 @@ fn main() -> ExitCode {
     match report::cli::run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            report::messages::error(&err);
             ExitCode::from(report::cli::EXIT_ERROR)
         }
     }

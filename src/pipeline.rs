@@ -1,19 +1,19 @@
 //! Runs the stages in order: pull → warehouse → query → chart/site → write.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use datafusion::prelude::SessionContext;
 
 use crate::config::Settings;
-use crate::definition::Report;
-use crate::expect::{self, Failure, Origin, QueryExpectations};
+use crate::expect::{self, Failure, Origin};
+use crate::formats::TableDef;
+use crate::output::{self, Page};
+use crate::project::Definitions;
 use crate::pull::{self, Summary};
-use crate::query::{self, Query, Table};
-use crate::site::{self, Page};
+use crate::query::{self, Table};
+use crate::site;
 use crate::warehouse::Warehouse;
-use crate::warehouse::tables::AbacusSchemas;
 
 /// What `report build` did.
 #[derive(Debug)]
@@ -23,15 +23,15 @@ pub struct Built {
 }
 
 /// `report build`: pull (unless `pull` is false), query, render, write.
-pub async fn build(settings: &Settings, pull_first: bool) -> Result<Built> {
+pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) -> Result<Built> {
     let mut warehouse = Warehouse::open(&settings.warehouse)?;
     let summary = if pull_first {
         pull::pull(settings, &mut warehouse).await?
     } else {
         Summary::default()
     };
-    let pages = render(settings, &warehouse).await?;
-    site::write(&settings.output, &pages)?;
+    let pages = render(settings, defs, &warehouse).await?;
+    output::write(&settings.output, &pages)?;
     Ok(Built {
         pull: summary,
         pages: pages.len(),
@@ -44,22 +44,14 @@ pub async fn pull_only(settings: &Settings) -> Result<Summary> {
     pull::pull(settings, &mut warehouse).await
 }
 
-/// The Abacus tables' attribute schemas: those of the first Abacus source, or Batect's.
-pub fn schemas(settings: &Settings) -> Result<AbacusSchemas> {
-    let abacus = settings
-        .sources
-        .iter()
-        .find(|s| s.format == crate::config::Format::Abacus);
-    match abacus {
-        Some(s) => pull::schemas(s),
-        None => Ok(AbacusSchemas::batect()),
-    }
-}
-
 /// `report query NAME`: one query's result over the warehouse as it is.
-pub async fn query_one(settings: &Settings, name: &str) -> Result<query::Table> {
+pub async fn query_one(
+    settings: &Settings,
+    defs: &Definitions,
+    name: &str,
+) -> Result<query::Table> {
     let warehouse = Warehouse::open(&settings.warehouse)?;
-    let queries = query::load(&settings.queries)?;
+    let queries = &defs.queries;
     let Some(q) = queries.iter().find(|q| q.name == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
         anyhow::bail!(
@@ -69,17 +61,20 @@ pub async fn query_one(settings: &Settings, name: &str) -> Result<query::Table> 
         );
     };
     let ctx = query::new_context();
-    query::register_warehouse(&ctx, &warehouse, &schemas(settings)?)?;
-    query::register_views(&ctx, &queries).await?;
+    query::register_warehouse(&ctx, &warehouse, &settings.catalog)?;
+    query::register_views(&ctx, queries).await?;
     let mut out = query::run_all(&ctx, std::slice::from_ref(q)).await?;
     Ok(out.remove(name).unwrap_or_default())
 }
 
 /// Queries and reports over the warehouse, rendered to pages in memory. Fails, listing every
 /// expectation that does not hold with its offending rows, before anything is rendered.
-pub async fn render(settings: &Settings, warehouse: &Warehouse) -> Result<Vec<Page>> {
-    let defs = Definitions::load(&settings.queries, &settings.reports)?;
-    let evaluated = evaluate(&defs, warehouse, &schemas(settings)?).await?;
+pub async fn render(
+    settings: &Settings,
+    defs: &Definitions,
+    warehouse: &Warehouse,
+) -> Result<Vec<Page>> {
+    let evaluated = evaluate(defs, warehouse, &settings.catalog).await?;
     if !evaluated.failures.is_empty() {
         let list: Vec<String> = evaluated.failures.iter().map(|f| f.to_string()).collect();
         bail!(
@@ -90,35 +85,6 @@ pub async fn render(settings: &Settings, warehouse: &Warehouse) -> Result<Vec<Pa
         );
     }
     site::render(&defs.reports, &evaluated.results, warehouse.date_range())
-}
-
-/// The project's definitions: queries, reports and the queries' expectation files.
-#[derive(Debug, Clone)]
-pub struct Definitions {
-    pub queries: Vec<Query>,
-    pub reports: Vec<Report>,
-    pub expectations: Vec<QueryExpectations>,
-}
-
-impl Definitions {
-    pub fn load(queries: &Path, reports: &Path) -> Result<Definitions> {
-        let defs = Definitions {
-            queries: query::load(queries)?,
-            reports: Report::load_dir(reports)?,
-            expectations: QueryExpectations::load_dir(queries)?,
-        };
-        for e in &defs.expectations {
-            if !defs.queries.iter().any(|q| q.name == e.query) {
-                bail!(
-                    "{}: there is no query {:?} (queries/{}.sql) for these expectations",
-                    e.path.display(),
-                    e.query,
-                    e.query
-                );
-            }
-        }
-        Ok(defs)
-    }
 }
 
 /// Every query's result and the expectations that do not hold.
@@ -132,10 +98,10 @@ pub struct Evaluated {
 pub async fn evaluate(
     defs: &Definitions,
     warehouse: &Warehouse,
-    schemas: &AbacusSchemas,
+    catalog: &[TableDef],
 ) -> Result<Evaluated> {
     let ctx = query::new_context();
-    query::register_warehouse(&ctx, warehouse, schemas)?;
+    query::register_warehouse(&ctx, warehouse, catalog)?;
     query::register_views(&ctx, &defs.queries).await?;
     let results = query::run_all(&ctx, &defs.queries).await?;
     let failures = check_expectations(&ctx, defs, &results).await?;

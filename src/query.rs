@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -22,11 +22,13 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
 
-use crate::pull::format::TableDef;
-use crate::warehouse::Warehouse;
-use crate::warehouse::tables::{self, AbacusSchemas};
+use crate::formats::TableDef;
+use crate::warehouse::{self, Warehouse};
 
 /// One `queries/NAME.sql` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,60 +38,34 @@ pub struct Query {
     pub sql: String,
 }
 
-/// Reads every `*.sql` file of `dir`, sorted by name.
-pub fn load(dir: &Path) -> Result<Vec<Query>> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read queries folder {}", dir.display()))?;
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("sql") {
-            continue;
-        }
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .context("query file name is not UTF-8")?
-            .to_string();
-        if !is_identifier(&name) {
-            bail!(
-                "{}: a query's file name is its view name, so it must be lower-case letters, digits and '_', starting with a letter",
-                path.display()
-            );
-        }
-        let sql = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        out.push(Query { name, path, sql });
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
-}
-
-fn is_identifier(s: &str) -> bool {
+/// Whether `s` can name a view: lower-case letters, digits and `_`, starting with a letter.
+pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// A session with ident normalisation off, so `attributes.exitCode` reads as written.
+/// A session with ident normalisation off, so `attributes.exitCode` reads as written, and with
+/// spans collected, so an error can say its line.
 pub fn new_context() -> SessionContext {
     let config = SessionConfig::new()
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .set_bool("datafusion.sql_parser.collect_spans", true)
         .with_information_schema(false);
     SessionContext::new_with_config(config)
 }
 
-/// Registers the warehouse tables: every format's (see `pull::all_tables`; Abacus' typed by
-/// `schemas`) and `objects`. A table no pull has written yet is registered empty, so queries of
-/// every format plan on any warehouse.
+/// Registers the warehouse tables: every format's (the settings' `catalog`) and `objects`. A
+/// table no pull has written yet is registered empty, so queries of every format plan on any
+/// warehouse.
 pub fn register_warehouse(
     ctx: &SessionContext,
     warehouse: &Warehouse,
-    schemas: &AbacusSchemas,
+    catalog: &[TableDef],
 ) -> Result<()> {
     let root = std::path::absolute(warehouse.root())
         .with_context(|| format!("cannot resolve {}", warehouse.root().display()))?;
-    for t in warehouse_tables(schemas) {
+    for t in warehouse_tables(catalog) {
         let dir = root.join(t.name);
         if !dir.is_dir() {
             register_empty(ctx, &t)?;
@@ -115,22 +91,31 @@ pub fn register_warehouse(
 
 /// Registers every warehouse table empty, with the columns queries see (`date` included):
 /// what `report check` plans against, without data.
-pub fn register_empty_warehouse(ctx: &SessionContext, schemas: &AbacusSchemas) -> Result<()> {
-    for t in warehouse_tables(schemas) {
+pub fn register_empty_warehouse(ctx: &SessionContext, catalog: &[TableDef]) -> Result<()> {
+    for t in warehouse_tables(catalog) {
         register_empty(ctx, &t)?;
     }
     Ok(())
 }
 
 /// Every table a warehouse holds: each format's tables, then `objects`.
-fn warehouse_tables(schemas: &AbacusSchemas) -> Vec<TableDef> {
-    let mut tables = crate::pull::all_tables(schemas);
+fn warehouse_tables(catalog: &[TableDef]) -> Vec<TableDef> {
+    let mut tables = catalog.to_vec();
     tables.push(TableDef {
         name: "objects",
-        schema: tables::objects_schema(),
+        schema: warehouse::objects_schema(),
         partitioned: false,
     });
     tables
+}
+
+/// The tables and views `sql` reads (one statement), by name: the one table-reference resolver
+/// of `query`, `check` and `diff`.
+pub fn reads(ctx: &SessionContext, sql: &str) -> datafusion::error::Result<BTreeSet<String>> {
+    let state = ctx.state();
+    let statement = state.sql_to_statement(sql, &Dialect::Generic)?;
+    let refs = state.resolve_table_references(&statement)?;
+    Ok(refs.iter().map(|r| r.table().to_string()).collect())
 }
 
 fn register_empty(ctx: &SessionContext, t: &TableDef) -> Result<()> {
@@ -151,18 +136,13 @@ pub fn dependency_order(ctx: &SessionContext, queries: &[Query]) -> Result<Vec<u
         .enumerate()
         .map(|(i, q)| (q.name.as_str(), i))
         .collect();
-    let state = ctx.state();
     let mut deps: Vec<BTreeSet<usize>> = Vec::with_capacity(queries.len());
     for q in queries {
-        let statement = state
-            .sql_to_statement(&q.sql, &Dialect::Generic)
+        let refs = reads(ctx, &q.sql)
             .with_context(|| format!("{}: SQL does not parse", q.path.display()))?;
-        let refs = state
-            .resolve_table_references(&statement)
-            .with_context(|| format!("{}: cannot resolve tables", q.path.display()))?;
         deps.push(
             refs.iter()
-                .filter_map(|r| names.get(r.table()).copied())
+                .filter_map(|r| names.get(r.as_str()).copied())
                 .collect(),
         );
     }
@@ -204,6 +184,54 @@ pub fn dependency_order(ctx: &SessionContext, queries: &[Query]) -> Result<Vec<u
         visit(i, &deps, &mut state, &mut Vec::new(), &mut order, queries)?;
     }
     Ok(order)
+}
+
+/// The line of `sql` a DataFusion error is about: its diagnostic's span or, for a parse error,
+/// the token where the SQL parser stopped.
+pub fn error_line(err: &DataFusionError, sql: &str) -> Option<usize> {
+    if let Some(span) = err.diagnostic().and_then(|d| d.span)
+        && span.start.line > 0
+    {
+        return Some(span.start.line as usize);
+    }
+    if !matches!(err.find_root(), DataFusionError::SQL(..)) {
+        return None;
+    }
+    let dialect = GenericDialect {};
+    let mut parser = Parser::new(&dialect).try_with_sql(sql).ok()?;
+    match parser.parse_statements() {
+        Err(_) => {
+            let line = parser.get_current_token().span.start.line;
+            (line > 0).then_some(line as usize)
+        }
+        Ok(_) => None,
+    }
+}
+
+/// A DataFusion error on one line, without the parser's `at Line: N, Column: M` (the problem's
+/// line says it).
+pub fn error_message(err: &DataFusionError) -> String {
+    let mut text = err.to_string();
+    while let Some(at) = text.find(" Line: ") {
+        let start = if text[..at].ends_with(" at") {
+            at - 3
+        } else {
+            at
+        };
+        let rest = &text[at + " Line: ".len()..];
+        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let n = digits(rest);
+        let Some(after) = rest[n..].strip_prefix(", Column: ") else {
+            break;
+        };
+        let m = digits(after);
+        if n == 0 || m == 0 {
+            break;
+        }
+        let end = text.len() - after[m..].len();
+        text.replace_range(start..end, "");
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Registers every query as a view, in dependency order.

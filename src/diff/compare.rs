@@ -75,7 +75,7 @@ fn numeric(v: &Value) -> Option<f64> {
 /// which is posted on pull requests, never shows an id.
 pub fn tables(name: &str, before: &Table, after: &Table, sql_changed: bool) -> QueryDiff {
     let mut d = tables_unmasked(name, before, after, sql_changed);
-    let mask = |v: &mut String| *v = crate::site::mask_ids(v);
+    let mask = |v: &mut String| *v = crate::output::mask_ids(v);
     d.added
         .iter_mut()
         .chain(d.removed.iter_mut())

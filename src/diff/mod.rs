@@ -7,7 +7,7 @@
 //! [`render`] turns the comparison into `index.html`, `summary.md` and JSON.
 //!
 //! Git is run as a program (`git ls-tree`, `git show`); nothing here writes outside a
-//! temporary folder, and [`crate::site::write`] writes the output.
+//! temporary folder, and [`crate::output::write`] writes the output.
 
 pub mod compare;
 pub mod git;
@@ -17,14 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use datafusion::common::config::Dialect;
 use serde::Serialize;
 
 use crate::chart::Meta;
 use crate::config::Settings;
 use crate::definition::Report;
 use crate::expect::Failure;
-use crate::pipeline::{self, Definitions};
+use crate::pipeline;
+use crate::project::Definitions;
 use crate::query::{Query, Table};
 use crate::warehouse::Warehouse;
 
@@ -125,7 +125,10 @@ pub async fn diff(settings: &Settings, options: &Options) -> Result<Diff> {
         Some(b) => (b.clone(), git::commit_of(root, b)?),
         None => git::default_base(root, options.head.as_deref())?,
     };
-    let tmp = TempDir::new()?;
+    let tmp = tempfile::Builder::new()
+        .prefix("report-diff-")
+        .tempdir()
+        .context("cannot create a temporary folder")?;
     let base_dir = tmp.path().join("base");
     git::materialise(root, &base_commit, &[&queries_rel, &reports_rel], &base_dir)?;
     let base = load_side(&base_dir, &queries_rel, &reports_rel)
@@ -146,17 +149,16 @@ pub async fn diff(settings: &Settings, options: &Options) -> Result<Diff> {
         ),
     };
     if !settings.warehouse.join("manifest.json").exists() {
-        eprintln!(
+        crate::messages::warn(format_args!(
             "diff: the warehouse {} holds no data yet (run `report pull` first); both sides run over empty tables",
             settings.warehouse.display()
-        );
+        ));
     }
     let warehouse = Warehouse::open(&settings.warehouse)?;
-    let schemas = pipeline::schemas(settings)?;
-    let before = pipeline::evaluate(&base, &warehouse, &schemas)
+    let before = pipeline::evaluate(&base, &warehouse, &settings.catalog)
         .await
         .with_context(|| format!("cannot run the queries at {base_rev}"))?;
-    let after = pipeline::evaluate(&head, &warehouse, &schemas)
+    let after = pipeline::evaluate(&head, &warehouse, &settings.catalog)
         .await
         .with_context(|| format!("cannot run the queries of {head_label}"))?;
     Ok(compare_sides(
@@ -165,37 +167,6 @@ pub async fn diff(settings: &Settings, options: &Options) -> Result<Diff> {
         (&base, &before.results, before.failures),
         (&head, &after.results, after.failures),
     ))
-}
-
-/// A folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir> {
-        let base = std::env::temp_dir();
-        for n in 0..1000u32 {
-            let dir = base.join(format!("report-diff-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&dir) {
-                Ok(()) => return Ok(TempDir(dir)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(e)
-                        .with_context(|| format!("cannot create a folder in {}", base.display()));
-                }
-            }
-        }
-        bail!("cannot create a temporary folder in {}", base.display())
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn short(commit: &str) -> &str {
@@ -208,7 +179,10 @@ fn load_side(dir: &Path, queries: &Path, reports: &Path) -> Result<Definitions> 
     for d in [&qdir, &rdir] {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
-    let mut defs = Definitions::load(&qdir, &rdir)?;
+    let (mut defs, problems) = crate::project::load_definitions(&qdir, &rdir);
+    if !problems.is_empty() {
+        return Err(crate::problem::error(&problems));
+    }
     let relative = |p: &Path| {
         p.strip_prefix(dir)
             .map(Path::to_path_buf)
@@ -230,16 +204,12 @@ fn load_side(dir: &Path, queries: &Path, reports: &Path) -> Result<Definitions> 
 fn reads(queries: &[Query]) -> BTreeMap<String, BTreeSet<String>> {
     let names: BTreeSet<&str> = queries.iter().map(|q| q.name.as_str()).collect();
     let ctx = crate::query::new_context();
-    let state = ctx.state();
     queries
         .iter()
         .map(|q| {
-            let refs = state
-                .sql_to_statement(&q.sql, &Dialect::Generic)
-                .and_then(|s| state.resolve_table_references(&s))
+            let refs = crate::query::reads(&ctx, &q.sql)
                 .map(|refs| {
-                    refs.iter()
-                        .map(|r| r.table().to_string())
+                    refs.into_iter()
                         .filter(|t| names.contains(t.as_str()) && *t != q.name)
                         .collect()
                 })

@@ -9,7 +9,7 @@ use askama::Template;
 
 use super::{Diff, PanelDiff, QueryDiff, Status};
 use crate::expect::Failure;
-use crate::site::Page;
+use crate::output::Page;
 
 /// A PR comment holds 65,536 characters; the summary stays under this.
 pub const SUMMARY_LIMIT: usize = 60_000;

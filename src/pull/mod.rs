@@ -6,16 +6,10 @@
 //! reported and left out of the commit, so the next pull tries it again. Sessions are
 //! deduplicated by session id, first object (in key order) wins, across pulls too.
 
-pub mod abacus;
-pub mod devstack;
 pub mod folder;
-pub mod format;
-pub mod go_telemetry;
-pub mod pace;
 mod sorted;
 pub mod store;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
@@ -28,42 +22,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::config::{Format, Settings, Source};
-use crate::warehouse::tables::{self, AbacusSchemas, AttributeSchema};
+use crate::config::{Settings, Source};
+use crate::formats::{self, Located, ObjectInfo, Record, Rejection, Spec, gunzip};
 use crate::warehouse::{Commit, DataFile, Warehouse};
-use format::{FormatSpec, Located, ObjectInfo, TableDef};
-
-/// Why an object was quarantined: the rule (stable, for grouping) and a readable message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub rule: String,
-    pub message: String,
-}
-
-/// Decompressed objects larger than this are refused (a gzip bomb is not a session).
-const MAX_OBJECT_BYTES: u64 = 64 << 20;
-
-/// Gunzips when the bytes start with the gzip magic number; otherwise returns them as they are.
-pub fn gunzip(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Rejection> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    let mut out = Vec::with_capacity(bytes.len() * 4);
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_OBJECT_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Rejection {
-            rule: "gzip".into(),
-            message: format!("broken gzip: {e}"),
-        })?;
-    if out.len() as u64 > MAX_OBJECT_BYTES {
-        return Err(Rejection {
-            rule: "size".into(),
-            message: format!("more than {MAX_OBJECT_BYTES} bytes when decompressed"),
-        });
-    }
-    Ok(Cow::Owned(out))
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantined {
@@ -154,8 +115,8 @@ impl fmt::Display for Summary {
     }
 }
 
-enum Outcome<R> {
-    Records(Vec<R>),
+enum Outcome {
+    Records(Vec<Record>),
     Rejected(Rejection, bytes::Bytes),
     Failed(String),
 }
@@ -172,20 +133,6 @@ pub async fn pull(settings: &Settings, warehouse: &mut Warehouse) -> Result<Summ
     Ok(summary)
 }
 
-/// Attribute schemas of a source: its files, or the bundled Batect ones.
-pub fn schemas(source: &Source) -> Result<AbacusSchemas> {
-    let batect = AbacusSchemas::batect();
-    let pick = |p: &Option<std::path::PathBuf>, default: AttributeSchema| match p {
-        Some(p) => AttributeSchema::load(p),
-        None => Ok(default),
-    };
-    Ok(AbacusSchemas {
-        session: pick(&source.session_attributes, batect.session)?,
-        event: pick(&source.event_attributes, batect.event)?,
-        span: pick(&source.span_attributes, batect.span)?,
-    })
-}
-
 /// Pulls one source from `bucket` (passed in, so tests can hand over a wrapped or in-memory
 /// store) with the decoder of its format.
 pub async fn pull_source(
@@ -200,36 +147,7 @@ pub async fn pull_source(
         source,
         settings,
     };
-    match source.format {
-        Format::Abacus => {
-            ctx.run(abacus::Spec::new(source)?, warehouse, summary)
-                .await
-        }
-        Format::GoTelemetry => {
-            ctx.run(go_telemetry::Spec::new(source)?, warehouse, summary)
-                .await
-        }
-        Format::Pace => ctx.run(pace::Spec::new(source)?, warehouse, summary).await,
-        Format::Devstack => {
-            ctx.run(devstack::Spec::new(source)?, warehouse, summary)
-                .await
-        }
-    }
-}
-
-/// Every table of every format, for the query stage (Abacus' typed by `abacus`): a query can
-/// read a format's tables even when no source of that format has been pulled yet.
-pub fn all_tables(abacus: &AbacusSchemas) -> Vec<TableDef> {
-    let mut out = Vec::new();
-    for format in Format::ALL {
-        out.extend(match format {
-            Format::Abacus => tables::abacus_tables(abacus),
-            Format::GoTelemetry => go_telemetry::tables(),
-            Format::Pace => pace::tables(),
-            Format::Devstack => devstack::tables(),
-        });
-    }
-    out
+    ctx.run(source.spec.clone(), warehouse, summary).await
 }
 
 /// One source's pull, whatever its format.
@@ -240,9 +158,9 @@ struct Pull<'a> {
 }
 
 impl Pull<'_> {
-    async fn run<S: FormatSpec>(
+    async fn run(
         &self,
-        spec: S,
+        spec: Arc<dyn Spec>,
         warehouse: &mut Warehouse,
         summary: &mut Summary,
     ) -> Result<()> {
@@ -251,7 +169,6 @@ impl Pull<'_> {
             source,
             settings,
         } = self;
-        let spec = Arc::new(spec);
 
         // The index first (its file is read ahead while the source is listed), then the
         // listing, sorted: in memory up to `keys_in_memory` keys, in run files under the
@@ -282,7 +199,7 @@ impl Pull<'_> {
                 anyhow::anyhow!(
                     "source {:?}: cannot list {}: {}",
                     source.name,
-                    store::redact(&source.url),
+                    crate::config::redact(&source.url),
                     store::scrub(&e.to_string(), source)
                 )
             })?;
@@ -334,7 +251,7 @@ impl Pull<'_> {
         progress.set_length(new);
         let listed = summary.listed;
         let pull = warehouse.next_pull();
-        let (id_table, _) = S::ID_COLUMN;
+        let (id_table, _) = source.format.id_column();
         for batch in 1.. {
             let mut chunk = Vec::with_capacity(settings.pull.batch_size.min(new as usize));
             for key in todo.by_ref() {
@@ -369,7 +286,7 @@ impl Pull<'_> {
                 .buffered(parallel)
                 .map_ok(|group| futures::stream::iter(group.into_iter().map(JoinResult::Ok)))
                 .try_flatten();
-            let mut records: Vec<(String, S::Record)> = Vec::new();
+            let mut records: Vec<(String, Record)> = Vec::new();
             let mut objects = ObjectRows::default();
             let mut index = 0;
             while let Some(fetched) = results.next().await {
@@ -467,19 +384,11 @@ fn folder_of(key: &str) -> &str {
 
 /// The table and column of each format's record ids, for the warehouse's index.
 pub fn id_columns() -> Vec<(&'static str, &'static str)> {
-    Format::ALL
-        .iter()
-        .map(|format| match format {
-            Format::Abacus => abacus::Spec::ID_COLUMN,
-            Format::GoTelemetry => go_telemetry::Spec::ID_COLUMN,
-            Format::Pace => pace::Spec::ID_COLUMN,
-            Format::Devstack => devstack::Spec::ID_COLUMN,
-        })
-        .collect()
+    formats::FORMATS.iter().map(|f| f.id_column()).collect()
 }
 
 /// Fetched objects (outcome and size as stored), per task.
-type Fetched<R> = tokio::task::JoinHandle<Vec<(Outcome<R>, u64)>>;
+type Fetched = tokio::task::JoinHandle<Vec<(Outcome, u64)>>;
 type JoinResult<T> = Result<T, tokio::task::JoinError>;
 
 /// Objects of a local folder read and decoded per blocking task: a hand-off to the blocking
@@ -490,12 +399,12 @@ const FOLDER_GROUP: usize = 64;
 /// The tasks that fetch and decode `keys`, in order, and how many of them may run at once:
 /// a store's objects one task each, `concurrency` at a time; a local folder's in groups, about
 /// two groups per core (reading cached files is work for the CPU, not waiting).
-fn fetches<S: FormatSpec>(
+fn fetches(
     bucket: &store::Bucket,
     keys: &[Path],
-    spec: &Arc<S>,
+    spec: &Arc<dyn Spec>,
     concurrency: usize,
-) -> (Box<dyn Iterator<Item = Fetched<S::Record>> + Send>, usize) {
+) -> (Box<dyn Iterator<Item = Fetched> + Send>, usize) {
     let spec = spec.clone();
     match bucket.folder() {
         None => {
@@ -526,11 +435,7 @@ fn fetches<S: FormatSpec>(
 }
 
 /// Reads one object of a local folder, as `LocalFileSystem` would GET it, and decodes it.
-fn read_file<S: FormatSpec>(
-    root: &std::path::Path,
-    key: &Path,
-    spec: &S,
-) -> (Outcome<S::Record>, u64) {
+fn read_file(root: &std::path::Path, key: &Path, spec: &dyn Spec) -> (Outcome, u64) {
     let path = folder::file(root, key);
     let read = std::fs::File::open(&path).and_then(|mut f| {
         let meta = f.metadata()?;
@@ -571,11 +476,7 @@ fn is_transient(e: &object_store::Error) -> bool {
 /// GETs one object (with retries) and decodes it; also gives its size as stored. Decoding runs
 /// here, on the runtime's worker threads: at a few tens of microseconds per object it is cheaper
 /// than a hand-off to the blocking pool, and the workers are as many as the cores.
-async fn fetch<S: FormatSpec>(
-    store: Arc<dyn ObjectStore>,
-    location: Path,
-    spec: Arc<S>,
-) -> (Outcome<S::Record>, u64) {
+async fn fetch(store: Arc<dyn ObjectStore>, location: Path, spec: Arc<dyn Spec>) -> (Outcome, u64) {
     let mut attempt = 1;
     let (raw, last_modified) = loop {
         let got = match store.get(&location).await {
@@ -603,12 +504,7 @@ async fn fetch<S: FormatSpec>(
 }
 
 /// Gunzips and decodes one object's bytes; a rejected object keeps them for the quarantine.
-fn decode<S: FormatSpec>(
-    key: &Path,
-    raw: bytes::Bytes,
-    last_modified: Option<i64>,
-    spec: &S,
-) -> Outcome<S::Record> {
+fn decode(key: &Path, raw: bytes::Bytes, last_modified: Option<i64>, spec: &dyn Spec) -> Outcome {
     let info = ObjectInfo {
         key: key.as_ref(),
         last_modified,
@@ -633,15 +529,15 @@ fn progress_message(listed: u64, summary: &Summary) -> String {
 
 /// Writes one file per table and date for the records of a batch, in date then table order;
 /// also gives the ids written to the format's id table.
-fn write_records<S: FormatSpec>(
+fn write_records(
     warehouse: &Warehouse,
-    spec: &S,
+    spec: &dyn Spec,
     source: &Source,
-    records: &[(String, S::Record)],
+    records: &[(String, Record)],
     pull: u64,
     batch: u64,
 ) -> Result<(Vec<DataFile>, Vec<String>)> {
-    let mut by_date: BTreeMap<String, Vec<Located<S::Record>>> = BTreeMap::new();
+    let mut by_date: BTreeMap<String, Vec<Located<Record>>> = BTreeMap::new();
     for (key, r) in records {
         by_date.entry(spec.date(r)).or_default().push(Located {
             source: &source.name,
@@ -679,7 +575,7 @@ fn write_records<S: FormatSpec>(
                         if batch.num_rows() > 0 {
                             out.push(warehouse.write(table.name, &name, &batch)?);
                         }
-                        let (id_table, id_column) = S::ID_COLUMN;
+                        let (id_table, id_column) = source.format.id_column();
                         if table.name == id_table {
                             let column = batch
                                 .column_by_name(id_column)
@@ -763,7 +659,10 @@ impl ObjectRows {
             Arc::new(StringArray::from(self.session_id)),
             Arc::new(StringArray::from(self.date)),
         ];
-        Ok(RecordBatch::try_new(tables::objects_schema(), columns)?)
+        Ok(RecordBatch::try_new(
+            crate::warehouse::objects_schema(),
+            columns,
+        )?)
     }
 }
 
@@ -796,18 +695,6 @@ pub fn bar(message: &str) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    #[test]
-    fn gzip_is_detected_from_the_bytes() {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(b"{\"a\":1}").expect("write");
-        let gz = enc.finish().expect("finish");
-        assert_eq!(&*gunzip(&gz).expect("gunzip"), b"{\"a\":1}");
-        assert_eq!(&*gunzip(b"{}").expect("plain"), b"{}");
-        let broken = &gz[..gz.len() / 2];
-        assert_eq!(gunzip(broken).expect_err("broken").rule, "gzip");
-    }
 
     #[test]
     fn a_summary_names_the_first_problems_and_counts_them_all() {
@@ -839,16 +726,5 @@ mod tests {
             "{line}"
         );
         assert!(!summary.is_clean());
-    }
-
-    #[test]
-    fn gzip_bombs_are_refused() {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let zeros = vec![0u8; 1 << 20];
-        for _ in 0..65 {
-            enc.write_all(&zeros).expect("write");
-        }
-        let gz = enc.finish().expect("finish");
-        assert_eq!(gunzip(&gz).expect_err("bomb").rule, "size");
     }
 }

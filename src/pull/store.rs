@@ -25,7 +25,7 @@ use regex::Regex;
 use url::Url;
 
 use super::folder::{self, Found};
-use crate::config::{PullSettings, Source};
+use crate::config::{PullSettings, Source, is_secret_option, redact};
 
 /// How a cloud store retries one request: exponential backoff from 100 ms up to 5 s, at most
 /// `retries` times and never past a minute after the first try (credentials and signed
@@ -193,38 +193,6 @@ fn open_failed(source: &Source, e: &object_store::Error) -> anyhow::Error {
     )
 }
 
-/// The URL without user info or query string, which may hold credentials.
-pub fn redact(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) if u.has_host() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
-
-/// Whether an option key names a credential (its value is never shown).
-pub fn is_secret_option(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    [
-        "secret",
-        "key",
-        "token",
-        "password",
-        "sas",
-        "sig",
-        "credential",
-        "account",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
-        && !k.ends_with("_name")
-        && !k.contains("endpoint")
-}
-
 static URL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)] // a constant pattern, covered by the tests
     Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()]+"#).unwrap()
@@ -270,21 +238,19 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn source(url: &str, options: &[(&str, &str)]) -> Source {
+        let format = crate::formats::by_name("abacus").expect("abacus");
         Source {
             name: "batect".into(),
-            format: crate::config::Format::Abacus,
+            format,
             url: url.into(),
             prefix: Some("v1/batect".into()),
-            application_ids: vec!["batect".into()],
-            session_attributes: None,
-            event_attributes: None,
-            span_attributes: None,
-            upload_config: None,
-            written_at: crate::config::WrittenAt::default(),
             options: options
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<BTreeMap<_, _>>(),
+            spec: format
+                .configure(toml::Table::new(), std::path::Path::new("."))
+                .expect("defaults"),
         }
     }
 

@@ -137,14 +137,17 @@ impl Index {
             Err(e) => format!("it cannot be read: {e:#}"),
         };
         if path.exists() {
-            eprintln!("warehouse: rebuilding {} ({reason})", path.display());
+            crate::messages::warn(format_args!(
+                "warehouse: rebuilding {} ({reason})",
+                path.display()
+            ));
             super::remove_if_present(&path)?;
         } else if !commits.is_empty() {
-            eprintln!(
+            crate::messages::status(format_args!(
                 "warehouse: building {} from {} commit(s)",
                 path.display(),
                 commits.len()
-            );
+            ));
         }
         let mut index = Index {
             db: builder()

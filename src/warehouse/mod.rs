@@ -20,7 +20,6 @@
 //! another process's pull reads what it has committed and touches nothing.
 
 pub mod index;
-pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
@@ -29,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -239,10 +239,10 @@ impl Warehouse {
             return Ok(());
         };
         let dropped = self.manifest.commits.len() - first_bad;
-        eprintln!(
+        crate::messages::warn(format_args!(
             "warehouse: {} commit(s) from pull {} on have missing or short files (a power cut?); dropping them, the next pull fetches their objects again",
             dropped, self.manifest.commits[first_bad].pull
-        );
+        ));
         // The index covers the dropped commits: removed first, so that it cannot outlive them
         // (a later pull could commit others the same size under the same names).
         remove_if_present(&self.root.join(index::INDEX))?;
@@ -505,6 +505,21 @@ fn walk(dir: &Path, rel: &str, out: &mut BTreeMap<String, u64>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One row per object the pulls have looked at: what became of it and why.
+pub fn objects_schema() -> SchemaRef {
+    std::sync::Arc::new(Schema::new(vec![
+        Field::new("pull", DataType::Int64, false),
+        Field::new("source", DataType::Utf8, false),
+        Field::new("key", DataType::Utf8, false),
+        Field::new("size", DataType::Int64, false),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("rule", DataType::Utf8, true),
+        Field::new("reason", DataType::Utf8, true),
+        Field::new("session_id", DataType::Utf8, true),
+        Field::new("date", DataType::Utf8, true),
+    ]))
 }
 
 #[cfg(test)]

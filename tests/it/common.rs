@@ -33,6 +33,21 @@ pub fn settings(tmp: &Path, sources: &[(&str, &Path)]) -> Settings {
     .expect("test config parses")
 }
 
+/// The project's definitions of `s`, which must load without a problem.
+pub fn defs(s: &Settings) -> report::project::Definitions {
+    let (defs, problems) = report::project::load_definitions(&s.queries, &s.reports);
+    assert!(problems.is_empty(), "{problems:?}");
+    defs
+}
+
+/// Writes generated objects under `dir` by key.
+pub fn write_objects(dir: &Path, objects: &[report::formats::generate::Object]) {
+    let files = objects
+        .iter()
+        .map(|o| (Path::new(&o.key), o.bytes.as_slice()));
+    report::output::write_files(dir, files).expect("objects written");
+}
+
 pub fn fixtures() -> PathBuf {
     repo().join("fixtures/abacus")
 }
@@ -125,4 +140,52 @@ pub fn golden(name: &str, actual: &[u8]) {
             got.display()
         );
     }
+}
+
+/// Compares the site built in `site` with the golden set `tests/expected/<dir>`: the same
+/// files (a missing or an extra one fails), each HTML page on its `<main>` only (mdBook's
+/// habit: the page's frame is the template's, not the data's), every other file whole.
+/// `REPORT_BLESS=1` rewrites the set, removing goldens the build no longer writes.
+pub fn golden_site(dir: &str, site: &Path) {
+    let expected = repo().join("tests/expected").join(dir);
+    let built = files(site);
+    let goldens: Vec<PathBuf> = if expected.exists() {
+        files(&expected)
+            .into_iter()
+            .filter(|f| !f.to_string_lossy().ends_with(".actual"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if std::env::var_os("REPORT_BLESS").is_some() {
+        for stale in goldens.iter().filter(|g| !built.contains(g)) {
+            std::fs::remove_file(expected.join(stale)).expect("remove a stale golden");
+        }
+    } else {
+        assert_eq!(
+            goldens,
+            built,
+            "the site's files differ from {}",
+            expected.display()
+        );
+    }
+    for f in &built {
+        let bytes = std::fs::read(site.join(f)).expect("read");
+        let compared = if f.extension().is_some_and(|e| e == "html") {
+            main_of(&bytes)
+        } else {
+            bytes
+        };
+        golden(&format!("{dir}/{}", f.display()), &compared);
+    }
+}
+
+/// The `<main>…</main>` region of a page.
+pub fn main_of(html: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(html);
+    let start = text.find("<main>").expect("a page has <main>");
+    let end = text.find("</main>").expect("a page has </main>") + "</main>".len();
+    let mut out = text[start..end].as_bytes().to_vec();
+    out.push(b'\n');
+    out
 }

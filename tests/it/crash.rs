@@ -191,12 +191,8 @@ fn query_sessions(warehouse: &Path) -> (u64, u64) {
     rt.block_on(async {
         let wh = Warehouse::open(warehouse).expect("open");
         let ctx = report::query::new_context();
-        report::query::register_warehouse(
-            &ctx,
-            &wh,
-            &report::warehouse::tables::AbacusSchemas::batect(),
-        )
-        .expect("registered");
+        report::query::register_warehouse(&ctx, &wh, &report::formats::default_catalog())
+            .expect("registered");
         let batches = ctx
             .sql("SELECT count(*) AS n, count(DISTINCT session_id) AS d FROM sessions")
             .await

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use report::generate::{self, truth};
+use report::formats::abacus::generate::{generate, truth};
+use report::formats::generate::Options;
 use report::pipeline;
 use report::query::{Table, Value};
 
@@ -27,14 +28,15 @@ async fn the_dashboards_find_what_the_generator_put_in() {
     // A larger population than the fixtures, so the rates are not lost in noise.
     let tmp = tempfile::tempdir().expect("tmp");
     let bucket = tmp.path().join("bucket");
-    let opts = generate::Options {
+    let opts = Options {
         sessions: 24_000,
         seed: 7,
-        ..generate::Options::default()
+        ..Options::default()
     };
-    generate::write(&bucket, &generate::generate(&opts)).expect("generated");
+    crate::common::write_objects(&bucket, &generate(&opts));
     let s = settings(tmp.path(), &[("batect", &bucket)]);
     pipeline::pull_only(&s).await.expect("pull");
+    let defs = crate::common::defs(&s);
     let mut results = BTreeMap::new();
     for q in [
         "task_not_found_share",
@@ -44,7 +46,7 @@ async fn the_dashboards_find_what_the_generator_put_in() {
         "health_unknown_attributes",
         "environment_ci_share_by_week",
     ] {
-        results.insert(q, pipeline::query_one(&s, q).await.expect(q));
+        results.insert(q, pipeline::query_one(&s, &defs, q).await.expect(q));
     }
 
     // "Task not found": about 2.6 % of all sessions, as the seed post reports.
@@ -115,7 +117,9 @@ async fn the_dashboards_find_what_the_generator_put_in() {
 async fn no_published_page_carries_an_id() {
     let tmp = tempfile::tempdir().expect("tmp");
     let s = settings(tmp.path(), &[("batect", &fixtures())]);
-    pipeline::build(&s, true).await.expect("build");
+    pipeline::build(&s, &crate::common::defs(&s), true)
+        .await
+        .expect("build");
     let uuid =
         regex::Regex::new(r"(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
             .expect("regex");

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use report::config::{Format, Overrides, Settings};
+use report::config::{Overrides, Settings};
 use report::pipeline;
 use report::query::{self, Table};
 use report::warehouse::Warehouse;
@@ -40,9 +40,8 @@ fn source(name: &str, format: &str, dir: &Path, extra: &str) -> String {
 async fn run(s: &Settings, sql: &str) -> Table {
     let wh = Warehouse::open(&s.warehouse).expect("open warehouse");
     let ctx = query::new_context();
-    query::register_warehouse(&ctx, &wh, &pipeline::schemas(s).expect("schemas"))
-        .expect("register");
-    let queries = query::load(&s.queries).expect("queries");
+    query::register_warehouse(&ctx, &wh, &s.catalog).expect("register");
+    let queries = crate::common::defs(s).queries;
     query::register_views(&ctx, &queries)
         .await
         .expect("views plan");
@@ -525,7 +524,7 @@ async fn a_re_uploaded_go_report_and_five_pace_snapshots_count_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_repository_config_builds_a_site_of_all_four_systems() {
+async fn the_fixture_project_builds_a_site_of_all_four_systems_and_matches_its_goldens() {
     let config = repo().join("report.toml");
     let tmp = tempfile::tempdir().expect("tmp");
     let overrides = Overrides {
@@ -535,16 +534,54 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
     };
     let text = std::fs::read_to_string(&config).expect("report.toml");
     let s = Settings::parse(&text, &config, &BTreeMap::new(), &overrides).expect("parses");
-    let formats: Vec<Format> = s.sources.iter().map(|s| s.format).collect();
-    assert_eq!(formats, Format::ALL, "one source of each format");
-    let built = pipeline::build(&s, true).await.expect("build");
+    let formats: Vec<&str> = s.sources.iter().map(|s| s.format.name()).collect();
+    assert_eq!(
+        formats,
+        report::formats::names(),
+        "one source of each format"
+    );
+    let defs = crate::common::defs(&s);
+    let built = pipeline::build(&s, &defs, true).await.expect("build");
     assert!(built.pull.is_clean(), "{:?}", built.pull.quarantined);
+
+    // The whole site, every page and CSV, is its golden set.
+    let site = tmp.path().join("site");
+    crate::common::golden_site("site", &site);
+
+    // Every chart panel has its SVG, every panel its CSV.
+    for report in &defs.reports {
+        let page =
+            std::fs::read_to_string(site.join(format!("{}.html", report.name))).expect("page");
+        let charts = report
+            .panels
+            .iter()
+            .filter(|p| p.chart.kind() != "table")
+            .count();
+        assert_eq!(page.matches("<svg ").count(), charts, "{}", report.name);
+        assert_eq!(
+            page.matches("<title id=").count(),
+            charts,
+            "{}",
+            report.name
+        );
+        for i in 1..=report.panels.len() {
+            let csv = site.join(format!("data/{}/p{i}.csv", report.name));
+            assert!(csv.exists(), "{}", csv.display());
+        }
+    }
+    // Every Abacus fixture is one session.
+    let sessions = run(&s, "SELECT count(*) FROM sessions").await;
+    assert_eq!(
+        int(&sessions) as usize,
+        files(&repo().join("fixtures/abacus")).len()
+    );
 
     // Every configured Go counter has its panel, and the config view lists its buckets.
     let go_config =
         std::fs::read_to_string(repo().join("fixtures/go-telemetry.upload_config.json"))
             .expect("config");
-    let counters = report::pull::go_telemetry::configured_counters(&go_config).expect("counters");
+    let counters =
+        report::formats::go_telemetry::configured_counters(&go_config).expect("counters");
     let go_report = std::fs::read_to_string(repo().join("reports/go.toml")).expect("go.toml");
     let listed = run(
         &s,
@@ -554,15 +591,15 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
     let mut expanded = 0;
     for (program, names) in &counters {
         for name in names {
-            let full = report::pull::go_telemetry::expand(name);
+            let full = report::formats::go_telemetry::expand(name);
             expanded += full.len();
-            let chart = report::pull::go_telemetry::split_counter(&full[0]).0;
+            let chart = report::formats::go_telemetry::split_counter(&full[0]).0;
             assert!(
                 go_report.contains(&format!("title = {chart:?}")),
                 "no panel for {chart}"
             );
             for f in &full {
-                let (c, b) = report::pull::go_telemetry::split_counter(f);
+                let (c, b) = report::formats::go_telemetry::split_counter(f);
                 let row = vec![
                     query::Value::Text(program.clone()),
                     query::Value::Text(c.to_string()),
@@ -577,21 +614,8 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
     }
     assert_eq!(listed.rows.len(), expanded);
 
-    // The three systems' pages, data and all, are what they were.
-    let site = tmp.path().join("site");
-    for f in files(&site) {
-        let name = f.display().to_string();
-        let ours = ["go.html", "pace.html", "devstack.html"].contains(&name.as_str())
-            || ["data/go/", "data/pace/", "data/devstack/"]
-                .iter()
-                .any(|p| name.starts_with(p));
-        if ours {
-            let bytes = std::fs::read(site.join(&f)).expect("read");
-            golden(&format!("formats/site/{name}"), &bytes);
-        }
-    }
     for page in ["go.html", "pace.html", "devstack.html"] {
-        let html = std::fs::read_to_string(site.join(page)).expect("page");
+        let html = std::fs::read_to_string(tmp.path().join("site").join(page)).expect("page");
         assert!(
             !html.contains("no data for this period"),
             "an empty panel on {page}"
@@ -630,24 +654,22 @@ async fn the_repository_config_builds_a_site_of_all_four_systems() {
 fn the_committed_fixtures_are_what_the_documented_commands_generate() {
     // The commands in the README's "Fixtures" section.
     for (format, dir, sessions, start, days) in [
-        (Format::GoTelemetry, "go-telemetry", 300, "2024-08-01", 56),
-        (Format::Pace, "pace", 60, "2024-03-01", 120),
-        (Format::Devstack, "devstack", 600, "2021-06-01", 90),
+        ("go-telemetry", "go-telemetry", 300, "2024-08-01", 56),
+        ("pace", "pace", 60, "2024-03-01", 120),
+        ("devstack", "devstack", 600, "2021-06-01", 90),
     ] {
         let start_day = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d")
             .expect("date")
             .signed_duration_since(chrono::NaiveDate::default())
             .num_days();
-        let objects = report::generate::generate_format(
-            format,
-            &report::generate::Options {
-                sessions,
-                seed: 1,
-                start_day,
-                days,
-                plain_share: 0.1,
-            },
-        );
+        let format = report::formats::by_name(format).expect("format");
+        let objects = format.generate(&report::formats::generate::Options {
+            sessions,
+            seed: 1,
+            start_day,
+            days,
+            plain_share: 0.1,
+        });
         let committed = repo().join("fixtures").join(dir);
         let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();
         let on_disk: Vec<String> = files(&committed)

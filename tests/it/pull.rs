@@ -9,7 +9,7 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
 };
-use report::config::{Format, Source};
+use report::config::Source;
 use report::pull::{self, Summary};
 use report::warehouse::Warehouse;
 
@@ -194,14 +194,12 @@ async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
         copy(&dir, &files(&dir), &bucket);
     }
     let pace = repo().join("fixtures/pace");
-    for (name, format, folder) in [
-        ("batect", Format::Abacus, &bucket),
-        ("pace", Format::Pace, &pace),
-    ] {
+    for (name, format, folder) in [("batect", "abacus", &bucket), ("pace", "pace", &pace)] {
         let configure = |dir: &str| {
             let mut s = settings(&tmp.path().join(name).join(dir), &[]);
             let url = folder.to_string_lossy();
-            s.sources = vec![Source::new(name, format, &url)];
+            let format = report::formats::by_name(format).expect("format");
+            s.sources = vec![Source::new(name, format, &url).expect("source")];
             s
         };
         let through_store = configure("store");

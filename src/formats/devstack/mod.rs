@@ -1,0 +1,570 @@
+//! The Open edX devstack format: Segment track events sent by `scripts/send_metrics.py`
+//! (FORMATS.md §4), one per object or many per object (NDJSON, as Segment exports them).
+//!
+//! Every event is `{"event": "devstack.command.run", "userId": <uuid4>, "properties": {…},
+//! "sentAt": …}`. Wrapped make targets carry `duration_ms` and `exit_status`; events from before
+//! 2021-06-21 carry `duration` instead, which was milliseconds modulo seconds — not a duration —
+//! so it is kept as `legacy_duration` and `duration_ms` is null. `exit_status` is the child's
+//! return code, negative for a signal (`-2` on Ctrl-C); a status above 128 is the shell's
+//! 128 + signal. Both give `signal`. Opt-in/opt-out events (`metrics-opt-in`, `metrics-opt-out`)
+//! have no duration or exit status.
+//!
+//! An event is identified by user, command and start time.
+
+pub mod generate;
+
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use anyhow::{Result, bail};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::{
+    FormatSpec, Located, ObjectInfo, Rejection, TableDef, at_line, day, json_object, lines, reject,
+    shown, timestamp_type,
+};
+
+/// The devstack format in the registry.
+pub struct Devstack;
+
+impl super::Format for Devstack {
+    fn name(&self) -> &'static str {
+        "devstack"
+    }
+
+    fn keys(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn configure(&self, keys: toml::Table, _: &Path) -> Result<Arc<dyn super::Spec>> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Keys {}
+        let Keys {} = super::keys(self.name(), keys)?;
+        Ok(Arc::new(Spec))
+    }
+
+    fn id_column(&self) -> (&'static str, &'static str) {
+        ("devstack_runs", "event_id")
+    }
+
+    fn generate(&self, opts: &super::generate::Options) -> Vec<super::generate::Object> {
+        generate::generate(opts)
+    }
+}
+
+static UUID4: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        .expect("valid regex")
+});
+
+/// The event name send_metrics.py sends.
+pub const EVENT: &str = "devstack.command.run";
+/// The client truncates `command` to this many characters.
+const MAX_COMMAND: usize = 50;
+
+/// One valid event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub user: String,
+    pub command: String,
+    pub command_type: Option<String>,
+    /// Nanoseconds since the epoch, UTC.
+    pub start_time: i64,
+    pub duration_ms: Option<i64>,
+    /// The pre-2021-06-21 `duration` (ms modulo s), kept as sent.
+    pub legacy_duration: Option<i64>,
+    pub exit_status: Option<i64>,
+    pub signal: Option<i64>,
+    pub git_commit_time: Option<i64>,
+    pub git_checked_out_master: Option<bool>,
+    pub is_test: Option<String>,
+    pub sent_at: Option<i64>,
+    start_text: String,
+}
+
+fn time(value: &str, path: &str) -> Result<i64, Rejection> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .ok()
+        .and_then(|t| t.timestamp_nanos_opt())
+        .ok_or_else(|| {
+            reject(
+                format!("{path}.format"),
+                format!(
+                    "{path} must be an ISO 8601 time with an offset (got {})",
+                    shown(value)
+                ),
+            )
+        })
+}
+
+fn optional_time(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<i64>, Rejection> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => time(s, path).map(Some),
+        Some(_) => Err(reject(
+            format!("{path}.format"),
+            format!("{path} must be a string"),
+        )),
+    }
+}
+
+fn optional_int(obj: &Map<String, Value>, key: &str, min: i64) -> Result<Option<i64>, Rejection> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_i64() {
+            Some(n) if n >= min => Ok(Some(n)),
+            _ => Err(reject(
+                format!("properties.{key}.type"),
+                format!(
+                    "properties.{key} must be an integer{} (got {})",
+                    if min == 0 { " ≥ 0" } else { "" },
+                    shown(&v.to_string())
+                ),
+            )),
+        },
+    }
+}
+
+fn optional_string(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, Rejection> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(reject(
+            format!("properties.{key}.type"),
+            format!("properties.{key} must be a string"),
+        )),
+    }
+}
+
+/// The signal behind an exit status: `-N` from Python's subprocess, or the shell's `128 + N`.
+pub fn signal_of(exit_status: i64) -> Option<i64> {
+    match exit_status {
+        s if s < 0 => Some(-s),
+        s if (129..=128 + 64).contains(&s) => Some(s - 128),
+        _ => None,
+    }
+}
+
+/// Decodes one event and applies the client's rules.
+pub fn decode_event(bytes: &[u8]) -> Result<Run, Rejection> {
+    let obj = json_object(bytes)?;
+    match obj.get("event") {
+        Some(Value::String(e)) if e == EVENT => {}
+        None | Some(Value::Null) => return Err(reject("event.required", "event is required")),
+        Some(other) => {
+            return Err(reject(
+                "event.value",
+                format!(
+                    "event must be {EVENT:?} (got {})",
+                    shown(&other.to_string())
+                ),
+            ));
+        }
+    }
+    let user = match obj.get("userId") {
+        Some(Value::String(u)) if UUID4.is_match(u) => u.clone(),
+        Some(Value::String(u)) if !u.is_empty() => {
+            return Err(reject(
+                "userId.uuid4",
+                format!(
+                    "userId must be a lowercase version 4 UUID (got {})",
+                    shown(u)
+                ),
+            ));
+        }
+        _ => return Err(reject("userId.required", "userId is required")),
+    };
+    let Some(Value::Object(props)) = obj.get("properties") else {
+        return Err(reject(
+            "properties.required",
+            "properties must be an object",
+        ));
+    };
+    let command = match props.get("command") {
+        Some(Value::String(c)) if !c.is_empty() => c.clone(),
+        _ => {
+            return Err(reject(
+                "properties.command.required",
+                "properties.command is required",
+            ));
+        }
+    };
+    if command.chars().count() > MAX_COMMAND {
+        return Err(reject(
+            "properties.command.length",
+            format!(
+                "properties.command is longer than the {MAX_COMMAND} characters the client sends (got {})",
+                shown(&command)
+            ),
+        ));
+    }
+    let start_text = match props.get("start_time") {
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            return Err(reject(
+                "properties.start_time.required",
+                "properties.start_time is required",
+            ));
+        }
+    };
+    let start_time = time(&start_text, "properties.start_time")?;
+    let duration_ms = optional_int(props, "duration_ms", 0)?;
+    let legacy_duration = optional_int(props, "duration", 0)?;
+    let exit_status = optional_int(props, "exit_status", i64::MIN)?;
+    let opt_event = command == "metrics-opt-in" || command == "metrics-opt-out";
+    if !opt_event && exit_status.is_none() {
+        return Err(reject(
+            "properties.exit_status.required",
+            format!(
+                "properties.exit_status is required for a wrapped command ({})",
+                shown(&command)
+            ),
+        ));
+    }
+    let git_checked_out_master = match props.get("git_checked_out_master") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            return Err(reject(
+                "properties.git_checked_out_master.type",
+                "properties.git_checked_out_master must be a boolean",
+            ));
+        }
+    };
+    Ok(Run {
+        user,
+        command_type: optional_string(props, "command_type")?,
+        start_time,
+        duration_ms,
+        legacy_duration: if duration_ms.is_none() {
+            legacy_duration
+        } else {
+            None
+        },
+        exit_status,
+        signal: exit_status.and_then(signal_of),
+        git_commit_time: optional_time(props, "git_commit_time", "properties.git_commit_time")?,
+        git_checked_out_master,
+        is_test: optional_string(props, "is_test")?,
+        sent_at: optional_time(&obj, "sentAt", "sentAt")?,
+        command,
+        start_text,
+    })
+}
+
+/// Decodes an object: one event, or one per line. A broken line quarantines the whole object
+/// (the reason names the line).
+pub fn decode(bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
+    if let Ok(Value::Object(_)) = serde_json::from_slice::<Value>(bytes) {
+        return decode_event(bytes).map(|r| vec![r]);
+    }
+    let mut out = Vec::new();
+    for (n, line) in lines(bytes) {
+        out.push(decode_event(line).map_err(|r| at_line(n, r))?);
+    }
+    if out.is_empty() {
+        return Err(reject("empty", "the object holds no event"));
+    }
+    Ok(out)
+}
+
+#[derive(Debug)]
+pub struct Spec;
+
+pub fn runs_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("user", DataType::Utf8, false),
+        Field::new("command", DataType::Utf8, false),
+        Field::new("command_type", DataType::Utf8, true),
+        Field::new("start_time", timestamp_type(), false),
+        Field::new("duration_ms", DataType::Int64, true),
+        Field::new("legacy_duration", DataType::Int64, true),
+        Field::new("exit_status", DataType::Int64, true),
+        Field::new("signal", DataType::Int64, true),
+        Field::new("git_commit_time", timestamp_type(), true),
+        Field::new("git_checked_out_master", DataType::Boolean, true),
+        Field::new("is_test", DataType::Utf8, true),
+        Field::new("sent_at", timestamp_type(), true),
+        Field::new("event_id", DataType::Utf8, false),
+        Field::new("source", DataType::Utf8, false),
+        Field::new("object_key", DataType::Utf8, false),
+    ]))
+}
+
+pub fn tables() -> Vec<TableDef> {
+    vec![TableDef {
+        name: "devstack_runs",
+        schema: runs_schema(),
+        partitioned: true,
+    }]
+}
+
+fn event_id(r: &Run) -> String {
+    format!("{}|{}|{}", r.user, r.command, r.start_text)
+}
+
+impl FormatSpec for Spec {
+    type Record = Run;
+
+    fn tables(&self) -> Vec<TableDef> {
+        tables()
+    }
+
+    fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
+        decode(bytes)
+    }
+
+    fn id(&self, r: &Run) -> String {
+        event_id(r)
+    }
+
+    fn date(&self, r: &Run) -> String {
+        day(r.start_time)
+    }
+
+    fn batch(&self, table: &str, rows: &[Located<Run>]) -> Result<RecordBatch> {
+        if table != "devstack_runs" {
+            bail!("the devstack format has no table {table}");
+        }
+        let ts = || TimestampNanosecondBuilder::new().with_timezone("UTC");
+        let (mut user, mut command, mut command_type) = (
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+        );
+        let (mut start, mut commit_time, mut sent) = (ts(), ts(), ts());
+        let (mut duration, mut legacy, mut exit, mut signal) = (
+            Int64Builder::new(),
+            Int64Builder::new(),
+            Int64Builder::new(),
+            Int64Builder::new(),
+        );
+        let mut master = BooleanBuilder::new();
+        let (mut is_test, mut id, mut source, mut key) = (
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+        );
+        for row in rows {
+            let r = row.record;
+            user.append_value(&r.user);
+            command.append_value(&r.command);
+            command_type.append_option(r.command_type.as_deref());
+            start.append_value(r.start_time);
+            duration.append_option(r.duration_ms);
+            legacy.append_option(r.legacy_duration);
+            exit.append_option(r.exit_status);
+            signal.append_option(r.signal);
+            commit_time.append_option(r.git_commit_time);
+            master.append_option(r.git_checked_out_master);
+            is_test.append_option(r.is_test.as_deref());
+            sent.append_option(r.sent_at);
+            id.append_value(event_id(r));
+            source.append_value(row.source);
+            key.append_value(row.key);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(user.finish()),
+            Arc::new(command.finish()),
+            Arc::new(command_type.finish()),
+            Arc::new(start.finish()),
+            Arc::new(duration.finish()),
+            Arc::new(legacy.finish()),
+            Arc::new(exit.finish()),
+            Arc::new(signal.finish()),
+            Arc::new(commit_time.finish()),
+            Arc::new(master.finish()),
+            Arc::new(is_test.finish()),
+            Arc::new(sent.finish()),
+            Arc::new(id.finish()),
+            Arc::new(source.finish()),
+            Arc::new(key.finish()),
+        ];
+        Ok(RecordBatch::try_new(runs_schema(), columns)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Edit = Box<dyn FnOnce(&mut Map<String, Value>)>;
+
+    const EVENTS: &str =
+        include_str!("../../../fixtures/reference/devstack/segment_track_events.ndjson");
+
+    fn rule_of(edit: impl FnOnce(&mut Map<String, Value>)) -> String {
+        let line = EVENTS.lines().next().expect("line");
+        let mut v: Map<String, Value> = serde_json::from_str(line).expect("example");
+        edit(&mut v);
+        decode(&serde_json::to_vec(&v).expect("json"))
+            .expect_err("rejected")
+            .rule
+    }
+
+    fn props(v: &mut Map<String, Value>) -> &mut Map<String, Value> {
+        v["properties"].as_object_mut().expect("properties")
+    }
+
+    #[test]
+    fn the_reference_events_decode() {
+        let runs = decode(EVENTS.as_bytes()).expect("events");
+        assert_eq!(runs.len(), 4);
+        assert_eq!(runs[0].duration_ms, Some(48211));
+        assert_eq!(runs[1].signal, Some(2));
+        assert_eq!(runs[2].exit_status, None);
+        assert_eq!(runs[3].command, "metrics-opt-out");
+    }
+
+    #[test]
+    fn old_durations_and_signals_are_read_as_documented() {
+        let old = br#"{"event":"devstack.command.run","userId":"5b0e6c2a-3f1d-4a8e-9c7b-2d4f6a8e0b13","properties":{"command":"dev.pull","start_time":"2021-06-01T10:00:00+00:00","duration":512,"exit_status":-2}}"#;
+        let r = decode(old).expect("old event");
+        assert_eq!((r[0].duration_ms, r[0].legacy_duration), (None, Some(512)));
+        assert_eq!((r[0].exit_status, r[0].signal), (Some(-2), Some(2)));
+        assert_eq!(signal_of(2), None);
+        assert_eq!(signal_of(143), Some(15));
+    }
+
+    #[test]
+    fn every_rule_rejects() {
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "event.required",
+                Box::new(|v| {
+                    v.remove("event");
+                }),
+            ),
+            (
+                "event.value",
+                Box::new(|v| {
+                    v.insert("event".into(), "page".into());
+                }),
+            ),
+            (
+                "userId.required",
+                Box::new(|v| {
+                    v.remove("userId");
+                }),
+            ),
+            (
+                "userId.uuid4",
+                Box::new(|v| {
+                    v.insert("userId".into(), "bob".into());
+                }),
+            ),
+            (
+                "properties.required",
+                Box::new(|v| {
+                    v.remove("properties");
+                }),
+            ),
+            (
+                "properties.command.required",
+                Box::new(|v| {
+                    props(v).remove("command");
+                }),
+            ),
+            (
+                "properties.command.length",
+                Box::new(|v| {
+                    props(v).insert("command".into(), "dev.up.".repeat(10).into());
+                }),
+            ),
+            (
+                "properties.start_time.required",
+                Box::new(|v| {
+                    props(v).remove("start_time");
+                }),
+            ),
+            (
+                "properties.start_time.format",
+                Box::new(|v| {
+                    props(v).insert("start_time".into(), "2021-06-22 15:04".into());
+                }),
+            ),
+            (
+                "properties.duration_ms.type",
+                Box::new(|v| {
+                    props(v).insert("duration_ms".into(), (-5).into());
+                }),
+            ),
+            (
+                "properties.duration.type",
+                Box::new(|v| {
+                    props(v).insert("duration".into(), "1s".into());
+                }),
+            ),
+            (
+                "properties.exit_status.type",
+                Box::new(|v| {
+                    props(v).insert("exit_status".into(), 1.5.into());
+                }),
+            ),
+            (
+                "properties.exit_status.required",
+                Box::new(|v| {
+                    props(v).remove("exit_status");
+                }),
+            ),
+            (
+                "properties.git_commit_time.format",
+                Box::new(|v| {
+                    props(v).insert("git_commit_time".into(), "yesterday".into());
+                }),
+            ),
+            (
+                "properties.git_checked_out_master.type",
+                Box::new(|v| {
+                    props(v).insert("git_checked_out_master".into(), "yes".into());
+                }),
+            ),
+            (
+                "properties.is_test.type",
+                Box::new(|v| {
+                    props(v).insert("is_test".into(), false.into());
+                }),
+            ),
+            (
+                "properties.command_type.type",
+                Box::new(|v| {
+                    props(v).insert("command_type".into(), 1.into());
+                }),
+            ),
+            (
+                "sentAt.format",
+                Box::new(|v| {
+                    v.insert("sentAt".into(), "now".into());
+                }),
+            ),
+        ];
+        for (rule, edit) in cases {
+            assert_eq!(rule_of(edit), rule, "{rule}");
+        }
+        assert_eq!(decode(b"[]").expect_err("json").rule, "json");
+        assert_eq!(decode(b"").expect_err("empty").rule, "empty");
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic() {
+        for bytes in [
+            &b"\xff\xfe"[..],
+            b"{",
+            b"null\nnull",
+            b"{\"event\":\"devstack.command.run\",\"userId\":\"\"}",
+        ] {
+            assert!(decode(bytes).is_err());
+        }
+    }
+}
