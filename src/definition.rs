@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::chart::Meta;
 use crate::chart::area::Area;
 use crate::chart::bar::Bar;
 use crate::chart::boxplot::BoxPlot;
@@ -30,6 +29,8 @@ use crate::chart::heatmap::Heatmap;
 use crate::chart::histogram::Histogram;
 use crate::chart::line::Line;
 use crate::chart::number::Number;
+pub use crate::chart::table::TableSpec;
+use crate::chart::{ChartKind, Meta};
 use crate::expect::Expectation;
 use crate::query::Table;
 
@@ -65,18 +66,6 @@ pub enum Chart {
     Box(BoxPlot),
     Number(Number),
     Table(TableSpec),
-}
-
-/// `table`: the result as an HTML table (every panel also has one, collapsed; this one is open).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableSpec {
-    /// Columns to show, in this order; all when absent.
-    #[serde(default)]
-    pub columns: Option<Vec<String>>,
-    /// Rows to show at most (the CSV keeps them all).
-    #[serde(default)]
-    pub limit: Option<usize>,
 }
 
 pub const CHART_KINDS: [&str; 9] = [
@@ -117,32 +106,24 @@ impl Chart {
             Chart::Calendar(c) => c.columns(),
             Chart::Box(c) => c.columns(),
             Chart::Number(c) => c.columns(),
-            Chart::Table(t) => t
-                .columns
-                .iter()
-                .flatten()
-                .map(|c| ("columns", c.as_str()))
-                .collect(),
+            Chart::Table(c) => c.columns(),
         }
     }
 
     /// The chart's SVG; `None` for `table`, whose HTML table is the panel.
     pub fn render(&self, table: &Table, meta: &Meta) -> anyhow::Result<Option<String>> {
-        // Each chart kind checks its own columns; a table checks the ones it lists here.
-        Ok(Some(match self {
-            Chart::Line(c) => c.render(table, meta)?,
-            Chart::Bar(c) => c.render(table, meta)?,
-            Chart::Area(c) => c.render(table, meta)?,
-            Chart::Histogram(c) => c.render(table, meta)?,
-            Chart::Heatmap(c) => c.render(table, meta)?,
-            Chart::Calendar(c) => c.render(table, meta)?,
-            Chart::Box(c) => c.render(table, meta)?,
-            Chart::Number(c) => c.render(table, meta)?,
-            Chart::Table(_) => {
-                crate::chart::require_columns(table, &self.columns())?;
-                return Ok(None);
-            }
-        }))
+        use crate::chart::render;
+        match self {
+            Chart::Line(c) => render(c, table, meta),
+            Chart::Bar(c) => render(c, table, meta),
+            Chart::Area(c) => render(c, table, meta),
+            Chart::Histogram(c) => render(c, table, meta),
+            Chart::Heatmap(c) => render(c, table, meta),
+            Chart::Calendar(c) => render(c, table, meta),
+            Chart::Box(c) => render(c, table, meta),
+            Chart::Number(c) => render(c, table, meta),
+            Chart::Table(c) => render(c, table, meta),
+        }
     }
 }
 

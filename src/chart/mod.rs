@@ -1,6 +1,10 @@
 //! Charts: one file per kind, each a pure function `(spec, data) → SVG string` drawn with
 //! plotters' SVG backend. No I/O, no clock, no system fonts: the same data gives the same bytes.
 //!
+//! Every kind implements [`ChartKind`]: the columns its spec names and a `draw` that receives
+//! them already found in the query's result ([`Data`]); [`render`] does that checking once for
+//! all kinds.
+//!
 //! What the kinds share lives here: how a result becomes series, the order of categories
 //! (versions by semver), value formats for ticks, the legend, and the accessible wrapper
 //! (`<title>`, `<desc>`, `role="img"`) around what plotters draws.
@@ -14,11 +18,12 @@ pub mod histogram;
 pub mod line;
 pub mod number;
 pub mod style;
+pub mod table;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use plotters::chart::{ChartContext, MeshStyle};
 use plotters::coord::Shift;
 use plotters::coord::cartesian::Cartesian2d;
@@ -74,8 +79,56 @@ pub enum OrderName {
     Name,
 }
 
+/// One chart kind: the spec a panel's keys deserialize into, and how it draws.
+pub trait ChartKind {
+    /// Columns the chart reads, as (key, column) pairs.
+    fn columns(&self) -> Vec<(&'static str, &str)>;
+
+    /// Checks that the keys make sense together (when the report is read, and before drawing).
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The chart's SVG from data whose columns [`render`] has found; `None` when the kind
+    /// draws none (`table`, whose HTML table is the panel).
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>>;
+}
+
+/// A query's result with the columns a spec names found in it.
+pub struct Data<'a> {
+    pub table: &'a Table,
+    /// Per key of the spec's columns, the index of its column in `table`.
+    found: Vec<(&'static str, usize)>,
+}
+
+impl Data<'_> {
+    /// The index of the column behind `key`; `None` when the spec names none (an optional key).
+    pub fn get(&self, key: &str) -> Option<usize> {
+        self.found.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
+    }
+
+    /// The index of the column behind `key`, a key the spec always names.
+    pub fn index(&self, key: &str) -> Result<usize> {
+        self.get(key)
+            .with_context(|| format!("the chart names no column for {key}"))
+    }
+}
+
+/// Draws `spec` from `table`: checks that every column it names is in the result and that its
+/// keys make sense together, then hands the found columns to the kind.
+pub fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<String>> {
+    let columns = spec.columns();
+    require_columns(table, &columns)?;
+    spec.validate()?;
+    let found = columns
+        .iter()
+        .filter_map(|(key, name)| Some((*key, table.index_of(name)?)))
+        .collect();
+    spec.draw(&Data { table, found }, meta)
+}
+
 /// A spec's column references, checked against the query's result before drawing.
-pub fn require_columns(table: &Table, columns: &[(&str, &str)]) -> Result<()> {
+fn require_columns(table: &Table, columns: &[(&str, &str)]) -> Result<()> {
     for (key, name) in columns {
         if table.index_of(name).is_none() {
             let have: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
