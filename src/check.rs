@@ -18,8 +18,9 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::chart::Chart;
 use crate::config::{Overrides, Settings};
-use crate::definition::{self, Chart};
+use crate::definition;
 use crate::expect::{Expectation, FILE_SUFFIX, QueryExpectations};
 use crate::query::{Kind, Table};
 use crate::warehouse::tables::AbacusSchemas;

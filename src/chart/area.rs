@@ -41,6 +41,8 @@ pub struct Area {
 }
 
 impl ChartKind for Area {
+    const NAME: &'static str = "area";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("x", &self.x), ("y", &self.y), ("series", &self.series)]
     }

@@ -35,6 +35,8 @@ pub struct Bar {
 }
 
 impl ChartKind for Bar {
+    const NAME: &'static str = "bar";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = vec![("x", self.x.as_str()), ("y", self.y.as_str())];
         if let Some(s) = &self.series {

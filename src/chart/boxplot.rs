@@ -51,6 +51,8 @@ pub struct BoxPlot {
 }
 
 impl ChartKind for BoxPlot {
+    const NAME: &'static str = "box";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![
             ("group", &self.group),

@@ -36,6 +36,8 @@ fn day_of(v: &Value) -> Option<NaiveDate> {
 }
 
 impl ChartKind for Calendar {
+    const NAME: &'static str = "calendar";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("date", &self.date), ("value", &self.value)]
     }

@@ -37,6 +37,8 @@ pub struct Heatmap {
 }
 
 impl ChartKind for Heatmap {
+    const NAME: &'static str = "heatmap";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("x", &self.x), ("y", &self.y), ("value", &self.value)]
     }

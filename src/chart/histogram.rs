@@ -69,6 +69,8 @@ struct Binned {
 }
 
 impl ChartKind for Histogram {
+    const NAME: &'static str = "histogram";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = Vec::new();
         for (k, v) in [

@@ -30,6 +30,8 @@ pub struct Line {
 }
 
 impl ChartKind for Line {
+    const NAME: &'static str = "line";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = vec![("x", self.x.as_str()), ("y", self.y.as_str())];
         if let Some(s) = &self.series {

@@ -1,9 +1,10 @@
 //! Charts: one file per kind, each a pure function `(spec, data) → SVG string` drawn with
 //! plotters' SVG backend. No I/O, no clock, no system fonts: the same data gives the same bytes.
 //!
-//! Every kind implements [`ChartKind`]: the columns its spec names and a `draw` that receives
-//! them already found in the query's result ([`Data`]); [`render`] does that checking once for
-//! all kinds.
+//! Every kind implements [`ChartKind`]: its name, the columns its spec names and a `draw` that
+//! receives them already found in the query's result ([`Data`]). [`Chart`] holds a panel's
+//! spec, one variant per kind, and dispatches: it reads a spec by kind name and checks the
+//! columns once for every kind before drawing.
 //!
 //! What the kinds share lives here: how a result becomes series, the order of categories
 //! (versions by semver), value formats for ticks, the legend, and the accessible wrapper
@@ -31,6 +32,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::query::{Kind, Table, Value};
 
@@ -81,6 +83,9 @@ pub enum OrderName {
 
 /// One chart kind: the spec a panel's keys deserialize into, and how it draws.
 pub trait ChartKind {
+    /// The kind's name in a panel: `chart = "line"`.
+    const NAME: &'static str;
+
     /// Columns the chart reads, as (key, column) pairs.
     fn columns(&self) -> Vec<(&'static str, &str)>;
 
@@ -89,8 +94,8 @@ pub trait ChartKind {
         Ok(())
     }
 
-    /// The chart's SVG from data whose columns [`render`] has found; `None` when the kind
-    /// draws none (`table`, whose HTML table is the panel).
+    /// The chart's SVG from data whose columns [`Chart::render`] has found; `None` when the
+    /// kind draws none (`table`, whose HTML table is the panel).
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>>;
 }
 
@@ -114,9 +119,108 @@ impl Data<'_> {
     }
 }
 
+/// A panel's chart kind with its keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chart {
+    Line(line::Line),
+    Bar(bar::Bar),
+    Area(area::Area),
+    Histogram(histogram::Histogram),
+    Heatmap(heatmap::Heatmap),
+    Calendar(calendar::Calendar),
+    Box(boxplot::BoxPlot),
+    Number(number::Number),
+    Table(table::TableSpec),
+}
+
+/// The kinds' names, in the order an unknown kind's error lists them.
+pub const KINDS: [&str; 9] = [
+    line::Line::NAME,
+    bar::Bar::NAME,
+    area::Area::NAME,
+    histogram::Histogram::NAME,
+    heatmap::Heatmap::NAME,
+    calendar::Calendar::NAME,
+    boxplot::BoxPlot::NAME,
+    number::Number::NAME,
+    table::TableSpec::NAME,
+];
+
+impl Chart {
+    /// The spec of the kind named `kind`, read from a panel's keys (those the panel itself does
+    /// not take); `None` when no kind has that name.
+    pub fn parse(kind: &str, keys: toml::Table) -> Option<Result<Chart>> {
+        Some(match kind {
+            line::Line::NAME => spec(keys).map(Chart::Line),
+            bar::Bar::NAME => spec(keys).map(Chart::Bar),
+            area::Area::NAME => spec(keys).map(Chart::Area),
+            histogram::Histogram::NAME => spec(keys).map(Chart::Histogram),
+            heatmap::Heatmap::NAME => spec(keys).map(Chart::Heatmap),
+            calendar::Calendar::NAME => spec(keys).map(Chart::Calendar),
+            boxplot::BoxPlot::NAME => spec(keys).map(Chart::Box),
+            number::Number::NAME => spec(keys).map(Chart::Number),
+            table::TableSpec::NAME => spec(keys).map(Chart::Table),
+            _ => return None,
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Chart::Line(_) => line::Line::NAME,
+            Chart::Bar(_) => bar::Bar::NAME,
+            Chart::Area(_) => area::Area::NAME,
+            Chart::Histogram(_) => histogram::Histogram::NAME,
+            Chart::Heatmap(_) => heatmap::Heatmap::NAME,
+            Chart::Calendar(_) => calendar::Calendar::NAME,
+            Chart::Box(_) => boxplot::BoxPlot::NAME,
+            Chart::Number(_) => number::Number::NAME,
+            Chart::Table(_) => table::TableSpec::NAME,
+        }
+    }
+
+    /// Columns the chart reads, as (key, column) pairs.
+    pub fn columns(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Chart::Line(c) => c.columns(),
+            Chart::Bar(c) => c.columns(),
+            Chart::Area(c) => c.columns(),
+            Chart::Histogram(c) => c.columns(),
+            Chart::Heatmap(c) => c.columns(),
+            Chart::Calendar(c) => c.columns(),
+            Chart::Box(c) => c.columns(),
+            Chart::Number(c) => c.columns(),
+            Chart::Table(c) => c.columns(),
+        }
+    }
+
+    /// The chart's SVG; `None` for `table`, whose HTML table is the panel. Errors when a column
+    /// the spec names is not in the result.
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<Option<String>> {
+        match self {
+            Chart::Line(c) => render(c, table, meta),
+            Chart::Bar(c) => render(c, table, meta),
+            Chart::Area(c) => render(c, table, meta),
+            Chart::Histogram(c) => render(c, table, meta),
+            Chart::Heatmap(c) => render(c, table, meta),
+            Chart::Calendar(c) => render(c, table, meta),
+            Chart::Box(c) => render(c, table, meta),
+            Chart::Number(c) => render(c, table, meta),
+            Chart::Table(c) => render(c, table, meta),
+        }
+    }
+}
+
+/// A kind's spec from a panel's keys: unknown keys are errors, and so are keys that do not
+/// make sense together.
+fn spec<K: ChartKind + DeserializeOwned>(keys: toml::Table) -> Result<K> {
+    let spec: K = toml::Value::Table(keys).try_into()?;
+    spec.validate()?;
+    Ok(spec)
+}
+
 /// Draws `spec` from `table`: checks that every column it names is in the result and that its
 /// keys make sense together, then hands the found columns to the kind.
-pub fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<String>> {
+fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<String>> {
     let columns = spec.columns();
     require_columns(table, &columns)?;
     spec.validate()?;
@@ -631,6 +735,43 @@ pub fn wrap(svg: &str, meta: &Meta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chart of `kind` from TOML keys.
+    fn chart(kind: &str, keys: &str) -> Option<Result<Chart>> {
+        Chart::parse(kind, toml::from_str(keys).expect("TOML"))
+    }
+
+    #[test]
+    fn every_kind_is_read_by_its_name() {
+        let keys = [
+            "x = 'd'\ny = 'n'",
+            "x = 'd'\ny = 'n'",
+            "x = 'd'\ny = 'n'\nseries = 's'",
+            "value = 'n'",
+            "x = 'd'\ny = 's'\nvalue = 'n'",
+            "date = 'd'\nvalue = 'n'",
+            "group = 'g'",
+            "value = 'n'",
+            "",
+        ];
+        for (kind, keys) in KINDS.into_iter().zip(keys) {
+            let c = chart(kind, keys).expect("a kind").expect("valid keys");
+            assert_eq!(c.kind(), kind);
+        }
+        assert!(chart("pie", "").is_none());
+    }
+
+    #[test]
+    fn a_spec_is_checked_when_it_is_read() {
+        let err = chart("line", "x = 'd'\ny = 'n'\ncolour = 'red'")
+            .expect("a kind")
+            .expect_err("unknown key");
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        let err = chart("histogram", "value = 'n'\nbins = 3\nbin_width = 2.0")
+            .expect("a kind")
+            .expect_err("conflicting keys");
+        assert!(format!("{err:#}").contains("choose one"), "{err:#}");
+    }
 
     #[test]
     fn versions_sort_by_semver() {

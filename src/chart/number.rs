@@ -27,6 +27,8 @@ const WIDTH: u32 = 360;
 const HEIGHT: u32 = 130;
 
 impl ChartKind for Number {
+    const NAME: &'static str = "number";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = vec![("value", self.value.as_str())];
         if let Some(p) = &self.previous {

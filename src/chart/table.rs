@@ -18,6 +18,8 @@ pub struct TableSpec {
 }
 
 impl ChartKind for TableSpec {
+    const NAME: &'static str = "table";
+
     fn columns(&self) -> Vec<(&'static str, &str)> {
         self.columns
             .iter()

@@ -13,8 +13,8 @@ use anyhow::{Context, Result, bail};
 use askama::Template;
 use regex::Regex;
 
-use crate::chart::Meta;
-use crate::definition::{Chart, Panel, Report};
+use crate::chart::{Chart, Meta};
+use crate::definition::{Panel, Report};
 use crate::query::{Table, Value};
 
 const CSS: &str = include_str!("style.css");
