@@ -18,7 +18,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::chart::Chart;
+use crate::chart::Need;
 use crate::config::{Overrides, Settings};
 use crate::definition;
 use crate::expect::{Expectation, FILE_SUFFIX, QueryExpectations};
@@ -488,7 +488,7 @@ impl Project {
             };
             for (key, column) in panel.chart.columns() {
                 let line = at(key);
-                let need = requirement(&panel.chart, key);
+                let need = panel.chart.needs(key);
                 if let Some(message) = column_problem(table, &panel.query, key, column, need) {
                     problems.push(Problem {
                         file: path.to_path_buf(),
@@ -610,26 +610,6 @@ impl Project {
                 .await;
         }
         file.expect.len()
-    }
-}
-
-/// What a chart key needs of its column's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Need {
-    Any,
-    Numeric,
-    Temporal,
-}
-
-fn requirement(chart: &Chart, key: &str) -> Need {
-    match (chart, key) {
-        (Chart::Line(_) | Chart::Bar(_) | Chart::Area(_), "y")
-        | (Chart::Histogram(_), "value" | "count")
-        | (Chart::Heatmap(_) | Chart::Calendar(_), "value")
-        | (Chart::Box(_), "low" | "q1" | "median" | "q3" | "high")
-        | (Chart::Number(_), "value" | "previous") => Need::Numeric,
-        (Chart::Calendar(_), "date") => Need::Temporal,
-        _ => Need::Any,
     }
 }
 

@@ -5,7 +5,9 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Order, ValueFormat, drawn, format_value, format_x, style};
+use super::{
+    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
+};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,6 +47,13 @@ impl ChartKind for Area {
 
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("x", &self.x), ("y", &self.y), ("series", &self.series)]
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "y" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

@@ -5,7 +5,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Order, ValueFormat, drawn, format_value, style};
+use super::{ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +43,13 @@ impl ChartKind for Bar {
             c.push(("series", s));
         }
         c
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "y" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

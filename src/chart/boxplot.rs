@@ -6,7 +6,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Order, ValueFormat, drawn, format_value, style};
+use super::{ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style};
 
 fn p5() -> String {
     "p5".into()
@@ -62,6 +62,13 @@ impl ChartKind for BoxPlot {
             ("q3", &self.q3),
             ("high", &self.high),
         ]
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "low" | "q1" | "median" | "q3" | "high" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

@@ -9,7 +9,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
-use super::{ChartKind, ColourScale, Colours, Data, Meta, ValueFormat, drawn, style, text_style};
+use super::{
+    ChartKind, ColourScale, Colours, Data, Meta, Need, ValueFormat, drawn, style, text_style,
+};
 use crate::query::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -40,6 +42,14 @@ impl ChartKind for Calendar {
 
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("date", &self.date), ("value", &self.value)]
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "date" => Need::Temporal,
+            "value" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
 use super::{
-    ChartKind, ColourScale, Colours, Data, Meta, Order, ValueFormat, drawn, style, text_style,
+    ChartKind, ColourScale, Colours, Data, Meta, Need, Order, ValueFormat, drawn, style, text_style,
 };
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -41,6 +41,13 @@ impl ChartKind for Heatmap {
 
     fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("x", &self.x), ("y", &self.y), ("value", &self.value)]
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "value" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

@@ -9,7 +9,9 @@ use anyhow::{Result, bail};
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Order, ValueFormat, drawn, format_value, style, text_style};
+use super::{
+    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style, text_style,
+};
 
 /// Bins at most; more is an error naming the panel rather than an unreadable chart.
 const MAX_BINS: usize = 200;
@@ -84,6 +86,13 @@ impl ChartKind for Histogram {
             }
         }
         c
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "value" | "count" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     /// The keys of raw and of pre-binned histograms do not mix; only one way to bin.

@@ -5,7 +5,9 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Order, ValueFormat, drawn, format_value, format_x, style};
+use super::{
+    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
+};
 use crate::query::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -38,6 +40,13 @@ impl ChartKind for Line {
             c.push(("series", s));
         }
         c
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "y" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

@@ -1,8 +1,9 @@
 //! Charts: one file per kind, each a pure function `(spec, data) → SVG string` drawn with
 //! plotters' SVG backend. No I/O, no clock, no system fonts: the same data gives the same bytes.
 //!
-//! Every kind implements [`ChartKind`]: its name, the columns its spec names and a `draw` that
-//! receives them already found in the query's result ([`Data`]). [`Chart`] holds a panel's
+//! Every kind implements [`ChartKind`]: its name, the columns its spec names and what each
+//! needs of its column's type ([`Need`], for `report check`), and a `draw` that receives them
+//! already found in the query's result ([`Data`]). [`Chart`] holds a panel's
 //! spec, one variant per kind, and dispatches: it reads a spec by kind name and checks the
 //! columns once for every kind before drawing.
 //!
@@ -89,6 +90,9 @@ pub trait ChartKind {
     /// Columns the chart reads, as (key, column) pairs.
     fn columns(&self) -> Vec<(&'static str, &str)>;
 
+    /// What the column behind `key` must hold for the chart to make sense.
+    fn need(key: &str) -> Need;
+
     /// Checks that the keys make sense together (when the report is read, and before drawing).
     fn validate(&self) -> Result<()> {
         Ok(())
@@ -97,6 +101,15 @@ pub trait ChartKind {
     /// The chart's SVG from data whose columns [`Chart::render`] has found; `None` when the
     /// kind draws none (`table`, whose HTML table is the panel).
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>>;
+}
+
+/// What a chart key needs of its column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Any,
+    Numeric,
+    /// A date or a timestamp.
+    Temporal,
 }
 
 /// A query's result with the columns a spec names found in it.
@@ -190,6 +203,21 @@ impl Chart {
             Chart::Box(c) => c.columns(),
             Chart::Number(c) => c.columns(),
             Chart::Table(c) => c.columns(),
+        }
+    }
+
+    /// What the column behind `key` must hold for the chart to make sense.
+    pub fn needs(&self, key: &str) -> Need {
+        match self {
+            Chart::Line(_) => line::Line::need(key),
+            Chart::Bar(_) => bar::Bar::need(key),
+            Chart::Area(_) => area::Area::need(key),
+            Chart::Histogram(_) => histogram::Histogram::need(key),
+            Chart::Heatmap(_) => heatmap::Heatmap::need(key),
+            Chart::Calendar(_) => calendar::Calendar::need(key),
+            Chart::Box(_) => boxplot::BoxPlot::need(key),
+            Chart::Number(_) => number::Number::need(key),
+            Chart::Table(_) => table::TableSpec::need(key),
         }
     }
 
@@ -759,6 +787,63 @@ mod tests {
             assert_eq!(c.kind(), kind);
         }
         assert!(chart("pie", "").is_none());
+    }
+
+    #[test]
+    fn each_kind_says_what_its_columns_need() {
+        use Need::{Any, Numeric, Temporal};
+        let needs = |kind: &str, keys: &str, want: &[(&str, Need)]| {
+            let c = chart(kind, keys).expect("a kind").expect("valid keys");
+            let got: Vec<(&str, Need)> =
+                c.columns().iter().map(|(k, _)| (*k, c.needs(k))).collect();
+            assert_eq!(got, want, "{kind}: {keys}");
+        };
+        let xy = "x = 'a'\ny = 'b'\nseries = 'c'";
+        for kind in ["line", "bar", "area"] {
+            needs(kind, xy, &[("x", Any), ("y", Numeric), ("series", Any)]);
+        }
+        needs(
+            "histogram",
+            "value = 'a'\ngroup = 'b'",
+            &[("value", Numeric), ("group", Any)],
+        );
+        needs(
+            "histogram",
+            "bucket = 'a'\ncount = 'b'",
+            &[("bucket", Any), ("count", Numeric)],
+        );
+        needs(
+            "heatmap",
+            "x = 'a'\ny = 'b'\nvalue = 'c'",
+            &[("x", Any), ("y", Any), ("value", Numeric)],
+        );
+        needs(
+            "calendar",
+            "date = 'a'\nvalue = 'b'",
+            &[("date", Temporal), ("value", Numeric)],
+        );
+        needs(
+            "box",
+            "group = 'a'",
+            &[
+                ("group", Any),
+                ("low", Numeric),
+                ("q1", Numeric),
+                ("median", Numeric),
+                ("q3", Numeric),
+                ("high", Numeric),
+            ],
+        );
+        needs(
+            "number",
+            "value = 'a'\nprevious = 'b'",
+            &[("value", Numeric), ("previous", Numeric)],
+        );
+        needs(
+            "table",
+            "columns = ['a', 'b']",
+            &[("columns", Any), ("columns", Any)],
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, ValueFormat, drawn, format_value, style, text_style};
+use super::{ChartKind, Data, Meta, Need, ValueFormat, drawn, format_value, style, text_style};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +35,13 @@ impl ChartKind for Number {
             c.push(("previous", p));
         }
         c
+    }
+
+    fn need(key: &str) -> Need {
+        match key {
+            "value" | "previous" => Need::Numeric,
+            _ => Need::Any,
+        }
     }
 
     fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta};
+use super::{ChartKind, Data, Meta, Need};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +26,10 @@ impl ChartKind for TableSpec {
             .flatten()
             .map(|c| ("columns", c.as_str()))
             .collect()
+    }
+
+    fn need(_key: &str) -> Need {
+        Need::Any
     }
 
     /// Nothing to draw: the panel's HTML table is the chart.
