@@ -3,9 +3,9 @@
 //!
 //! Every kind implements [`ChartKind`]: its name, the columns its spec names and what each
 //! needs of its column's type ([`Need`], for `report check`), and a `draw` that receives them
-//! already found in the query's result ([`Data`]). [`Chart`] holds a panel's
-//! spec, one variant per kind, and dispatches: it reads a spec by kind name and checks the
-//! columns once for every kind before drawing.
+//! already found in the query's result ([`Data`]). [`Chart`] holds a panel's spec, one variant
+//! per kind, and dispatches: it reads a spec by kind name and, before drawing, checks the
+//! columns once for every kind.
 //!
 //! What the kinds share lives here: how a result becomes series, the order of categories
 //! (versions by semver), value formats for ticks, the legend, and the accessible wrapper
