@@ -4,8 +4,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use report::chart::Meta;
-use report::definition::{Chart, Report};
+use report::chart::{Chart, Meta};
+use report::definition::Report;
 use report::query::{Column, Kind, Table, Value};
 
 fn col(name: &str, kind: Kind) -> Column {

@@ -12,8 +12,9 @@ use std::path::Path;
 
 use datafusion::prelude::SessionContext;
 
+use crate::chart::Need;
 use crate::config::Overrides;
-use crate::definition::{Chart, PanelLines};
+use crate::definition::PanelLines;
 use crate::expect::Expectation;
 use crate::formats::TableDef;
 use crate::project::{self, Definitions};
@@ -260,7 +261,7 @@ impl Planned {
                     continue;
                 };
                 for (key, column) in panel.chart.columns() {
-                    let need = requirement(&panel.chart, key);
+                    let need = panel.chart.needs(key);
                     if let Some(message) = column_problem(table, &panel.query, key, column, need) {
                         problems.push(Problem::new(
                             path,
@@ -342,26 +343,6 @@ impl Planned {
                 ),
             ));
         }
-    }
-}
-
-/// What a chart key needs of its column's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Need {
-    Any,
-    Numeric,
-    Temporal,
-}
-
-fn requirement(chart: &Chart, key: &str) -> Need {
-    match (chart, key) {
-        (Chart::Line(_) | Chart::Bar(_) | Chart::Area(_), "y")
-        | (Chart::Histogram(_), "value" | "count")
-        | (Chart::Heatmap(_) | Chart::Calendar(_), "value")
-        | (Chart::Box(_), "low" | "q1" | "median" | "q3" | "high")
-        | (Chart::Number(_), "value" | "previous") => Need::Numeric,
-        (Chart::Calendar(_), "date") => Need::Temporal,
-        _ => Need::Any,
     }
 }
 

@@ -24,21 +24,12 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::chart::Meta;
-use crate::chart::area::Area;
-use crate::chart::bar::Bar;
-use crate::chart::boxplot::BoxPlot;
-use crate::chart::calendar::Calendar;
-use crate::chart::heatmap::Heatmap;
-use crate::chart::histogram::Histogram;
-use crate::chart::line::Line;
-use crate::chart::number::Number;
+use crate::chart::{self, Chart};
 use crate::config::AtSpan;
 use crate::expect::Expectation;
 use crate::problem::{
     Problem, chain_message, error_line, from_spanned, line_of, table_value, take,
 };
-use crate::query::Table;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -60,99 +51,6 @@ pub struct Panel {
     pub chart: Chart,
     /// What must hold of the query's result (`[[panel.expect]]`, see [`crate::expect`]).
     pub expect: Vec<Expectation>,
-}
-
-/// A panel's chart kind with its keys.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Chart {
-    Line(Line),
-    Bar(Bar),
-    Area(Area),
-    Histogram(Histogram),
-    Heatmap(Heatmap),
-    Calendar(Calendar),
-    Box(BoxPlot),
-    Number(Number),
-    Table(TableSpec),
-}
-
-/// `table`: the result as an HTML table (every panel also has one, collapsed; this one is open).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableSpec {
-    /// Columns to show, in this order; all when absent.
-    #[serde(default)]
-    pub columns: Option<Vec<String>>,
-    /// Rows to show at most (the CSV keeps them all).
-    #[serde(default)]
-    pub limit: Option<usize>,
-}
-
-pub const CHART_KINDS: [&str; 9] = [
-    "line",
-    "bar",
-    "area",
-    "histogram",
-    "heatmap",
-    "calendar",
-    "box",
-    "number",
-    "table",
-];
-
-impl Chart {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Chart::Line(_) => "line",
-            Chart::Bar(_) => "bar",
-            Chart::Area(_) => "area",
-            Chart::Histogram(_) => "histogram",
-            Chart::Heatmap(_) => "heatmap",
-            Chart::Calendar(_) => "calendar",
-            Chart::Box(_) => "box",
-            Chart::Number(_) => "number",
-            Chart::Table(_) => "table",
-        }
-    }
-
-    /// Columns the chart reads, as (key, column) pairs.
-    pub fn columns(&self) -> Vec<(&str, &str)> {
-        match self {
-            Chart::Line(c) => c.columns(),
-            Chart::Bar(c) => c.columns(),
-            Chart::Area(c) => c.columns(),
-            Chart::Histogram(c) => c.columns(),
-            Chart::Heatmap(c) => c.columns(),
-            Chart::Calendar(c) => c.columns(),
-            Chart::Box(c) => c.columns(),
-            Chart::Number(c) => c.columns(),
-            Chart::Table(t) => t
-                .columns
-                .iter()
-                .flatten()
-                .map(|c| ("columns", c.as_str()))
-                .collect(),
-        }
-    }
-
-    /// The chart's SVG; `None` for `table`, whose HTML table is the panel.
-    pub fn render(&self, table: &Table, meta: &Meta) -> anyhow::Result<Option<String>> {
-        // Each chart kind checks its own columns; a table checks the ones it lists here.
-        Ok(Some(match self {
-            Chart::Line(c) => c.render(table, meta)?,
-            Chart::Bar(c) => c.render(table, meta)?,
-            Chart::Area(c) => c.render(table, meta)?,
-            Chart::Histogram(c) => c.render(table, meta)?,
-            Chart::Heatmap(c) => c.render(table, meta)?,
-            Chart::Calendar(c) => c.render(table, meta)?,
-            Chart::Box(c) => c.render(table, meta)?,
-            Chart::Number(c) => c.render(table, meta)?,
-            Chart::Table(_) => {
-                crate::chart::require_columns(table, &self.columns())?;
-                return Ok(None);
-            }
-        }))
-    }
 }
 
 /// The top-level keys of a report file (checked first, with spans); panels are parsed one by
@@ -330,33 +228,21 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
     };
     lines.expect = expect.iter().map(|(_, at)| line_of(text, *at)).collect();
     let expect = expect.into_iter().map(|(e, _)| e).collect();
+    // The other keys are the chart kind's.
     let rest = Spanned::new(span, DeValue::Table(table));
-    let chart = match kind.as_str() {
-        "line" => from_spanned(rest).map(Chart::Line),
-        "bar" => from_spanned(rest).map(Chart::Bar),
-        "area" => from_spanned(rest).map(Chart::Area),
-        "histogram" => from_spanned(rest).map(Chart::Histogram),
-        "heatmap" => from_spanned(rest).map(Chart::Heatmap),
-        "calendar" => from_spanned(rest).map(Chart::Calendar),
-        "box" => from_spanned(rest).map(Chart::Box),
-        "number" => from_spanned(rest).map(Chart::Number),
-        "table" => from_spanned(rest).map(Chart::Table),
-        other => {
+    let chart = match Chart::parse(&kind, rest) {
+        Some(chart) => chart.with_context(|| format!("{title:?} ({kind})"))?,
+        None => {
             let message = format!(
-                "{title:?}: unknown chart kind {other:?} (one of: {})",
-                CHART_KINDS.join(", ")
+                "{title:?}: unknown chart kind {kind:?} (one of: {})",
+                chart::KINDS.join(", ")
             );
             return Err(match kind_span {
                 Some(span) => AtSpan { span, message }.into(),
                 None => anyhow::anyhow!(message),
             });
         }
-    }
-    .with_context(|| format!("{title:?} ({kind})"))?;
-    if let Chart::Histogram(h) = &chart {
-        h.validate()
-            .with_context(|| format!("{title:?} ({kind})"))?;
-    }
+    };
     Ok((
         Panel {
             title,
@@ -427,7 +313,12 @@ mod tests {
     fn unknown_kinds_and_top_level_keys_are_errors() {
         let err =
             parse("title='t'\n[[panel]]\ntitle='P'\nquery='q'\nchart='pie'").expect_err("kind");
-        assert!(format!("{err:#}").contains("pie"));
+        assert!(
+            format!("{err:#}").ends_with(
+                "\"P\": unknown chart kind \"pie\" (one of: line, bar, area, histogram, heatmap, calendar, box, number, table)"
+            ),
+            "{err:#}"
+        );
         let err = parse("title='t'\nsubtitle='x'").expect_err("top-level key");
         assert!(format!("{err:#}").contains("subtitle"));
         let err = parse("title='t'\n[[panel]]\ntitle='P'\nchart='line'").expect_err("no query");

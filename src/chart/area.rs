@@ -5,8 +5,9 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style};
-use crate::query::Table;
+use super::{
+    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
+};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -41,16 +42,23 @@ pub struct Area {
     pub order: Order,
 }
 
-impl Area {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Area {
+    const NAME: &'static str = "area";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("x", &self.x), ("y", &self.y), ("series", &self.series)]
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let x = table.index_of(&self.x).unwrap_or(0);
-        let y = table.index_of(&self.y).unwrap_or(0);
-        let s = table.index_of(&self.series).unwrap_or(0);
+    fn need(key: &str) -> Need {
+        match key {
+            "y" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let (x, y, s) = (data.index("x")?, data.index("y")?, data.index("series")?);
         let kind = table.columns[x].kind;
         let grouped = super::group(table, x, y, Some(s), &self.order);
         // Distinct x positions, ascending; text x values become evenly spaced positions.
@@ -77,7 +85,7 @@ impl Area {
         xs.sort_by(f64::total_cmp);
         xs.dedup();
         if xs.is_empty() {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         }
         // value[series][x], negative values counted as 0 (a stack cannot hold them).
         let mut value = vec![vec![0f64; xs.len()]; grouped.series.len()];
@@ -173,6 +181,6 @@ impl Area {
             super::legend(&legend_area, &names)?;
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -5,8 +5,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, style};
-use crate::query::Table;
+use super::{ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,8 +34,10 @@ pub struct Bar {
     pub series_order: Order,
 }
 
-impl Bar {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Bar {
+    const NAME: &'static str = "bar";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = vec![("x", self.x.as_str()), ("y", self.y.as_str())];
         if let Some(s) = &self.series {
             c.push(("series", s));
@@ -44,15 +45,20 @@ impl Bar {
         c
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let x = table.index_of(&self.x).unwrap_or(0);
-        let y = table.index_of(&self.y).unwrap_or(0);
-        let series = self.series.as_ref().and_then(|s| table.index_of(s));
+    fn need(key: &str) -> Need {
+        match key {
+            "y" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let (x, y, series) = (data.index("x")?, data.index("y")?, data.get("series"));
         let cats = super::categories(table, x, y, &self.order);
         let grouped = super::group(table, x, y, series, &self.series_order);
         if cats.is_empty() || grouped.series.iter().all(|s| s.points.is_empty()) {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         }
         let n = grouped.series.len();
         // value[s][c]: summed when a category repeats within a series.
@@ -151,6 +157,6 @@ impl Bar {
             }
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
     }
 }

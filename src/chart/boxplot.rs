@@ -6,8 +6,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, style};
-use crate::query::Table;
+use super::{ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style};
 
 fn p5() -> String {
     "p5".into()
@@ -51,8 +50,10 @@ pub struct BoxPlot {
     pub order: Order,
 }
 
-impl BoxPlot {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for BoxPlot {
+    const NAME: &'static str = "box";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![
             ("group", &self.group),
             ("low", &self.low),
@@ -63,13 +64,19 @@ impl BoxPlot {
         ]
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let idx: Vec<usize> = self
-            .columns()
-            .iter()
-            .map(|(_, c)| table.index_of(c).unwrap_or(0))
-            .collect();
+    fn need(key: &str) -> Need {
+        match key {
+            "low" | "q1" | "median" | "q3" | "high" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let idx = ["group", "low", "q1", "median", "q3", "high"]
+            .map(|key| data.index(key))
+            .into_iter()
+            .collect::<Result<Vec<usize>>>()?;
         let groups = super::axis_values(table, idx[0], &self.order);
         // (group position, [low, q1, median, q3, high]); rows with a null percentile are left out.
         let mut boxes = Vec::new();
@@ -84,7 +91,7 @@ impl BoxPlot {
             }
         }
         if boxes.is_empty() {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         }
         let lo = boxes
             .iter()
@@ -152,6 +159,6 @@ impl BoxPlot {
             super::slot_labels(&root, &at, &groups, rotate)?;
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
     }
 }

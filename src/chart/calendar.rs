@@ -9,8 +9,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
-use super::{ColourScale, Colours, Meta, ValueFormat, drawn, style, text_style};
-use crate::query::{Table, Value};
+use super::{
+    ChartKind, ColourScale, Colours, Data, Meta, Need, ValueFormat, drawn, style, text_style,
+};
+use crate::query::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,17 +37,24 @@ fn day_of(v: &Value) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).ok()?)
 }
 
-impl Calendar {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Calendar {
+    const NAME: &'static str = "calendar";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("date", &self.date), ("value", &self.value)]
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let (dc, vc) = (
-            table.index_of(&self.date).unwrap_or(0),
-            table.index_of(&self.value).unwrap_or(0),
-        );
+    fn need(key: &str) -> Need {
+        match key {
+            "date" => Need::Temporal,
+            "value" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let (dc, vc) = (data.index("date")?, data.index("value")?);
         let mut days: BTreeMap<NaiveDate, f64> = BTreeMap::new();
         for r in &table.rows {
             if let (Some(d), Some(v)) = (day_of(&r[dc]), r[vc].as_f64()) {
@@ -54,7 +63,7 @@ impl Calendar {
         }
         let (Some((&first, _)), Some((&last, _))) = (days.first_key_value(), days.last_key_value())
         else {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         };
         let monday = first - chrono::Days::new(first.weekday().num_days_from_monday() as u64);
         let weeks = ((last - monday).num_days() / 7 + 1) as i32;
@@ -116,6 +125,6 @@ impl Calendar {
             drawn(root.draw(&Text::new("no data", (left + 218, legend_y - 1), small)))?;
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
     }
 }

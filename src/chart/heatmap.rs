@@ -9,8 +9,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
-use super::{ColourScale, Colours, Meta, Order, ValueFormat, drawn, style, text_style};
-use crate::query::Table;
+use super::{
+    ChartKind, ColourScale, Colours, Data, Meta, Need, Order, ValueFormat, drawn, style, text_style,
+};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,18 +36,23 @@ pub struct Heatmap {
     pub y_order: Order,
 }
 
-impl Heatmap {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Heatmap {
+    const NAME: &'static str = "heatmap";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         vec![("x", &self.x), ("y", &self.y), ("value", &self.value)]
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let (xc, yc, vc) = (
-            table.index_of(&self.x).unwrap_or(0),
-            table.index_of(&self.y).unwrap_or(0),
-            table.index_of(&self.value).unwrap_or(0),
-        );
+    fn need(key: &str) -> Need {
+        match key {
+            "value" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let (xc, yc, vc) = (data.index("x")?, data.index("y")?, data.index("value")?);
         let xs = super::axis_values(table, xc, &self.x_order);
         let ys = super::axis_values(table, yc, &self.y_order);
         let mut cells: BTreeMap<(usize, usize), f64> = BTreeMap::new();
@@ -63,7 +69,7 @@ impl Heatmap {
             *cells.entry((i, j)).or_insert(0.0) += v;
         }
         if cells.is_empty() {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         }
         let colours = Colours::new(cells.values().copied(), self.scale);
         let (rotate, bottom) = super::label_layout(&xs, style::WIDTH - 140);
@@ -135,6 +141,6 @@ impl Heatmap {
             )))?;
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -9,8 +9,9 @@ use anyhow::{Result, bail};
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, style, text_style};
-use crate::query::Table;
+use super::{
+    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style, text_style,
+};
 
 /// Bins at most; more is an error naming the panel rather than an unreadable chart.
 const MAX_BINS: usize = 200;
@@ -69,8 +70,10 @@ struct Binned {
     outside: usize,
 }
 
-impl Histogram {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Histogram {
+    const NAME: &'static str = "histogram";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = Vec::new();
         for (k, v) in [
             ("value", &self.value),
@@ -85,8 +88,15 @@ impl Histogram {
         c
     }
 
-    /// Checks the keys make sense together (called when the report is read).
-    pub fn validate(&self) -> Result<()> {
+    fn need(key: &str) -> Need {
+        match key {
+            "value" | "count" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    /// The keys of raw and of pre-binned histograms do not mix; only one way to bin.
+    fn validate(&self) -> Result<()> {
         match (&self.value, &self.bucket, &self.count) {
             (Some(_), None, None) => {}
             (None, Some(_), Some(_)) => {
@@ -128,180 +138,10 @@ impl Histogram {
         Ok(())
     }
 
-    fn edges(&self, values: &[f64]) -> Result<Vec<f64>> {
-        let lo = self
-            .min
-            .unwrap_or_else(|| values.iter().copied().fold(f64::MAX, f64::min));
-        let hi = self
-            .max
-            .unwrap_or_else(|| values.iter().copied().fold(f64::MIN, f64::max));
-        let edges = if let Some(e) = &self.edges {
-            e.clone()
-        } else if self.log {
-            let lo = self.min.unwrap_or_else(|| {
-                values
-                    .iter()
-                    .copied()
-                    .filter(|v| *v > 0.0)
-                    .fold(f64::MAX, f64::min)
-            });
-            if !(lo > 0.0 && lo.is_finite()) {
-                bail!("log bins need positive values");
-            }
-            // The 1-2-5 sequence: step k is 10^(k div 3) × [1, 2, 5][k mod 3].
-            let seq =
-                |k: i32| 10f64.powi(k.div_euclid(3)) * [1.0, 2.0, 5.0][k.rem_euclid(3) as usize];
-            let mut k = lo.log10().floor() as i32 * 3;
-            while seq(k + 1) <= lo {
-                k += 1;
-            }
-            while seq(k) > lo {
-                k -= 1;
-            }
-            let mut e = vec![seq(k)];
-            while e[e.len() - 1] < hi && e.len() <= MAX_BINS + 1 {
-                k += 1;
-                e.push(seq(k));
-            }
-            if self.max.is_none() && e[e.len() - 1] <= hi {
-                k += 1;
-                e.push(seq(k));
-            }
-            e
-        } else if let Some(w) = self.bin_width {
-            let start = (lo / w).floor() * w;
-            // With `max` the last edge is the largest step not above it; without, past every value.
-            let steps = ((hi - start) / w).floor() as usize;
-            let n = (if self.max.is_some() { steps } else { steps + 1 }).min(MAX_BINS + 1);
-            (0..=n).map(|i| start + w * i as f64).collect()
-        } else {
-            let n = self.bins.unwrap_or(20);
-            let hi = if hi > lo { hi } else { lo + 1.0 };
-            // Without an open end the largest value belongs to the last bin: widen it a hair.
-            let hi = if self.max.is_some() {
-                hi
-            } else {
-                hi + (hi - lo) * 1e-9
-            };
-            (0..=n)
-                .map(|i| lo + (hi - lo) * i as f64 / n as f64)
-                .collect()
-        };
-        if edges.len() > MAX_BINS + 1 {
-            bail!(
-                "{} bins are more than the {MAX_BINS} a histogram draws; widen the bins",
-                edges.len() - 1
-            );
-        }
-        Ok(edges)
-    }
-
-    fn bin(&self, table: &Table) -> Result<Binned> {
-        let group = self.group.as_ref().and_then(|g| table.index_of(g));
-        if let (Some(b), Some(c)) = (&self.bucket, &self.count) {
-            let (b, c) = (
-                table.index_of(b).unwrap_or(0),
-                table.index_of(c).unwrap_or(0),
-            );
-            let labels = super::axis_values(table, b, &Order::Named(super::OrderName::Query));
-            let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-            let mut seen = Vec::new();
-            for r in &table.rows {
-                let name = group.map(|g| r[g].to_string()).unwrap_or_default();
-                let Some(i) = labels.iter().position(|l| *l == r[b].to_string()) else {
-                    continue;
-                };
-                if !by_group.contains_key(&name) {
-                    seen.push(name.clone());
-                }
-                by_group
-                    .entry(name)
-                    .or_insert_with(|| vec![0.0; labels.len()])[i] += r[c].as_f64().unwrap_or(0.0);
-            }
-            let groups = super::order_names(seen, &BTreeMap::new(), &self.order)
-                .into_iter()
-                .map(|n| {
-                    let counts = by_group.remove(&n).unwrap_or_default();
-                    (n, counts)
-                })
-                .collect();
-            return Ok(Binned {
-                labels,
-                edges: Vec::new(),
-                groups,
-                outside: 0,
-            });
-        }
-        let v = table
-            .index_of(self.value.as_deref().unwrap_or_default())
-            .unwrap_or(0);
-        let values: Vec<f64> = table.rows.iter().filter_map(|r| r[v].as_f64()).collect();
-        if values.is_empty() {
-            return Ok(Binned {
-                labels: Vec::new(),
-                edges: Vec::new(),
-                groups: Vec::new(),
-                outside: 0,
-            });
-        }
-        let edges = self.edges(&values)?;
-        let open = self.max.is_some()
-            || self.edges.is_some() && values.iter().any(|x| *x >= edges[edges.len() - 1]);
-        let n = edges.len() - 1 + usize::from(open);
-        let mut edge_labels: Vec<String> = edges
-            .iter()
-            .map(|e| format_value(*e, self.x_format))
-            .collect();
-        let mut labels = vec![String::new(); edges.len() - 1];
-        if open {
-            // The open bin's "≥ …" names its lower edge: the boundary keeps no label of its own.
-            labels.push(format!("≥ {}", edge_labels.pop().unwrap_or_default()));
-        }
-        let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let mut seen = Vec::new();
-        let mut outside = 0;
-        for r in &table.rows {
-            let Some(x) = r[v].as_f64() else { continue };
-            let name = group.map(|g| r[g].to_string()).unwrap_or_default();
-            let i = if x < edges[0] || (self.log && x <= 0.0) {
-                outside += 1;
-                continue;
-            } else if x >= edges[edges.len() - 1] {
-                if open {
-                    n - 1
-                } else {
-                    outside += 1;
-                    continue;
-                }
-            } else {
-                edges.partition_point(|e| *e <= x) - 1
-            };
-            if !by_group.contains_key(&name) {
-                seen.push(name.clone());
-            }
-            by_group.entry(name).or_insert_with(|| vec![0.0; n])[i] += 1.0;
-        }
-        let groups = super::order_names(seen, &BTreeMap::new(), &self.order)
-            .into_iter()
-            .map(|name| {
-                let counts = by_group.remove(&name).unwrap_or_default();
-                (name, counts)
-            })
-            .collect();
-        Ok(Binned {
-            labels,
-            edges: edge_labels,
-            groups,
-            outside,
-        })
-    }
-
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        self.validate()?;
-        let binned = self.bin(table)?;
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let binned = self.bin(data)?;
         if binned.groups.is_empty() || binned.labels.is_empty() {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         }
         let n = binned.labels.len();
         let top = binned
@@ -397,7 +237,172 @@ impl Histogram {
             }
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
+    }
+}
+
+impl Histogram {
+    fn edges(&self, values: &[f64]) -> Result<Vec<f64>> {
+        let lo = self
+            .min
+            .unwrap_or_else(|| values.iter().copied().fold(f64::MAX, f64::min));
+        let hi = self
+            .max
+            .unwrap_or_else(|| values.iter().copied().fold(f64::MIN, f64::max));
+        let edges = if let Some(e) = &self.edges {
+            e.clone()
+        } else if self.log {
+            let lo = self.min.unwrap_or_else(|| {
+                values
+                    .iter()
+                    .copied()
+                    .filter(|v| *v > 0.0)
+                    .fold(f64::MAX, f64::min)
+            });
+            if !(lo > 0.0 && lo.is_finite()) {
+                bail!("log bins need positive values");
+            }
+            // The 1-2-5 sequence: step k is 10^(k div 3) × [1, 2, 5][k mod 3].
+            let seq =
+                |k: i32| 10f64.powi(k.div_euclid(3)) * [1.0, 2.0, 5.0][k.rem_euclid(3) as usize];
+            let mut k = lo.log10().floor() as i32 * 3;
+            while seq(k + 1) <= lo {
+                k += 1;
+            }
+            while seq(k) > lo {
+                k -= 1;
+            }
+            let mut e = vec![seq(k)];
+            while e[e.len() - 1] < hi && e.len() <= MAX_BINS + 1 {
+                k += 1;
+                e.push(seq(k));
+            }
+            if self.max.is_none() && e[e.len() - 1] <= hi {
+                k += 1;
+                e.push(seq(k));
+            }
+            e
+        } else if let Some(w) = self.bin_width {
+            let start = (lo / w).floor() * w;
+            // With `max` the last edge is the largest step not above it; without, past every value.
+            let steps = ((hi - start) / w).floor() as usize;
+            let n = (if self.max.is_some() { steps } else { steps + 1 }).min(MAX_BINS + 1);
+            (0..=n).map(|i| start + w * i as f64).collect()
+        } else {
+            let n = self.bins.unwrap_or(20);
+            let hi = if hi > lo { hi } else { lo + 1.0 };
+            // Without an open end the largest value belongs to the last bin: widen it a hair.
+            let hi = if self.max.is_some() {
+                hi
+            } else {
+                hi + (hi - lo) * 1e-9
+            };
+            (0..=n)
+                .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+                .collect()
+        };
+        if edges.len() > MAX_BINS + 1 {
+            bail!(
+                "{} bins are more than the {MAX_BINS} a histogram draws; widen the bins",
+                edges.len() - 1
+            );
+        }
+        Ok(edges)
+    }
+
+    fn bin(&self, data: &Data) -> Result<Binned> {
+        let table = data.table;
+        let group = data.get("group");
+        if let (Some(b), Some(c)) = (data.get("bucket"), data.get("count")) {
+            let labels = super::axis_values(table, b, &Order::Named(super::OrderName::Query));
+            let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            let mut seen = Vec::new();
+            for r in &table.rows {
+                let name = group.map(|g| r[g].to_string()).unwrap_or_default();
+                let Some(i) = labels.iter().position(|l| *l == r[b].to_string()) else {
+                    continue;
+                };
+                if !by_group.contains_key(&name) {
+                    seen.push(name.clone());
+                }
+                by_group
+                    .entry(name)
+                    .or_insert_with(|| vec![0.0; labels.len()])[i] += r[c].as_f64().unwrap_or(0.0);
+            }
+            let groups = super::order_names(seen, &BTreeMap::new(), &self.order)
+                .into_iter()
+                .map(|n| {
+                    let counts = by_group.remove(&n).unwrap_or_default();
+                    (n, counts)
+                })
+                .collect();
+            return Ok(Binned {
+                labels,
+                edges: Vec::new(),
+                groups,
+                outside: 0,
+            });
+        }
+        let v = data.index("value")?;
+        let values: Vec<f64> = table.rows.iter().filter_map(|r| r[v].as_f64()).collect();
+        if values.is_empty() {
+            return Ok(Binned {
+                labels: Vec::new(),
+                edges: Vec::new(),
+                groups: Vec::new(),
+                outside: 0,
+            });
+        }
+        let edges = self.edges(&values)?;
+        let open = self.max.is_some()
+            || self.edges.is_some() && values.iter().any(|x| *x >= edges[edges.len() - 1]);
+        let n = edges.len() - 1 + usize::from(open);
+        let mut edge_labels: Vec<String> = edges
+            .iter()
+            .map(|e| format_value(*e, self.x_format))
+            .collect();
+        let mut labels = vec![String::new(); edges.len() - 1];
+        if open {
+            // The open bin's "≥ …" names its lower edge: the boundary keeps no label of its own.
+            labels.push(format!("≥ {}", edge_labels.pop().unwrap_or_default()));
+        }
+        let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut seen = Vec::new();
+        let mut outside = 0;
+        for r in &table.rows {
+            let Some(x) = r[v].as_f64() else { continue };
+            let name = group.map(|g| r[g].to_string()).unwrap_or_default();
+            let i = if x < edges[0] || (self.log && x <= 0.0) {
+                outside += 1;
+                continue;
+            } else if x >= edges[edges.len() - 1] {
+                if open {
+                    n - 1
+                } else {
+                    outside += 1;
+                    continue;
+                }
+            } else {
+                edges.partition_point(|e| *e <= x) - 1
+            };
+            if !by_group.contains_key(&name) {
+                seen.push(name.clone());
+            }
+            by_group.entry(name).or_insert_with(|| vec![0.0; n])[i] += 1.0;
+        }
+        let groups = super::order_names(seen, &BTreeMap::new(), &self.order)
+            .into_iter()
+            .map(|name| {
+                let counts = by_group.remove(&name).unwrap_or_default();
+                (name, counts)
+            })
+            .collect();
+        Ok(Binned {
+            labels,
+            edges: edge_labels,
+            groups,
+            outside,
+        })
     }
 }
 

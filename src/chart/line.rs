@@ -5,8 +5,10 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{Meta, Order, ValueFormat, drawn, format_value, format_x, style};
-use crate::query::{Table, Value};
+use super::{
+    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
+};
+use crate::query::Value;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +31,10 @@ pub struct Line {
     pub order: Order,
 }
 
-impl Line {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Line {
+    const NAME: &'static str = "line";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = vec![("x", self.x.as_str()), ("y", self.y.as_str())];
         if let Some(s) = &self.series {
             c.push(("series", s));
@@ -38,15 +42,20 @@ impl Line {
         c
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let x = table.index_of(&self.x).unwrap_or(0);
-        let y = table.index_of(&self.y).unwrap_or(0);
-        let series = self.series.as_ref().and_then(|s| table.index_of(s));
+    fn need(key: &str) -> Need {
+        match key {
+            "y" => Need::Numeric,
+            _ => Need::Any,
+        }
+    }
+
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let (x, y, series) = (data.index("x")?, data.index("y")?, data.get("series"));
         let kind = table.columns[x].kind;
         let grouped = super::group(table, x, y, series, &self.order);
         if grouped.series.iter().all(|s| s.points.is_empty()) {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         }
         // Text x values become evenly spaced categories.
         let cats = if kind.is_numeric() || kind.is_temporal() {
@@ -152,6 +161,6 @@ impl Line {
             }
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -1,6 +1,12 @@
 //! Charts: one file per kind, each a pure function `(spec, data) → SVG string` drawn with
 //! plotters' SVG backend. No I/O, no clock, no system fonts: the same data gives the same bytes.
 //!
+//! Every kind implements [`ChartKind`]: its name, the columns its spec names and what each
+//! needs of its column's type ([`Need`], for `report check`), and a `draw` that receives them
+//! already found in the query's result ([`Data`]). [`Chart`] holds a panel's spec, one variant
+//! per kind, and dispatches: it reads a spec by kind name and, before drawing, checks the
+//! columns once for every kind.
+//!
 //! What the kinds share lives here: how a result becomes series, the order of categories
 //! (versions by semver), value formats for ticks, the legend, and the accessible wrapper
 //! (`<title>`, `<desc>`, `role="img"`) around what plotters draws.
@@ -14,11 +20,12 @@ pub mod histogram;
 pub mod line;
 pub mod number;
 pub mod style;
+pub mod table;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use plotters::chart::{ChartContext, MeshStyle};
 use plotters::coord::Shift;
 use plotters::coord::cartesian::Cartesian2d;
@@ -26,6 +33,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::DeValue;
 
 use crate::query::{Kind, Table, Value};
 
@@ -74,8 +84,185 @@ pub enum OrderName {
     Name,
 }
 
+/// One chart kind: the spec a panel's keys deserialize into, and how it draws.
+pub trait ChartKind {
+    /// The kind's name in a panel: `chart = "line"`.
+    const NAME: &'static str;
+
+    /// Columns the chart reads, as (key, column) pairs.
+    fn columns(&self) -> Vec<(&'static str, &str)>;
+
+    /// What the column behind `key` must hold for the chart to make sense.
+    fn need(key: &str) -> Need;
+
+    /// Checks that the keys make sense together (when the report is read, and before drawing).
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The chart's SVG from data whose columns [`Chart::render`] has found; `None` when the
+    /// kind draws none (`table`, whose HTML table is the panel).
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>>;
+}
+
+/// What a chart key needs of its column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Any,
+    Numeric,
+    /// A date or a timestamp.
+    Temporal,
+}
+
+/// A query's result with the columns a spec names found in it.
+pub struct Data<'a> {
+    pub table: &'a Table,
+    /// Per key of the spec's columns, the index of its column in `table`.
+    found: Vec<(&'static str, usize)>,
+}
+
+impl Data<'_> {
+    /// The index of the column behind `key`; `None` when the spec names none (an optional key).
+    pub fn get(&self, key: &str) -> Option<usize> {
+        self.found.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
+    }
+
+    /// The index of the column behind `key`, a key the spec always names.
+    pub fn index(&self, key: &str) -> Result<usize> {
+        self.get(key)
+            .with_context(|| format!("the chart names no column for {key}"))
+    }
+}
+
+/// A panel's chart kind with its keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Chart {
+    Line(line::Line),
+    Bar(bar::Bar),
+    Area(area::Area),
+    Histogram(histogram::Histogram),
+    Heatmap(heatmap::Heatmap),
+    Calendar(calendar::Calendar),
+    Box(boxplot::BoxPlot),
+    Number(number::Number),
+    Table(table::TableSpec),
+}
+
+/// The kinds' names, in the order an unknown kind's error lists them.
+pub const KINDS: [&str; 9] = [
+    line::Line::NAME,
+    bar::Bar::NAME,
+    area::Area::NAME,
+    histogram::Histogram::NAME,
+    heatmap::Heatmap::NAME,
+    calendar::Calendar::NAME,
+    boxplot::BoxPlot::NAME,
+    number::Number::NAME,
+    table::TableSpec::NAME,
+];
+
+impl Chart {
+    /// The spec of the kind named `kind`, read from a panel's keys (those the panel itself does
+    /// not take); `None` when no kind has that name.
+    pub fn parse(kind: &str, keys: Spanned<DeValue<'_>>) -> Option<Result<Chart>> {
+        Some(match kind {
+            line::Line::NAME => spec(keys).map(Chart::Line),
+            bar::Bar::NAME => spec(keys).map(Chart::Bar),
+            area::Area::NAME => spec(keys).map(Chart::Area),
+            histogram::Histogram::NAME => spec(keys).map(Chart::Histogram),
+            heatmap::Heatmap::NAME => spec(keys).map(Chart::Heatmap),
+            calendar::Calendar::NAME => spec(keys).map(Chart::Calendar),
+            boxplot::BoxPlot::NAME => spec(keys).map(Chart::Box),
+            number::Number::NAME => spec(keys).map(Chart::Number),
+            table::TableSpec::NAME => spec(keys).map(Chart::Table),
+            _ => return None,
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Chart::Line(_) => line::Line::NAME,
+            Chart::Bar(_) => bar::Bar::NAME,
+            Chart::Area(_) => area::Area::NAME,
+            Chart::Histogram(_) => histogram::Histogram::NAME,
+            Chart::Heatmap(_) => heatmap::Heatmap::NAME,
+            Chart::Calendar(_) => calendar::Calendar::NAME,
+            Chart::Box(_) => boxplot::BoxPlot::NAME,
+            Chart::Number(_) => number::Number::NAME,
+            Chart::Table(_) => table::TableSpec::NAME,
+        }
+    }
+
+    /// Columns the chart reads, as (key, column) pairs.
+    pub fn columns(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Chart::Line(c) => c.columns(),
+            Chart::Bar(c) => c.columns(),
+            Chart::Area(c) => c.columns(),
+            Chart::Histogram(c) => c.columns(),
+            Chart::Heatmap(c) => c.columns(),
+            Chart::Calendar(c) => c.columns(),
+            Chart::Box(c) => c.columns(),
+            Chart::Number(c) => c.columns(),
+            Chart::Table(c) => c.columns(),
+        }
+    }
+
+    /// What the column behind `key` must hold for the chart to make sense.
+    pub fn needs(&self, key: &str) -> Need {
+        match self {
+            Chart::Line(_) => line::Line::need(key),
+            Chart::Bar(_) => bar::Bar::need(key),
+            Chart::Area(_) => area::Area::need(key),
+            Chart::Histogram(_) => histogram::Histogram::need(key),
+            Chart::Heatmap(_) => heatmap::Heatmap::need(key),
+            Chart::Calendar(_) => calendar::Calendar::need(key),
+            Chart::Box(_) => boxplot::BoxPlot::need(key),
+            Chart::Number(_) => number::Number::need(key),
+            Chart::Table(_) => table::TableSpec::need(key),
+        }
+    }
+
+    /// The chart's SVG; `None` for `table`, whose HTML table is the panel. Errors when a column
+    /// the spec names is not in the result.
+    pub fn render(&self, table: &Table, meta: &Meta) -> Result<Option<String>> {
+        match self {
+            Chart::Line(c) => render(c, table, meta),
+            Chart::Bar(c) => render(c, table, meta),
+            Chart::Area(c) => render(c, table, meta),
+            Chart::Histogram(c) => render(c, table, meta),
+            Chart::Heatmap(c) => render(c, table, meta),
+            Chart::Calendar(c) => render(c, table, meta),
+            Chart::Box(c) => render(c, table, meta),
+            Chart::Number(c) => render(c, table, meta),
+            Chart::Table(c) => render(c, table, meta),
+        }
+    }
+}
+
+/// A kind's spec from a panel's keys: unknown keys are errors, and so are keys that do not
+/// make sense together.
+fn spec<K: ChartKind + DeserializeOwned>(keys: Spanned<DeValue<'_>>) -> Result<K> {
+    let spec: K = crate::problem::from_spanned(keys)?;
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// Draws `spec` from `table`: checks that every column it names is in the result and that its
+/// keys make sense together, then hands the found columns to the kind.
+fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<String>> {
+    let columns = spec.columns();
+    require_columns(table, &columns)?;
+    spec.validate()?;
+    let found = columns
+        .iter()
+        .filter_map(|(key, name)| Some((*key, table.index_of(name)?)))
+        .collect();
+    spec.draw(&Data { table, found }, meta)
+}
+
 /// A spec's column references, checked against the query's result before drawing.
-pub fn require_columns(table: &Table, columns: &[(&str, &str)]) -> Result<()> {
+fn require_columns(table: &Table, columns: &[(&str, &str)]) -> Result<()> {
     for (key, name) in columns {
         if table.index_of(name).is_none() {
             let have: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
@@ -578,6 +765,103 @@ pub fn wrap(svg: &str, meta: &Meta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chart of `kind` from TOML keys.
+    fn chart(kind: &str, keys: &str) -> Option<Result<Chart>> {
+        Chart::parse(
+            kind,
+            crate::problem::table_value(toml::de::DeTable::parse(keys).expect("TOML")),
+        )
+    }
+
+    #[test]
+    fn every_kind_is_read_by_its_name() {
+        let keys = [
+            "x = 'd'\ny = 'n'",
+            "x = 'd'\ny = 'n'",
+            "x = 'd'\ny = 'n'\nseries = 's'",
+            "value = 'n'",
+            "x = 'd'\ny = 's'\nvalue = 'n'",
+            "date = 'd'\nvalue = 'n'",
+            "group = 'g'",
+            "value = 'n'",
+            "",
+        ];
+        for (kind, keys) in KINDS.into_iter().zip(keys) {
+            let c = chart(kind, keys).expect("a kind").expect("valid keys");
+            assert_eq!(c.kind(), kind);
+        }
+        assert!(chart("pie", "").is_none());
+    }
+
+    #[test]
+    fn each_kind_says_what_its_columns_need() {
+        use Need::{Any, Numeric, Temporal};
+        let needs = |kind: &str, keys: &str, want: &[(&str, Need)]| {
+            let c = chart(kind, keys).expect("a kind").expect("valid keys");
+            let got: Vec<(&str, Need)> =
+                c.columns().iter().map(|(k, _)| (*k, c.needs(k))).collect();
+            assert_eq!(got, want, "{kind}: {keys}");
+        };
+        let xy = "x = 'a'\ny = 'b'\nseries = 'c'";
+        for kind in ["line", "bar", "area"] {
+            needs(kind, xy, &[("x", Any), ("y", Numeric), ("series", Any)]);
+        }
+        needs(
+            "histogram",
+            "value = 'a'\ngroup = 'b'",
+            &[("value", Numeric), ("group", Any)],
+        );
+        needs(
+            "histogram",
+            "bucket = 'a'\ncount = 'b'",
+            &[("bucket", Any), ("count", Numeric)],
+        );
+        needs(
+            "heatmap",
+            "x = 'a'\ny = 'b'\nvalue = 'c'",
+            &[("x", Any), ("y", Any), ("value", Numeric)],
+        );
+        needs(
+            "calendar",
+            "date = 'a'\nvalue = 'b'",
+            &[("date", Temporal), ("value", Numeric)],
+        );
+        needs(
+            "box",
+            "group = 'a'",
+            &[
+                ("group", Any),
+                ("low", Numeric),
+                ("q1", Numeric),
+                ("median", Numeric),
+                ("q3", Numeric),
+                ("high", Numeric),
+            ],
+        );
+        needs(
+            "number",
+            "value = 'a'\nprevious = 'b'",
+            &[("value", Numeric), ("previous", Numeric)],
+        );
+        needs(
+            "table",
+            "columns = ['a', 'b']",
+            &[("columns", Any), ("columns", Any)],
+        );
+    }
+
+    #[test]
+    fn a_spec_is_checked_when_it_is_read() {
+        let err = chart("line", "x = 'd'\ny = 'n'\ncolour = 'red'")
+            .expect("a kind")
+            .expect_err("unknown key");
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        let err = chart("histogram", "value = 'n'\nbins = 3\nbin_width = 2.0")
+            .expect("a kind")
+            .expect_err("conflicting keys");
+        assert!(format!("{err:#}").contains("choose one"), "{err:#}");
+    }
 
     #[test]
     fn versions_sort_by_semver() {

@@ -6,8 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
-use super::{Meta, ValueFormat, drawn, format_value, style, text_style};
-use crate::query::Table;
+use super::{ChartKind, Data, Meta, Need, ValueFormat, drawn, format_value, style, text_style};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,8 +26,10 @@ pub struct Number {
 const WIDTH: u32 = 360;
 const HEIGHT: u32 = 130;
 
-impl Number {
-    pub fn columns(&self) -> Vec<(&str, &str)> {
+impl ChartKind for Number {
+    const NAME: &'static str = "number";
+
+    fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut c = vec![("value", self.value.as_str())];
         if let Some(p) = &self.previous {
             c.push(("previous", p));
@@ -36,41 +37,21 @@ impl Number {
         c
     }
 
-    /// The change against the previous period, as text ("▲ 12.5 % vs previous period").
-    fn change(&self, now: f64, before: Option<f64>) -> Option<String> {
-        let before = before?;
-        if before == 0.0 {
-            return Some(if now == 0.0 {
-                "= no change vs previous period".into()
-            } else {
-                "▲ new vs previous period (was 0)".into()
-            });
+    fn need(key: &str) -> Need {
+        match key {
+            "value" | "previous" => Need::Numeric,
+            _ => Need::Any,
         }
-        let rel = (now - before) / before.abs();
-        let arrow = if rel > 0.0 {
-            "▲"
-        } else if rel < 0.0 {
-            "▼"
-        } else {
-            "="
-        };
-        Some(format!(
-            "{arrow} {} vs previous period ({})",
-            format_value(rel.abs(), ValueFormat::Percent),
-            format_value(before, self.format)
-        ))
     }
 
-    pub fn render(&self, table: &Table, meta: &Meta) -> Result<String> {
-        super::require_columns(table, &self.columns())?;
-        let v = table.index_of(&self.value).unwrap_or(0);
+    fn draw(&self, data: &Data, meta: &Meta) -> Result<Option<String>> {
+        let table = data.table;
+        let v = data.index("value")?;
         let Some(now) = table.rows.first().and_then(|r| r[v].as_f64()) else {
-            return super::empty(meta, "no data for this period");
+            return super::empty(meta, "no data for this period").map(Some);
         };
-        let before = self
-            .previous
-            .as_ref()
-            .and_then(|p| table.index_of(p))
+        let before = data
+            .get("previous")
             .and_then(|p| table.rows.first().and_then(|r| r[p].as_f64()));
         let mut svg = String::new();
         {
@@ -97,7 +78,34 @@ impl Number {
             }
             drawn(root.present())?;
         }
-        Ok(super::wrap(&svg, meta))
+        Ok(Some(super::wrap(&svg, meta)))
+    }
+}
+
+impl Number {
+    /// The change against the previous period, as text ("▲ 12.5 % vs previous period").
+    fn change(&self, now: f64, before: Option<f64>) -> Option<String> {
+        let before = before?;
+        if before == 0.0 {
+            return Some(if now == 0.0 {
+                "= no change vs previous period".into()
+            } else {
+                "▲ new vs previous period (was 0)".into()
+            });
+        }
+        let rel = (now - before) / before.abs();
+        let arrow = if rel > 0.0 {
+            "▲"
+        } else if rel < 0.0 {
+            "▼"
+        } else {
+            "="
+        };
+        Some(format!(
+            "{arrow} {} vs previous period ({})",
+            format_value(rel.abs(), ValueFormat::Percent),
+            format_value(before, self.format)
+        ))
     }
 }
 

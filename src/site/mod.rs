@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use askama::Template;
 
-use crate::chart::Meta;
-use crate::definition::{Chart, Panel, Report};
+use crate::chart::{Chart, Meta};
+use crate::definition::{Panel, Report};
 use crate::output::{self, Page};
 use crate::query::{Table, Value};
 

@@ -2,8 +2,7 @@
 //! data, one row, nulls and NaN, negative values, hostile and very long strings. Every SVG
 //! must be well-formed XML and carry no markup from the data.
 
-use report::chart::Meta;
-use report::definition::Chart;
+use report::chart::{Chart, Meta};
 use report::query::{Column, Kind, Table, Value};
 
 use crate::common::golden;
