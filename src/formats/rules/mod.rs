@@ -10,6 +10,7 @@
 
 pub mod abacus;
 pub mod go_telemetry;
+pub mod pace;
 
 use std::collections::BTreeSet;
 use std::panic::Location;
@@ -54,6 +55,12 @@ impl Case {
             message: None,
             at: Location::caller(),
         }
+    }
+
+    /// The object is stored under `key` (for a rule about the key rather than the bytes).
+    pub fn at_key(mut self, key: &'static str) -> Case {
+        self.key = Some(key);
+        self
     }
 
     /// The rejection's message must also start with `prefix`.
