@@ -9,6 +9,7 @@
 //! the crate: std, serde_json, regex and `super::` only.
 
 pub mod abacus;
+pub mod devstack;
 pub mod go_telemetry;
 pub mod pace;
 
