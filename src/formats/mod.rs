@@ -18,6 +18,8 @@ pub mod devstack;
 pub mod generate;
 pub mod go_telemetry;
 pub mod pace;
+#[cfg(test)]
+pub(crate) mod rules;
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -98,6 +100,14 @@ impl PartialEq for dyn Format {
 pub struct Rejection {
     pub rule: String,
     pub message: String,
+}
+
+#[cfg(test)]
+impl From<Rejection> for (String, String) {
+    /// A rejection as the rule tables compare it (`rules::Outcome`).
+    fn from(r: Rejection) -> (String, String) {
+        (r.rule, r.message)
+    }
 }
 
 /// One warehouse table a format fills.

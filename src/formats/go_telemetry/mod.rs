@@ -666,25 +666,10 @@ pub fn configured_counters(config_json: &str) -> Result<BTreeMap<String, Vec<Str
 mod tests {
     use super::*;
 
-    type Edit = Box<dyn FnOnce(&mut Map<String, Value>)>;
-
     const REPORT: &str =
         include_str!("../../../fixtures/reference/go-telemetry/2024-09-26.upload-report.json");
     const MERGED: &str =
         include_str!("../../../fixtures/reference/go-telemetry/2024-09-26.merged.ndjson");
-
-    fn rule_of(edit: impl FnOnce(&mut Map<String, Value>)) -> String {
-        let mut v: Map<String, Value> = serde_json::from_str(REPORT).expect("example");
-        edit(&mut v);
-        let bytes = serde_json::to_vec(&v).expect("json");
-        decode(&bytes, &UploadConfig::golang())
-            .expect_err("rejected")
-            .rule
-    }
-
-    fn program(v: &mut Map<String, Value>) -> &mut Map<String, Value> {
-        v["Programs"][0].as_object_mut().expect("program")
-    }
 
     #[test]
     fn the_reference_report_and_merged_day_decode() {
@@ -700,134 +685,9 @@ mod tests {
 
     #[test]
     fn every_rule_rejects() {
-        let cases: Vec<(&str, Edit)> = vec![
-            (
-                "Week.date",
-                Box::new(|v| {
-                    v.insert("Week".into(), "2024-13-01".into());
-                }),
-            ),
-            (
-                "Week.required",
-                Box::new(|v| {
-                    v.remove("Week");
-                }),
-            ),
-            (
-                "Config.semver",
-                Box::new(|v| {
-                    v.insert("Config".into(), "0.31.0".into());
-                }),
-            ),
-            (
-                "X.nonzero",
-                Box::new(|v| {
-                    v.insert("X".into(), 0.into());
-                }),
-            ),
-            (
-                "X.range",
-                Box::new(|v| {
-                    v.insert("X".into(), 2.into());
-                }),
-            ),
-            (
-                "X.type",
-                Box::new(|v| {
-                    v.insert("X".into(), "0.5".into());
-                }),
-            ),
-            (
-                "Programs.type",
-                Box::new(|v| {
-                    v.insert("Programs".into(), 3.into());
-                }),
-            ),
-            (
-                "Programs.GOOS.config",
-                Box::new(|v| {
-                    program(v).insert("GOOS".into(), "beos".into());
-                }),
-            ),
-            (
-                "Programs.GOARCH.config",
-                Box::new(|v| {
-                    program(v).insert("GOARCH".into(), "z80".into());
-                }),
-            ),
-            (
-                "Programs.GoVersion.config",
-                Box::new(|v| {
-                    program(v).insert("GoVersion".into(), "go0.1".into());
-                }),
-            ),
-            (
-                "Programs.Program.config",
-                Box::new(|v| {
-                    program(v).insert("Program".into(), "example.com/x".into());
-                }),
-            ),
-            (
-                "Programs.Version.config",
-                Box::new(|v| {
-                    program(v).insert("Version".into(), "v9.9.9".into());
-                }),
-            ),
-            (
-                "Programs.GOOS.type",
-                Box::new(|v| {
-                    program(v).insert("GOOS".into(), 1.into());
-                }),
-            ),
-            (
-                "Programs.Counters.config",
-                Box::new(|v| {
-                    program(v)["Counters"]["gopls/secret:x"] = 1.into();
-                }),
-            ),
-            (
-                "Programs.Counters.value",
-                Box::new(|v| {
-                    program(v)["Counters"]["gopls/client:vscode"] = (-1).into();
-                }),
-            ),
-            (
-                "Programs.Counters.type",
-                Box::new(|v| {
-                    program(v).insert("Counters".into(), "x".into());
-                }),
-            ),
-            (
-                "Programs.Stacks.config",
-                Box::new(|v| {
-                    program(v)["Stacks"]["other/bug\nmain.main:+1"] = 1.into();
-                }),
-            ),
-            (
-                "Programs.Stacks.value",
-                Box::new(|v| {
-                    program(v)["Stacks"]["gopls/bug\nmain.main:+1"] = 1.5.into();
-                }),
-            ),
-        ];
-        for (rule, edit) in cases {
-            assert_eq!(rule_of(edit), rule, "{rule}");
-        }
         let config = UploadConfig::golang();
-        assert_eq!(decode(b"[1]", &config).expect_err("json").rule, "json");
-        assert_eq!(decode(b"\n \n", &config).expect_err("empty").rule, "empty");
-        let big = format!("{{\"Week\":\"{}\"}}", "x".repeat(MAX_REPORT_BYTES));
-        assert_eq!(
-            decode(big.as_bytes(), &config).expect_err("big").rule,
-            "body.size"
-        );
-        let bad_line = format!(
-            "{}\n{{\"Week\":\"x\"}}\n",
-            MERGED.lines().next().expect("line")
-        );
-        let r = decode(bad_line.as_bytes(), &config).expect_err("second line");
-        assert_eq!(r.rule, "Week.date");
-        assert!(r.message.starts_with("line 2: "), "{}", r.message);
+        crate::formats::rules::go_telemetry::table()
+            .check(include_str!("mod.rs"), &[], |o| decode(&o.bytes, &config));
     }
 
     #[test]
