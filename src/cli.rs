@@ -63,6 +63,14 @@ pub enum Command {
         #[command(flatten)]
         locations: Locations,
     },
+    /// Merge the warehouse's small files (one per day and table) and delete files no commit names.
+    #[command(
+        after_help = "Examples:\n  report compact\n  report compact --warehouse s3://telemetry-warehouse/batect\n\nA pull compacts at its end too; this does it on demand. The merge is one commit (the merged\nfiles added, the small ones removed); removed files are deleted once [pull] grace_minutes have\npassed since, so a query that started before still finds them."
+    )]
+    Compact {
+        #[command(flatten)]
+        locations: Locations,
+    },
     /// Validate report.toml, every query, report and expectation without data or network.
     #[command(
         after_help = "Examples:\n  report check\n  report --config other/report.toml check\n\nPlans every queries/*.sql against empty tables with the warehouse's schemas, checks every\nreports/*.toml and queries/*.expect.toml (keys, chart kinds, queries, columns and their types),\nand finds cycles between queries. Lists every problem as FILE:LINE: MESSAGE on stdout.\nExit code 0 when clean, 1 when there is a problem."
@@ -87,9 +95,9 @@ pub enum Command {
         /// Folder for index.html and summary.md [default: diff beside report.toml].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Warehouse folder [env: REPORT_WAREHOUSE].
-        #[arg(long)]
-        warehouse: Option<PathBuf>,
+        /// Warehouse: a bucket URL or a folder [env: REPORT_WAREHOUSE].
+        #[arg(long, value_name = "URL")]
+        warehouse: Option<String>,
     },
     /// Run one query over the warehouse (no pull) and print its result as CSV on stdout.
     #[command(
@@ -143,9 +151,9 @@ pub enum DiffFormat {
 /// Where things are, overriding report.toml and `REPORT_*` variables.
 #[derive(Debug, Args)]
 pub struct Locations {
-    /// Warehouse folder [env: REPORT_WAREHOUSE].
-    #[arg(long)]
-    warehouse: Option<PathBuf>,
+    /// Warehouse: a bucket URL (s3://bucket/prefix, gs://…, az://…) or a folder [env: REPORT_WAREHOUSE].
+    #[arg(long, value_name = "URL")]
+    warehouse: Option<String>,
     /// Output folder of the site [env: REPORT_OUTPUT].
     #[arg(long)]
     output: Option<PathBuf>,
@@ -193,6 +201,15 @@ pub fn run() -> Result<ExitCode> {
             let summary = runtime()?.block_on(pipeline::pull_only(&settings))?;
             report_pull(&summary);
             Ok(exit_code(&summary))
+        }
+        Command::Compact { locations } => {
+            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let (compacted, swept) = runtime()?.block_on(pipeline::compact(&settings))?;
+            messages::status(format_args!(
+                "compact: {} small files merged into {}, {} files no commit names deleted",
+                compacted.removed, compacted.added, swept
+            ));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
             let checked =

@@ -21,9 +21,13 @@ use crate::formats::{self, Format, Spec, TableDef};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
-    /// Folder of Hive-partitioned Parquet tables plus `manifest.json`.
+    /// Where the warehouse lives: a bucket URL (`s3://bucket/prefix`, `gs://…`, `az://…`) or
+    /// a local folder.
     #[serde(default = "default_warehouse")]
     warehouse: String,
+    /// Options of the warehouse's store, as a source's `options`.
+    #[serde(default)]
+    warehouse_options: StoreOptions,
     /// Folder the static site is written to.
     #[serde(default = "default_output")]
     output: String,
@@ -45,7 +49,8 @@ struct PullFile {
     concurrency: Option<usize>,
     batch_size: Option<usize>,
     retries: Option<usize>,
-    keys_in_memory: Option<usize>,
+    target_file_mb: Option<u64>,
+    grace_minutes: Option<u64>,
 }
 
 /// The keys every `[[source]]` has; the rest belong to its format (see [`formats::Format`]).
@@ -76,12 +81,41 @@ fn default_reports() -> String {
     "reports".into()
 }
 
+/// Options handed to object_store's builder; `Debug` never shows a credential's value.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct StoreOptions(pub BTreeMap<String, String>);
+
+impl std::ops::Deref for StoreOptions {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| {
+                let shown = if is_secret_option(k) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (k, shown)
+            }))
+            .finish()
+    }
+}
+
 /// Everything the pipeline needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Folder that holds `report.toml`; relative paths start here.
     pub root: PathBuf,
-    pub warehouse: PathBuf,
+    /// The warehouse's URL, or a local folder (resolved against the root).
+    pub warehouse: String,
+    pub warehouse_options: StoreOptions,
     pub output: PathBuf,
     pub queries: PathBuf,
     pub reports: PathBuf,
@@ -100,9 +134,10 @@ pub struct PullSettings {
     pub batch_size: usize,
     /// Times one request is retried (exponential backoff) on 5xx, 429, timeouts and resets.
     pub retries: usize,
-    /// Listed keys sorted in memory; a longer listing is sorted in runs written under the
-    /// warehouse folder.
-    pub keys_in_memory: usize,
+    /// A compaction merges a day's small files into files of about this size.
+    pub target_file_bytes: u64,
+    /// Files a commit removed (or no commit named) are deleted this long after.
+    pub grace_seconds: u64,
 }
 
 impl Default for PullSettings {
@@ -111,7 +146,8 @@ impl Default for PullSettings {
             concurrency: 32,
             batch_size: 10_000,
             retries: 5,
-            keys_in_memory: 500_000,
+            target_file_bytes: 64 << 20,
+            grace_seconds: 3600,
         }
     }
 }
@@ -173,7 +209,7 @@ impl std::fmt::Debug for Source {
 /// Overrides from the command line; `None` leaves the file's (or environment's) value.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
-    pub warehouse: Option<PathBuf>,
+    pub warehouse: Option<String>,
     pub output: Option<PathBuf>,
     pub source: Option<String>,
 }
@@ -303,15 +339,23 @@ impl Settings {
             concurrency: file.pull.concurrency.unwrap_or(defaults.concurrency).max(1),
             batch_size: file.pull.batch_size.unwrap_or(defaults.batch_size).max(1),
             retries: file.pull.retries.unwrap_or(defaults.retries),
-            keys_in_memory: file
+            target_file_bytes: file
                 .pull
-                .keys_in_memory
-                .unwrap_or(defaults.keys_in_memory)
-                .max(1),
+                .target_file_mb
+                .map_or(defaults.target_file_bytes, |mb| mb.max(1) << 20),
+            grace_seconds: file
+                .pull
+                .grace_minutes
+                .map_or(defaults.grace_seconds, |m| m * 60),
         };
         let catalog = catalog(&sources, &root, path)?;
         Ok(Settings {
-            warehouse: pick(&overrides.warehouse, "REPORT_WAREHOUSE", &file.warehouse),
+            warehouse: match (&overrides.warehouse, env.get("REPORT_WAREHOUSE")) {
+                (Some(w), _) => w.clone(),
+                (None, Some(w)) => w.clone(),
+                (None, None) => resolve_url(&root, &file.warehouse),
+            },
+            warehouse_options: file.warehouse_options,
             output: pick(&overrides.output, "REPORT_OUTPUT", &file.output),
             queries: root.join(&file.queries),
             reports: root.join(&file.reports),
@@ -450,7 +494,7 @@ mod tests {
             "#,
         )
         .expect("valid");
-        assert_eq!(s.warehouse, PathBuf::from("proj/wh"));
+        assert_eq!(s.warehouse, "proj/wh");
         assert_eq!(s.output, PathBuf::from("proj/site"));
         assert_eq!(s.sources[0].url, "proj/fixtures/abacus");
         let spec = format!("{:?}", s.sources[0].spec);
@@ -489,14 +533,14 @@ mod tests {
         let text = "[[source]]\nname='batect'\nformat='abacus'\nurl='local'";
         let s = Settings::parse(text, Path::new("report.toml"), &env, &Overrides::default())
             .expect("valid");
-        assert_eq!(s.warehouse, PathBuf::from("/tmp/wh"));
+        assert_eq!(s.warehouse, "/tmp/wh");
         assert_eq!(s.sources[0].url, "s3://bucket/x");
         let flags = Overrides {
-            warehouse: Some(PathBuf::from("flag")),
+            warehouse: Some("flag".into()),
             ..Overrides::default()
         };
         let s = Settings::parse(text, Path::new("report.toml"), &env, &flags).expect("valid");
-        assert_eq!(s.warehouse, PathBuf::from("flag"));
+        assert_eq!(s.warehouse, "flag");
     }
 
     #[test]

@@ -18,4 +18,5 @@ pub mod project;
 pub mod pull;
 pub mod query;
 pub mod site;
+pub mod store;
 pub mod warehouse;

@@ -22,9 +22,37 @@ pub struct Built {
     pub pages: usize,
 }
 
+/// Opens the warehouse of `settings` (creating a local folder when `create`).
+pub async fn open_warehouse(settings: &Settings, create: bool) -> Result<Warehouse> {
+    let bucket = crate::store::open_place(
+        &crate::store::Place {
+            what: "warehouse".to_string(),
+            url: &settings.warehouse,
+            options: &settings.warehouse_options,
+            prefix: None,
+            create,
+        },
+        settings.pull.retries,
+    )?;
+    Warehouse::open(bucket, &crate::config::redact(&settings.warehouse)).await
+}
+
+/// `report compact`: merges small files into one per day and table, then deletes files no
+/// commit names that are past the grace period.
+pub async fn compact(settings: &Settings) -> Result<(crate::warehouse::Compacted, usize)> {
+    let mut warehouse = open_warehouse(settings, false).await?;
+    let compacted = warehouse.compact(settings.pull.target_file_bytes).await?;
+    let swept = warehouse
+        .sweep(chrono::Duration::seconds(
+            settings.pull.grace_seconds as i64,
+        ))
+        .await?;
+    Ok((compacted, swept))
+}
+
 /// `report build`: pull (unless `pull` is false), query, render, write.
 pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) -> Result<Built> {
-    let mut warehouse = Warehouse::open(&settings.warehouse)?;
+    let mut warehouse = open_warehouse(settings, true).await?;
     let summary = if pull_first {
         pull::pull(settings, &mut warehouse).await?
     } else {
@@ -40,7 +68,7 @@ pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) ->
 
 /// `report pull`: only the ingest.
 pub async fn pull_only(settings: &Settings) -> Result<Summary> {
-    let mut warehouse = Warehouse::open(&settings.warehouse)?;
+    let mut warehouse = open_warehouse(settings, true).await?;
     pull::pull(settings, &mut warehouse).await
 }
 
@@ -50,7 +78,7 @@ pub async fn query_one(
     defs: &Definitions,
     name: &str,
 ) -> Result<query::Table> {
-    let warehouse = Warehouse::open(&settings.warehouse)?;
+    let warehouse = open_warehouse(settings, true).await?;
     let queries = &defs.queries;
     let Some(q) = queries.iter().find(|q| q.name == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();

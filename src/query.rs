@@ -63,23 +63,18 @@ pub fn register_warehouse(
     warehouse: &Warehouse,
     catalog: &[TableDef],
 ) -> Result<()> {
-    let root = std::path::absolute(warehouse.root())
-        .with_context(|| format!("cannot resolve {}", warehouse.root().display()))?;
+    ctx.register_object_store(warehouse.bucket().url.as_ref(), warehouse.view());
     for t in warehouse_tables(catalog) {
-        let dir = root.join(t.name);
-        if !dir.is_dir() {
-            register_empty(ctx, &t)?;
-            continue;
-        }
-        let url = ListingTableUrl::parse(format!("{}/", dir.display()))
-            .with_context(|| format!("cannot register table {} at {}", t.name, dir.display()))?;
+        let url = warehouse.table_url(t.name);
+        let table_url = ListingTableUrl::parse(&url)
+            .with_context(|| format!("cannot register table {} at {url}", t.name))?;
         let mut options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         if t.partitioned {
             options =
                 options.with_table_partition_cols(vec![("date".to_string(), DataType::Date32)]);
         }
-        let config = ListingTableConfig::new(url)
+        let config = ListingTableConfig::new(table_url)
             .with_listing_options(options)
             .with_schema(t.schema);
         let table = ListingTable::try_new(config)

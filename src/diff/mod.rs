@@ -26,7 +26,6 @@ use crate::expect::Failure;
 use crate::pipeline;
 use crate::project::Definitions;
 use crate::query::{Query, Table};
-use crate::warehouse::Warehouse;
 
 pub use compare::{CellChange, QueryDiff, RowChange};
 
@@ -148,13 +147,13 @@ pub async fn diff(settings: &Settings, options: &Options) -> Result<Diff> {
             "working tree".to_string(),
         ),
     };
-    if !settings.warehouse.join("manifest.json").exists() {
+    let warehouse = pipeline::open_warehouse(settings, true).await?;
+    if warehouse.version() == 0 {
         crate::messages::warn(format_args!(
             "diff: the warehouse {} holds no data yet (run `report pull` first); both sides run over empty tables",
-            settings.warehouse.display()
+            warehouse.shown()
         ));
     }
-    let warehouse = Warehouse::open(&settings.warehouse)?;
     let before = pipeline::evaluate(&base, &warehouse, &settings.catalog)
         .await
         .with_context(|| format!("cannot run the queries at {base_rev}"))?;

@@ -6,25 +6,25 @@
 //! reported and left out of the commit, so the next pull tries it again. Sessions are
 //! deduplicated by session id, first object (in key order) wins, across pulls too.
 
-pub mod folder;
-mod sorted;
-pub mod store;
+pub mod list;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::io::Read;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
-use futures::{StreamExt, TryStreamExt};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::config::{Settings, Source};
-use crate::formats::{self, Located, ObjectInfo, Record, Rejection, Spec, gunzip};
-use crate::warehouse::{Commit, DataFile, Warehouse};
+use crate::formats::{Located, ObjectInfo, Record, Rejection, Spec, gunzip};
+use crate::store::{self, Bucket, scrub};
+use crate::warehouse::{DataFile, Warehouse};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quarantined {
@@ -44,15 +44,16 @@ pub struct Failed {
 /// What a pull did. Quarantined and failed objects make the exit code non-zero.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
-    /// Objects listed, counting those of the folders not read again (below).
     pub listed: u64,
-    /// Folders of a local bucket not read again: unchanged since a pull read them whole.
-    pub unchanged_folders: u64,
     pub already_ingested: u64,
+    /// Objects an earlier pull quarantined, not looked at again.
+    pub quarantined_before: u64,
     pub fetched: u64,
     pub bytes: u64,
     pub sessions: u64,
     pub duplicates: u64,
+    /// Small files a compaction merged at the end of the pull.
+    pub compacted: u64,
     /// The first [`LISTED_PROBLEMS`] quarantined objects (the `objects` table has them all).
     pub quarantined: Vec<Quarantined>,
     /// The first [`LISTED_PROBLEMS`] objects that could not be fetched.
@@ -102,9 +103,10 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "pull: {} objects listed, {} already ingested, {} fetched ({} bytes), {} new records, {} duplicates, {} quarantined, {} failed",
+            "pull: {} objects listed, {} already ingested, {} quarantined before, {} fetched ({} bytes), {} new records, {} duplicates, {} quarantined, {} failed",
             self.listed,
             self.already_ingested,
+            self.quarantined_before,
             self.fetched,
             self.bytes,
             self.sessions,
@@ -121,342 +123,312 @@ enum Outcome {
     Failed(String),
 }
 
-/// Pulls every source of `settings` into the warehouse.
+/// Pulls every source of `settings` into the warehouse, then compacts the days it touched and
+/// deletes files no commit names any more.
 pub async fn pull(settings: &Settings, warehouse: &mut Warehouse) -> Result<Summary> {
     let mut summary = Summary::default();
-    warehouse.begin_pull()?;
     for source in &settings.sources {
         let bucket = store::open(source, &settings.pull)?;
         pull_source(&bucket, source, settings, warehouse, &mut summary).await?;
     }
-    warehouse.end_pull()?;
+    let compacted = warehouse.compact(settings.pull.target_file_bytes).await?;
+    summary.compacted = compacted.removed as u64;
+    warehouse
+        .sweep(chrono::Duration::seconds(
+            settings.pull.grace_seconds as i64,
+        ))
+        .await?;
     Ok(summary)
 }
 
 /// Pulls one source from `bucket` (passed in, so tests can hand over a wrapped or in-memory
 /// store) with the decoder of its format.
 pub async fn pull_source(
-    bucket: &store::Bucket,
+    bucket: &Bucket,
     source: &Source,
     settings: &Settings,
     warehouse: &mut Warehouse,
     summary: &mut Summary,
 ) -> Result<()> {
-    let ctx = Pull {
-        bucket,
-        source,
-        settings,
-    };
-    ctx.run(source.spec.clone(), warehouse, summary).await
-}
+    let spec = source.spec.clone();
+    let (id_table, id_column) = source.format.id_column();
+    let schemas = schemas_fingerprint(settings);
 
-/// One source's pull, whatever its format.
-struct Pull<'a> {
-    bucket: &'a store::Bucket,
-    source: &'a Source,
-    settings: &'a Settings,
-}
-
-impl Pull<'_> {
-    async fn run(
-        &self,
-        spec: Arc<dyn Spec>,
-        warehouse: &mut Warehouse,
-        summary: &mut Summary,
-    ) -> Result<()> {
-        let Pull {
-            bucket,
-            source,
-            settings,
-        } = self;
-
-        // The index first (its file is read ahead while the source is listed), then the
-        // listing, sorted: in memory up to `keys_in_memory` keys, in run files under the
-        // warehouse past that. A local bucket's folders that earlier pulls read whole and that
-        // have not changed since are not read again (see `folder`).
-        let recorded = warehouse.index(&id_columns())?.folders(&source.name)?;
-        let known = match bucket.folder() {
-            Some(root) => {
-                let folders = recorded
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), folder::Folder::from_bytes(v)?)))
-                    .collect();
-                folder::Known::new(root, folders, &warehouse.pull_marker())
+    // The keys not yet looked at: the listing (in key order) less the keys the objects table
+    // holds for the source.
+    let progress = spinner(&format!("listing {}", source.name));
+    let listed = list::keys(bucket, settings.pull.concurrency, &progress)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "source {:?}: cannot list {}: {}",
+                source.name,
+                crate::config::redact(&source.url),
+                scrub(&format!("{e:#}"), &source.options)
+            )
+        })?;
+    progress.finish_and_clear();
+    for (key, error) in listed.unnamed {
+        summary.listed += 1;
+        summary.fail(Failed {
+            source: source.name.clone(),
+            key,
+            error: format!("not a valid object name: {error}"),
+        });
+    }
+    let known = known_keys(warehouse, settings, &source.name).await?;
+    let mut todo = Vec::new();
+    let mut known_iter = known.iter().peekable();
+    for key in listed.keys {
+        summary.listed += 1;
+        while known_iter
+            .peek()
+            .is_some_and(|(k, _)| k.as_str() < key.as_str())
+        {
+            known_iter.next();
+        }
+        match known_iter.peek() {
+            Some((k, quarantined)) if *k == key => {
+                if *quarantined {
+                    summary.quarantined_before += 1;
+                } else {
+                    summary.already_ingested += 1;
+                }
             }
-            None => folder::Known::nothing(),
-        };
-        let progress = spinner(&format!("listing {}", source.name));
-        let spill = |name: &str| warehouse.root().join(format!(".{name}-{}", source.name));
-        let (listing_runs, todo_runs) = (spill("listing"), spill("todo"));
-        let mut listed = sorted::Sorter::new(listing_runs, settings.pull.keys_in_memory);
-        let mut keys = bucket.keys(known);
-        // The folders to record at the end: those found unchanged and those read whole, less
-        // any with an object this pull could not fetch.
-        let mut folders = BTreeMap::new();
-        let mut count = 0u64;
-        loop {
-            let found = keys.try_next().await.map_err(|e| {
-                anyhow::anyhow!(
-                    "source {:?}: cannot list {}: {}",
-                    source.name,
-                    crate::config::redact(&source.url),
-                    store::scrub(&e.to_string(), source)
-                )
-            })?;
-            match found {
-                None => break,
-                Some(folder::Found::Keys(chunk)) => {
-                    for key in chunk {
-                        listed.push(key)?;
-                        count += 1;
-                        if count.is_multiple_of(1024) {
-                            progress.set_message(format!("{count} objects listed"));
-                        }
-                    }
-                }
-                Some(folder::Found::Unchanged(key, found)) => {
-                    // Its objects: all looked at before.
-                    summary.unchanged_folders += 1;
-                    summary.listed += found.objects;
-                    summary.already_ingested += found.objects;
-                    count += found.objects;
-                    folders.insert(key, found.to_bytes());
-                }
-                Some(folder::Found::Read(key, found)) => {
-                    folders.insert(key, found.to_bytes());
+            _ => todo.push(key),
+        }
+    }
+    drop(known);
+
+    let progress = bar(&source.name);
+    progress.set_length(todo.len() as u64);
+    let listed = summary.listed;
+    for (batch, keys) in (1u64..).zip(todo.chunks(settings.pull.batch_size.max(1))) {
+        let pull = warehouse.version() + 1;
+        let mut locations = Vec::with_capacity(keys.len());
+        for key in keys {
+            match Path::parse(bucket.path(key).as_ref()) {
+                Ok(location) => locations.push((key.clone(), location)),
+                Err(e) => {
+                    progress.inc(1);
+                    summary.fail(Failed {
+                        source: source.name.clone(),
+                        error: format!("not a valid object name: {e}"),
+                        key: key.clone(),
+                    });
                 }
             }
         }
-        drop(keys);
-        progress.finish_and_clear();
-
-        // The keys not yet looked at: the listing merged with the index's keys of the source
-        // (both sorted), in key order, which makes every run the same.
-        let known = warehouse.index(&id_columns())?.keys(&source.name)?;
-        let mut todo = sorted::Sorter::new(todo_runs, settings.pull.keys_in_memory);
-        let mut new = 0;
-        for key in sorted::diff(listed.finish()?, known) {
-            summary.listed += 1;
-            match key? {
-                sorted::Listed::New(key) => {
-                    todo.push(key)?;
-                    new += 1;
-                }
-                sorted::Listed::Known => summary.already_ingested += 1,
+        let store = bucket.store.clone();
+        let mut results = futures::stream::iter(locations.into_iter().map(|(key, location)| {
+            let (store, spec) = (store.clone(), spec.clone());
+            async move {
+                let got = tokio::spawn(fetch(store, location, spec)).await;
+                (key, got)
             }
-        }
-        let mut todo = todo.finish()?;
-
-        let progress = bar(&source.name);
-        progress.set_length(new);
-        let listed = summary.listed;
-        let pull = warehouse.next_pull();
-        let (id_table, _) = source.format.id_column();
-        for batch in 1.. {
-            let mut chunk = Vec::with_capacity(settings.pull.batch_size.min(new as usize));
-            for key in todo.by_ref() {
-                let key = key?;
-                // A local file whose name object_store cannot hold (a control character,
-                // `..`): reported, like an object that cannot be fetched.
-                match Path::parse(&key) {
-                    Ok(path) => chunk.push(path),
-                    Err(e) => {
-                        progress.inc(1);
-                        folders.remove(folder_of(&key));
-                        summary.fail(Failed {
-                            source: source.name.clone(),
-                            error: format!("not a valid object name: {e}"),
-                            key,
-                        });
-                    }
+        }))
+        .buffered(settings.pull.concurrency.max(1));
+        let mut records: Vec<(String, Record)> = Vec::new();
+        let mut objects = ObjectRows::default();
+        let mut seen = HashSet::<String>::new();
+        let mut index = 0usize;
+        while let Some((key, fetched)) = results.next().await {
+            index += 1;
+            let (outcome, size) = fetched.context("fetch task panicked")?;
+            progress.inc(1);
+            match outcome {
+                Outcome::Failed(error) => {
+                    summary.fail(Failed {
+                        source: source.name.clone(),
+                        key,
+                        error: scrub(&error, &source.options),
+                    });
                 }
-                if chunk.len() == settings.pull.batch_size {
-                    break;
+                Outcome::Rejected(r, raw) => {
+                    summary.fetched += 1;
+                    summary.bytes += size;
+                    warehouse.quarantine(&source.name, &key, raw).await?;
+                    objects.push(pull, source, &key, size, "quarantined", Some(&r), None);
+                    summary.quarantine(Quarantined {
+                        source: source.name.clone(),
+                        key,
+                        rule: r.rule,
+                        message: r.message,
+                    });
                 }
-            }
-            if chunk.is_empty() {
-                break;
-            }
-            // Ids as of the batch's start (the earlier batches' included), and the batch's own.
-            let ids = warehouse.index(&id_columns())?.lookup()?;
-            let mut seen = foldhash::HashSet::<String>::default();
-            let mut added = crate::warehouse::index::Batch::default();
-            let (fetches, parallel) = fetches(bucket, &chunk, &spec, settings.pull.concurrency);
-            let mut results = futures::stream::iter(fetches)
-                .buffered(parallel)
-                .map_ok(|group| futures::stream::iter(group.into_iter().map(JoinResult::Ok)))
-                .try_flatten();
-            let mut records: Vec<(String, Record)> = Vec::new();
-            let mut objects = ObjectRows::default();
-            let mut index = 0;
-            while let Some(fetched) = results.next().await {
-                let location = &chunk[index];
-                index += 1;
-                let key = location.as_ref().to_string();
-                let (outcome, size) = fetched.context("fetch task panicked")?;
-                progress.inc(1);
-                match outcome {
-                    Outcome::Failed(error) => {
-                        folders.remove(folder_of(&key));
-                        summary.fail(Failed {
-                            source: source.name.clone(),
-                            key,
-                            error: store::scrub(&error, source),
-                        });
-                    }
-                    Outcome::Rejected(r, raw) => {
-                        summary.fetched += 1;
-                        summary.bytes += size;
-                        let copy = warehouse
-                            .root()
-                            .join("quarantine")
-                            .join(&source.name)
-                            .join(location.as_ref());
-                        crate::warehouse::write_atomic(&copy, &raw, false)?;
-                        objects.push(pull, source, &key, size, "quarantined", Some(&r), None);
-                        added.add_key(&source.name, &key);
-                        summary.quarantine(Quarantined {
-                            source: source.name.clone(),
-                            key,
-                            rule: r.rule,
-                            message: r.message,
-                        });
-                    }
-                    Outcome::Records(decoded) => {
-                        summary.fetched += 1;
-                        summary.bytes += size;
-                        // The object's record id and date, when it holds exactly one record.
-                        let single = match decoded.as_slice() {
-                            [one] => Some((spec.id(one), spec.date(one))),
-                            _ => None,
-                        };
-                        let mut kept = 0;
-                        let total = decoded.len();
-                        for r in decoded {
-                            let id = spec.id(&r);
-                            if !ids.contains(id_table, &id)? && seen.insert(id) {
-                                kept += 1;
-                                records.push((key.clone(), r));
-                            }
-                        }
-                        summary.sessions += kept;
-                        summary.duplicates += total as u64 - kept;
-                        let status = if kept == 0 && total > 0 {
-                            "duplicate"
+                Outcome::Records(decoded) => {
+                    summary.fetched += 1;
+                    summary.bytes += size;
+                    // The object's record id and date, when it holds exactly one record.
+                    let single = match decoded.as_slice() {
+                        [one] => Some((spec.id(one), spec.date(one))),
+                        _ => None,
+                    };
+                    let start = records.len();
+                    let total = decoded.len();
+                    for r in decoded {
+                        if seen.insert(spec.id(&r)) {
+                            records.push((key.clone(), r));
                         } else {
-                            "ingested"
-                        };
-                        objects.push(pull, source, &key, size, status, None, single);
-                        added.add_key(&source.name, &key);
+                            summary.duplicates += 1;
+                        }
                     }
+                    let range = (start, records.len(), total);
+                    objects.push_pending(pull, source, &key, size, single, range);
                 }
-                if index.is_multiple_of(64) || index == chunk.len() {
-                    progress.set_message(progress_message(listed, summary));
-                }
             }
-            drop((ids, seen));
-            let (mut files, written) =
-                write_records(warehouse, spec.as_ref(), source, &records, pull, batch)?;
-            // The ids the id table now holds: what rebuilding the index from the files reads.
-            for id in written {
-                added.add_id(id_table, id);
-            }
-            if !objects.is_empty() {
-                let rel = format!("objects/part-{pull:05}-{batch:05}.parquet");
-                files.push(warehouse.write("objects", &rel, &objects.finish()?)?);
-            }
-            if !files.is_empty() {
-                warehouse.commit(Commit { pull, batch, files }, added)?;
+            if index.is_multiple_of(64) {
+                progress.set_message(progress_message(listed, summary));
             }
         }
-        progress.finish_and_clear();
-        if folders != recorded {
-            warehouse.set_folders(&source.name, &folders)?;
+        // Ids the warehouse holds already: the first object (in key order) won, earlier.
+        let ids: Vec<String> = records.iter().map(|(_, r)| spec.id(r)).collect();
+        let kept_before = known_ids(warehouse, settings, id_table, id_column, &ids).await?;
+        let before = records.len();
+        let mut keep = Vec::with_capacity(before);
+        let mut fresh = Vec::with_capacity(before);
+        for (i, (key, r)) in records.into_iter().enumerate() {
+            fresh.push(!kept_before.contains(&ids[i]));
+            if fresh[i] {
+                keep.push((key, r));
+            }
         }
-        Ok(())
+        objects.settle(&fresh);
+        summary.duplicates += (before - keep.len()) as u64;
+        summary.sessions += keep.len() as u64;
+        progress.set_message(progress_message(listed, summary));
+        let mut files = write_records(warehouse, spec.as_ref(), source, &keep, pull, batch).await?;
+        if !objects.is_empty() {
+            let rel = format!("objects/c{pull:06}-b{batch:04}.parquet");
+            files.push(warehouse.write("objects", &rel, &objects.finish()?).await?);
+        }
+        if !files.is_empty() {
+            warehouse
+                .commit("pull", &schemas, files, Vec::new())
+                .await
+                .with_context(|| {
+                    format!(
+                        "{}: the pull of source {:?} stopped before its batch {batch} (nothing of that batch is data; pull again)",
+                        warehouse.shown(),
+                        source.name
+                    )
+                })?;
+        }
     }
+    progress.finish_and_clear();
+    Ok(())
 }
 
-/// The key of the folder that holds the object `key`.
-fn folder_of(key: &str) -> &str {
-    key.rsplit_once('/').map_or("", |(folder, _)| folder)
+/// A fingerprint of every table's schema: a commit records what its files were typed with.
+pub fn schemas_fingerprint(settings: &Settings) -> String {
+    let mut text = String::new();
+    for t in &settings.catalog {
+        text.push_str(t.name);
+        for f in t.schema.fields() {
+            text.push_str(&format!("|{}:{}", f.name(), f.data_type()));
+        }
+        text.push('\n');
+    }
+    format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
-/// The table and column of each format's record ids, for the warehouse's index.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The keys the objects table holds for `source`, in key order, each with whether it was
+/// quarantined.
+async fn known_keys(
+    warehouse: &Warehouse,
+    settings: &Settings,
+    source: &str,
+) -> Result<Vec<(String, bool)>> {
+    if warehouse.files("objects").is_empty() {
+        return Ok(Vec::new());
+    }
+    let ctx = crate::query::new_context();
+    crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
+    let sql = format!(
+        "SELECT key, bool_and(status = 'quarantined') AS q FROM objects WHERE source = '{}' GROUP BY key ORDER BY key",
+        source.replace('\'', "''")
+    );
+    let batches = ctx
+        .sql(&sql)
+        .await?
+        .collect()
+        .await
+        .with_context(|| format!("{}: cannot read the objects table", warehouse.shown()))?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let keys = b.column(0).as_string_view_opt().map(|a| {
+            (0..a.len())
+                .map(|i| a.value(i).to_string())
+                .collect::<Vec<_>>()
+        });
+        let keys = match keys {
+            Some(k) => k,
+            None => b
+                .column(0)
+                .as_string::<i32>()
+                .iter()
+                .map(|k| k.unwrap_or_default().to_string())
+                .collect(),
+        };
+        let q = b.column(1).as_boolean();
+        for (i, k) in keys.into_iter().enumerate() {
+            out.push((k, q.value(i)));
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `ids` the id table already holds.
+async fn known_ids(
+    warehouse: &Warehouse,
+    settings: &Settings,
+    table: &str,
+    column: &str,
+    ids: &[String],
+) -> Result<HashSet<String>> {
+    if ids.is_empty() || warehouse.files(table).is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ctx = crate::query::new_context();
+    crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(StringArray::from_iter_values(ids.iter()))],
+    )?;
+    ctx.register_table(
+        "batch_ids",
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+    )?;
+    let sql = format!(
+        "SELECT DISTINCT t.{column} AS id FROM {table} t JOIN batch_ids b ON t.{column} = b.id"
+    );
+    let batches = ctx
+        .sql(&sql)
+        .await?
+        .collect()
+        .await
+        .with_context(|| format!("{}: cannot read {table}", warehouse.shown()))?;
+    let mut out = HashSet::new();
+    for b in &batches {
+        let col = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        out.extend(col.as_string::<i32>().iter().flatten().map(str::to_string));
+    }
+    Ok(out)
+}
+
+/// The table and column of each format's record ids.
 pub fn id_columns() -> Vec<(&'static str, &'static str)> {
-    formats::FORMATS.iter().map(|f| f.id_column()).collect()
-}
-
-/// Fetched objects (outcome and size as stored), per task.
-type Fetched = tokio::task::JoinHandle<Vec<(Outcome, u64)>>;
-type JoinResult<T> = Result<T, tokio::task::JoinError>;
-
-/// Objects of a local folder read and decoded per blocking task: a hand-off to the blocking
-/// pool per object (as `LocalFileSystem::get` does) cost more than reading and decoding it
-/// (perf: a fifth of a full pull was thread wake-ups).
-const FOLDER_GROUP: usize = 64;
-
-/// The tasks that fetch and decode `keys`, in order, and how many of them may run at once:
-/// a store's objects one task each, `concurrency` at a time; a local folder's in groups, about
-/// two groups per core (reading cached files is work for the CPU, not waiting).
-fn fetches(
-    bucket: &store::Bucket,
-    keys: &[Path],
-    spec: &Arc<dyn Spec>,
-    concurrency: usize,
-) -> (Box<dyn Iterator<Item = Fetched> + Send>, usize) {
-    let spec = spec.clone();
-    match bucket.folder() {
-        None => {
-            let store = bucket.store.clone();
-            let keys = keys.to_vec();
-            let tasks = keys.into_iter().map(move |key| {
-                let (store, spec) = (store.clone(), spec.clone());
-                tokio::spawn(async move { vec![fetch(store, key, spec).await] })
-            });
-            (Box::new(tasks), concurrency)
-        }
-        Some(root) => {
-            let root = root.to_path_buf();
-            let groups: Vec<Vec<Path>> = keys.chunks(FOLDER_GROUP).map(<[_]>::to_vec).collect();
-            let tasks = groups.into_iter().map(move |group| {
-                let (root, spec) = (root.clone(), spec.clone());
-                tokio::task::spawn_blocking(move || {
-                    group
-                        .iter()
-                        .map(|key| read_file(&root, key, spec.as_ref()))
-                        .collect()
-                })
-            });
-            let cores = std::thread::available_parallelism().map_or(2, usize::from);
-            (Box::new(tasks), concurrency.min(2 * cores))
-        }
-    }
-}
-
-/// Reads one object of a local folder, as `LocalFileSystem` would GET it, and decodes it.
-fn read_file(root: &std::path::Path, key: &Path, spec: &dyn Spec) -> (Outcome, u64) {
-    let path = folder::file(root, key);
-    let read = std::fs::File::open(&path).and_then(|mut f| {
-        let meta = f.metadata()?;
-        let mut raw = Vec::with_capacity(meta.len() as usize);
-        f.read_to_end(&mut raw)?;
-        let modified = meta
-            .modified()
-            .ok()
-            .map(chrono::DateTime::<chrono::Utc>::from);
-        Ok((raw, modified.and_then(|m| m.timestamp_nanos_opt())))
-    });
-    match read {
-        Ok((raw, modified)) => {
-            let size = raw.len() as u64;
-            (decode(key, raw.into(), modified, spec), size)
-        }
-        Err(e) => (
-            Outcome::Failed(format!("cannot read {}: {e}", path.display())),
-            0,
-        ),
-    }
+    crate::formats::FORMATS
+        .iter()
+        .map(|f| f.id_column())
+        .collect()
 }
 
 /// Whole-object attempts: object_store already retries each request on 5xx, timeouts and
@@ -527,16 +499,15 @@ fn progress_message(listed: u64, summary: &Summary) -> String {
     )
 }
 
-/// Writes one file per table and date for the records of a batch, in date then table order;
-/// also gives the ids written to the format's id table.
-fn write_records(
+/// Writes one file per table and date for the records of a batch, in date then table order.
+async fn write_records(
     warehouse: &Warehouse,
     spec: &dyn Spec,
     source: &Source,
     records: &[(String, Record)],
     pull: u64,
     batch: u64,
-) -> Result<(Vec<DataFile>, Vec<String>)> {
+) -> Result<Vec<DataFile>> {
     let mut by_date: BTreeMap<String, Vec<Located<Record>>> = BTreeMap::new();
     for (key, r) in records {
         by_date.entry(spec.date(r)).or_default().push(Located {
@@ -546,63 +517,23 @@ fn write_records(
         });
     }
     let tables = spec.tables();
-    let files: Vec<_> = by_date
-        .iter()
-        .flat_map(|(date, rows)| tables.iter().map(move |table| (date, rows, table)))
-        .collect();
-    // Encoding and writing a file is work for a core: one thread per core, each with a run
-    // of the files, and the files listed in their order whichever thread wrote them.
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let run = files.len().div_ceil(cores).max(1);
-    let written = std::thread::scope(|scope| {
-        let threads: Vec<_> = files
-            .chunks(run)
-            .map(|files| {
-                scope.spawn(move || {
-                    let (mut out, mut ids) = (Vec::new(), Vec::new());
-                    for (date, rows, table) in files {
-                        let name = if table.partitioned {
-                            format!(
-                                "{}/date={date}/part-{pull:05}-{batch:05}.parquet",
-                                table.name
-                            )
-                        } else {
-                            format!("{}/part-{pull:05}-{batch:05}-{date}.parquet", table.name)
-                        };
-                        let batch = spec
-                            .batch(table.name, rows)
-                            .with_context(|| format!("cannot build {} for {date}", table.name))?;
-                        if batch.num_rows() > 0 {
-                            out.push(warehouse.write(table.name, &name, &batch)?);
-                        }
-                        let (id_table, id_column) = source.format.id_column();
-                        if table.name == id_table {
-                            let column = batch
-                                .column_by_name(id_column)
-                                .and_then(|c| c.as_string_opt::<i32>())
-                                .with_context(|| {
-                                    format!("{id_table} has no {id_column} strings")
-                                })?;
-                            ids.extend(column.iter().flatten().map(str::to_string));
-                        }
-                    }
-                    Ok::<_, anyhow::Error>((out, ids))
-                })
-            })
-            .collect();
-        threads
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a writer panicked")))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
-    let (files, ids): (Vec<_>, Vec<_>) = written.into_iter().unzip();
-    Ok((
-        files.into_iter().flatten().collect(),
-        ids.into_iter().flatten().collect(),
-    ))
+    let mut out = Vec::new();
+    for (date, rows) in &by_date {
+        for table in &tables {
+            let name = if table.partitioned {
+                format!("{}/date={date}/c{pull:06}-b{batch:04}.parquet", table.name)
+            } else {
+                format!("{}/c{pull:06}-b{batch:04}-{date}.parquet", table.name)
+            };
+            let built = spec
+                .batch(table.name, rows)
+                .with_context(|| format!("cannot build {} for {date}", table.name))?;
+            if built.num_rows() > 0 {
+                out.push(warehouse.write(table.name, &name, &built).await?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Rows of the `objects` table for one batch.
@@ -617,6 +548,9 @@ struct ObjectRows {
     reason: Vec<Option<String>>,
     session_id: Vec<Option<String>>,
     date: Vec<Option<String>>,
+    /// Rows of objects that decoded, waiting for the dedup: (row, first record, end, records
+    /// the object held).
+    pending: Vec<(usize, usize, usize, usize)>,
 }
 
 impl ObjectRows {
@@ -641,6 +575,33 @@ impl ObjectRows {
         let (id, date) = record.unzip();
         self.session_id.push(id);
         self.date.push(date);
+    }
+
+    /// An object that decoded to the batch's records `start..end` of `total` it held; its
+    /// status is settled once the dedup knows which were kept.
+    fn push_pending(
+        &mut self,
+        pull: u64,
+        source: &Source,
+        key: &str,
+        size: u64,
+        record: Option<(String, String)>,
+        (start, end, total): (usize, usize, usize),
+    ) {
+        self.pending.push((self.key.len(), start, end, total));
+        self.push(pull, source, key, size, "ingested", None, record);
+    }
+
+    /// `fresh[i]`: whether the batch's record `i` was kept. An object none of whose records
+    /// was kept is a duplicate.
+    fn settle(&mut self, fresh: &[bool]) {
+        for &(row, start, end, total) in &self.pending {
+            let kept = fresh[start..end].iter().filter(|f| **f).count();
+            if kept == 0 && total > 0 {
+                self.status[row] = "duplicate";
+            }
+        }
+        self.pending.clear();
     }
 
     fn is_empty(&self) -> bool {

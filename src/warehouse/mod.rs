@@ -1,515 +1,559 @@
-//! The warehouse: a folder of Hive-partitioned Parquet tables and the manifest that says
-//! which files are data.
+//! The warehouse: Hive-partitioned Parquet files and the commits that say which files are
+//! data, in a bucket (`s3://`, `gs://`, `az://`) or a local folder, laid out alike on every
+//! store.
 //!
 //! ```text
-//! warehouse/
-//!   manifest.json                                  written last, atomically, per committed batch
-//!   sessions/date=2023-08-14/part-00001-00001.parquet
-//!   events/date=…/…   spans/date=…/…
-//!   objects/part-00001-00001.parquet               one row per object a pull looked at
-//!   quarantine/<source>/<key>                      raw copies of rejected objects
-//!   index.redb                                     keys and ids pulls look up (see [`index`])
+//! <warehouse>/
+//!   _commits/00000000000000000001.json           immutable, written create-only, numbered
+//!   sessions/date=2023-08-14/c000001-b0001.parquet
+//!   events/date=…/…   spans/date=…/…   (each format's tables)
+//!   objects/c000001-b0001.parquet               one row per object a pull looked at
+//!   quarantine/<source>/<key>                   raw copies of rejected objects
 //! ```
-//! Only files named by the manifest are data. A file that is not (left by a run killed before
-//! its commit) is debris: [`Warehouse::open`] removes it, so queries never read half a pull.
+//! The warehouse is its highest commit: each commit names the files it adds and removes, and
+//! is written with a create-only put (`PutMode::Create`), so of two writers at the same
+//! commit one wins and the other is told. Data files are written create-only too, before the
+//! commit that names them: a file no commit names is invisible, and [`Warehouse::sweep`]
+//! deletes it once it is older than the grace period (as it deletes files a compaction
+//! removed, so a reader that started before still finds them).
 //!
-//! A pull leaves a `pulling` marker from its start until its files are on disk, and holds a
-//! lock on it meanwhile (a second pull on the same warehouse is refused). Only a warehouse with
-//! an unlocked marker (a pull killed, failed, or cut off by a power loss) is walked and checked
-//! when it opens: opening after a clean pull reads the manifest alone, and opening during
-//! another process's pull reads what it has committed and touches nothing.
+//! Readers never list data folders: [`view::Committed`] answers DataFusion's listings from
+//! the commits, so a query reads exactly the committed files.
 
-pub mod index;
+pub mod view;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
-pub const MANIFEST: &str = "manifest.json";
-/// Present from the start of a pull until everything it wrote is on disk.
-const PULLING: &str = "pulling";
-const MANIFEST_FORMAT: u32 = 1;
+use crate::store::Bucket;
 
-/// Every table folder the warehouse holds.
-pub const TABLES: [&str; 4] = ["sessions", "events", "spans", "objects"];
+/// The folder of the commit log.
+pub const COMMITS: &str = "_commits";
+/// The version of the commit format this program writes and reads.
+const COMMIT_FORMAT: u32 = 1;
 
+/// One commit: the files it adds and removes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub format: u32,
-    /// One entry per committed batch of a pull, in commit order.
-    pub commits: Vec<Commit>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct Commit {
-    pub pull: u64,
-    pub batch: u64,
-    pub files: Vec<DataFile>,
+    pub format: u32,
+    /// Its number: one more than the commit it was made on top of.
+    pub commit: u64,
+    /// `pull` or `compact`.
+    pub kind: String,
+    /// The fingerprint of the table schemas the added files were typed with.
+    #[serde(default)]
+    pub schemas: String,
+    pub add: Vec<DataFile>,
+    #[serde(default)]
+    pub remove: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(deny_unknown_fields)]
 pub struct DataFile {
     pub table: String,
     /// Path relative to the warehouse root, `/`-separated.
     pub path: String,
     pub rows: u64,
-    /// Size in bytes: a file that is shorter after a power cut is caught when the warehouse opens.
-    #[serde(default)]
     pub bytes: u64,
 }
 
+impl DataFile {
+    /// The `date=` partition of the file, if its table has one.
+    pub fn date(&self) -> Option<&str> {
+        self.path.split('/').nth(1)?.strip_prefix("date=")
+    }
+}
+
+/// Another writer committed first: the commit (or a data file) this one meant to write
+/// exists. The caller re-reads the commits and tries again, or gives up saying so.
+#[derive(Debug)]
+pub struct Conflict {
+    pub path: String,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} exists: another pull or compaction committed to the warehouse meanwhile",
+            self.path
+        )
+    }
+}
+
+impl std::error::Error for Conflict {}
+
 pub struct Warehouse {
-    root: PathBuf,
-    manifest: Manifest,
-    /// The locked marker, while this process pulls.
-    pulling: Option<fs::File>,
-    /// The pull's index, once a pull asked for it; every commit updates it.
-    index: Option<index::Index>,
+    bucket: Bucket,
+    /// What the warehouse is, for messages (its URL without credentials).
+    shown: String,
+    version: u64,
+    /// Committed files by path.
+    files: BTreeMap<String, DataFile>,
+    /// Files a commit removed, with when that commit was written (the store's clock).
+    removed: BTreeMap<String, DateTime<Utc>>,
+    /// When the newest commit was written (the store's clock).
+    newest: Option<DateTime<Utc>>,
+    /// The schemas fingerprint of the newest commit that added files.
+    schemas: String,
 }
 
 impl Warehouse {
-    /// Opens (creating if needed) the warehouse at `root` and reads its manifest; after an
-    /// interrupted pull, also drops commits whose files did not reach the disk and removes
-    /// debris.
-    pub fn open(root: &Path) -> Result<Warehouse> {
-        for t in TABLES {
-            fs::create_dir_all(root.join(t)).with_context(|| {
-                format!("cannot create warehouse folder {}", root.join(t).display())
-            })?;
-        }
-        let manifest_path = root.join(MANIFEST);
-        let manifest = match fs::read(&manifest_path) {
-            Ok(bytes) => {
-                let m: Manifest = serde_json::from_slice(&bytes)
-                    .with_context(|| format!("corrupt manifest {}", manifest_path.display()))?;
-                if m.format != MANIFEST_FORMAT {
-                    bail!(
-                        "{}: manifest format {} is not the {} this version reads",
-                        manifest_path.display(),
-                        m.format,
-                        MANIFEST_FORMAT
-                    );
-                }
-                m
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest {
-                format: MANIFEST_FORMAT,
-                commits: Vec::new(),
-            },
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot read {}", manifest_path.display()));
-            }
-        };
+    /// Opens the warehouse in `bucket` and reads its commits; `shown` names it in messages.
+    pub async fn open(bucket: Bucket, shown: &str) -> Result<Warehouse> {
         let mut w = Warehouse {
-            root: root.to_path_buf(),
-            manifest,
-            pulling: None,
-            index: None,
+            bucket,
+            shown: shown.to_string(),
+            version: 0,
+            files: BTreeMap::new(),
+            removed: BTreeMap::new(),
+            newest: None,
+            schemas: String::new(),
         };
-        let marker = root.join(PULLING);
-        if marker.exists() {
-            // Locked: another process is pulling; its uncommitted files are not debris.
-            if let Some(lock) = lock(&marker, false)? {
-                w.pulling = Some(lock);
-                let on_disk = w.files_on_disk()?;
-                w.drop_incomplete_commits(&on_disk)?;
-                w.sweep(&on_disk)?;
-                w.end_pull()?;
-            }
-        }
+        w.refresh().await?;
         Ok(w)
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
-    }
-
-    /// Data files of `table`, in commit order.
-    pub fn files(&self, table: &str) -> Vec<&DataFile> {
-        self.manifest
-            .commits
-            .iter()
-            .flat_map(|c| &c.files)
-            .filter(|f| f.table == table)
-            .collect()
-    }
-
-    /// The number the next pull gets.
-    pub fn next_pull(&self) -> u64 {
-        self.manifest
-            .commits
-            .iter()
-            .map(|c| c.pull)
-            .max()
-            .unwrap_or(0)
-            + 1
-    }
-
-    /// Marks a pull as started, durably, before it writes anything: until
-    /// [`Warehouse::end_pull`], the next open checks the warehouse. Refused while another
-    /// process pulls into it.
-    pub fn begin_pull(&mut self) -> Result<()> {
-        let marker = self.root.join(PULLING);
-        let Some(mut f) = lock(&marker, true)? else {
-            bail!(
-                "another pull is writing to the warehouse {} (it holds {})",
-                self.root.display(),
-                marker.display()
-            );
-        };
-        f.set_len(0)
-            .and_then(|_| f.write_all(b"a pull started and has not finished\n"))
-            .and_then(|_| f.sync_all())
-            .with_context(|| format!("cannot write {}", marker.display()))?;
-        sync_dir(&self.root)?;
-        self.pulling = Some(f);
-        Ok(())
-    }
-
-    /// The marker a pull writes as it starts (see [`Warehouse::begin_pull`]).
-    pub fn pull_marker(&self) -> PathBuf {
-        self.root.join(PULLING)
-    }
-
-    /// The index a pull looks keys and ids up in (see [`index`]), opened and brought up to date
-    /// with the manifest on first use; `id_columns` names the table and column of each
-    /// format's record ids.
-    pub fn index(&mut self, id_columns: &[(&str, &str)]) -> Result<&index::Index> {
-        if self.index.is_none() {
-            self.index = Some(index::Index::open(self, id_columns)?);
-        }
-        Ok(self.index.as_ref().expect("opened above"))
-    }
-
-    /// Ends a pull: flushes what it wrote to disk, then removes the marker and its lock.
-    pub fn end_pull(&mut self) -> Result<()> {
-        // Closes the index (each commit was durable), and its lock.
-        self.index = None;
-        flush(&self.root, &self.last_pull_files())?;
-        remove_if_present(&self.root.join(PULLING))?;
-        self.pulling = None;
-        Ok(())
-    }
-
-    /// Data files of the most recent pull.
-    fn last_pull_files(&self) -> Vec<&DataFile> {
-        let last = self.next_pull() - 1;
-        self.manifest
-            .commits
-            .iter()
-            .filter(|c| c.pull == last)
-            .flat_map(|c| &c.files)
-            .collect()
-    }
-
-    /// Data files are not flushed to disk one by one (that cost most of a pull's time) but
-    /// once, when the pull ends; the manifest is flushed per commit. A process killed at any
-    /// point loses nothing, as the page cache survives it; after a power cut mid-pull a
-    /// committed file may come back short or missing. Such a commit, and every later one, is
-    /// dropped here, so their objects are pulled again.
-    fn drop_incomplete_commits(&mut self, on_disk: &BTreeMap<String, u64>) -> Result<()> {
-        let intact = |f: &DataFile| match on_disk.get(&f.path) {
-            Some(&len) => f.bytes == 0 || len == f.bytes,
-            None => false,
-        };
-        let Some(first_bad) = self
-            .manifest
-            .commits
-            .iter()
-            .position(|c| !c.files.iter().all(intact))
-        else {
-            return Ok(());
-        };
-        let dropped = self.manifest.commits.len() - first_bad;
-        crate::messages::warn(format_args!(
-            "warehouse: {} commit(s) from pull {} on have missing or short files (a power cut?); dropping them, the next pull fetches their objects again",
-            dropped, self.manifest.commits[first_bad].pull
-        ));
-        // The index covers the dropped commits: removed first, so that it cannot outlive them
-        // (a later pull could commit others the same size under the same names).
-        remove_if_present(&self.root.join(index::INDEX))?;
-        sync_dir(&self.root)?;
-        let mut kept = self.manifest.clone();
-        kept.commits.truncate(first_bad);
-        self.save(kept)
-    }
-
-    fn save(&mut self, manifest: Manifest) -> Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(&manifest)?;
-        bytes.push(b'\n');
-        write_atomic(&self.root.join(MANIFEST), &bytes, true)?;
-        self.manifest = manifest;
-        Ok(())
-    }
-
-    /// Every file under the table folders (whichever format wrote them; `quarantine/` holds
-    /// no data files), by path relative to the root, with its size.
-    fn files_on_disk(&self) -> Result<BTreeMap<String, u64>> {
-        let mut out = BTreeMap::new();
-        for entry in fs::read_dir(&self.root)
-            .with_context(|| format!("cannot list {}", self.root.display()))?
-        {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() && entry.file_name() != "quarantine" {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                walk(&entry.path(), &name, &mut out)?;
+    /// Reads the commits written since this warehouse was opened or last refreshed.
+    pub async fn refresh(&mut self) -> Result<()> {
+        let dir = self.bucket.path(COMMITS);
+        let mut listed: Vec<(u64, Path, DateTime<Utc>)> = Vec::new();
+        let mut stream = self.bucket.store.list(Some(&dir));
+        while let Some(meta) = stream.next().await {
+            let meta = meta.with_context(|| format!("{}: cannot list the commits", self.shown))?;
+            let Some(n) = meta
+                .location
+                .filename()
+                .and_then(|f| f.strip_suffix(".json"))
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if n > self.version {
+                listed.push((n, meta.location, meta.last_modified));
             }
         }
-        Ok(out)
-    }
-
-    /// Removes every file of `on_disk` that the manifest does not name.
-    fn sweep(&self, on_disk: &BTreeMap<String, u64>) -> Result<()> {
-        let known: HashSet<&str> = self
-            .manifest
-            .commits
-            .iter()
-            .flat_map(|c| c.files.iter().map(|f| f.path.as_str()))
-            .collect();
-        for rel in on_disk.keys().filter(|rel| !known.contains(rel.as_str())) {
-            let path = self.root.join(rel);
-            fs::remove_file(&path)
-                .with_context(|| format!("cannot remove debris {}", path.display()))?;
+        listed.sort_by_key(|(n, _, _)| *n);
+        let store = self.bucket.store.clone();
+        let mut commits = futures::stream::iter(listed.into_iter().map(|(n, path, when)| {
+            let store = store.clone();
+            async move {
+                let bytes = ObjectStoreExt::get(store.as_ref(), &path)
+                    .await?
+                    .bytes()
+                    .await?;
+                Ok::<_, object_store::Error>((n, path, when, bytes))
+            }
+        }))
+        .buffered(16);
+        while let Some(got) = commits.next().await {
+            let (n, path, when, bytes) =
+                got.with_context(|| format!("{}: cannot read a commit", self.shown))?;
+            if n != self.version + 1 {
+                bail!(
+                    "{}: commit {} is missing before {n} (the commit log is damaged; restore {} from a backup, or remove the commits from {n} on and pull again)",
+                    self.shown,
+                    self.version + 1,
+                    commit_name(self.version + 1)
+                );
+            }
+            let commit: Commit = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{}: {path} is not a commit", self.shown))?;
+            if commit.format != COMMIT_FORMAT || commit.commit != n {
+                bail!(
+                    "{}: {path} is commit {} of format {}, not commit {n} of format {COMMIT_FORMAT}",
+                    self.shown,
+                    commit.commit,
+                    commit.format
+                );
+            }
+            self.apply(&commit, when);
         }
         Ok(())
     }
 
-    /// Writes `batch` as Parquet at `rel` (atomically: temporary file, then rename).
-    /// The file is not data until [`Warehouse::commit`] names it.
-    pub fn write(&self, table: &str, rel: &str, batch: &RecordBatch) -> Result<DataFile> {
+    fn apply(&mut self, commit: &Commit, when: DateTime<Utc>) {
+        for path in &commit.remove {
+            self.files.remove(path);
+            self.removed.insert(path.clone(), when);
+        }
+        for f in &commit.add {
+            self.removed.remove(&f.path);
+            self.files.insert(f.path.clone(), f.clone());
+        }
+        if !commit.add.is_empty() && commit.kind == "pull" {
+            self.schemas = commit.schemas.clone();
+        }
+        self.version = commit.commit;
+        self.newest = Some(self.newest.map_or(when, |n| n.max(when)));
+    }
+
+    /// The number of the highest commit (0: nothing committed yet).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
+    /// The warehouse's URL without credentials, for messages.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The schemas fingerprint the newest pull typed its files with ("" before any).
+    pub fn schemas(&self) -> &str {
+        &self.schemas
+    }
+
+    /// Committed data files of `table`, in path order.
+    pub fn files(&self, table: &str) -> Vec<&DataFile> {
+        self.files.values().filter(|f| f.table == table).collect()
+    }
+
+    /// Every committed data file, in path order.
+    pub fn all_files(&self) -> impl Iterator<Item = &DataFile> {
+        self.files.values()
+    }
+
+    /// The store DataFusion reads the warehouse through: listings answered from the commits.
+    pub fn view(&self) -> Arc<dyn ObjectStore> {
+        Arc::new(view::Committed::new(
+            self.bucket.store.clone(),
+            self.files
+                .values()
+                .map(|f| (self.bucket.path(&f.path), f.bytes)),
+        ))
+    }
+
+    /// The URL of `table`'s folder, as DataFusion registers it.
+    pub fn table_url(&self, table: &str) -> String {
+        let base = self.bucket.url.as_str().trim_end_matches('/');
+        let path = self.bucket.path(table);
+        format!("{base}/{path}/")
+    }
+
+    /// Writes `batch` as Parquet at `rel`, create-only. The file is not data until a commit
+    /// names it. When `rel` exists (left by a writer that stopped before its commit, or being
+    /// written by one at the same commit), the file goes to `rel` with `-2`, `-3`, … before
+    /// its extension instead: nothing another writer wrote is ever replaced.
+    pub async fn write(&self, table: &str, rel: &str, batch: &RecordBatch) -> Result<DataFile> {
+        self.write_batches(table, rel, batch.schema(), std::slice::from_ref(batch))
+            .await
+    }
+
+    async fn write_batches(
+        &self,
+        table: &str,
+        rel: &str,
+        schema: SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<DataFile> {
         let props = WriterProperties::builder()
             // Snappy: a pull writes many small files, and zstd spent more time creating its
-            // contexts than compressing (perf: 8 % of a 100,000-object pull).
+            // contexts than compressing.
             .set_compression(Compression::SNAPPY)
             .set_created_by(concat!("report ", env!("CARGO_PKG_VERSION")).to_string())
             .build();
         let mut buf = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-        writer.write(batch)?;
+        let mut writer = ArrowWriter::try_new(&mut buf, schema, Some(props))?;
+        let mut rows = 0;
+        for b in batches {
+            writer.write(b)?;
+            rows += b.num_rows() as u64;
+        }
         writer.close()?;
-        let path = self.root.join(rel);
-        write_atomic(&path, &buf, false)?;
-        Ok(DataFile {
-            table: table.to_string(),
-            path: rel.to_string(),
-            rows: batch.num_rows() as u64,
-            bytes: buf.len() as u64,
-        })
-    }
-
-    /// Makes `files` data: rewrites the manifest with them added, atomically; then adds
-    /// `keys_and_ids` (what the commit's files hold) to the index, when it is open.
-    pub fn commit(&mut self, commit: Commit, keys_and_ids: index::Batch) -> Result<()> {
-        let mut next = self.manifest.clone();
-        next.commits.push(commit);
-        self.save(next)?;
-        if let Some(index) = &mut self.index {
-            index.commit(keys_and_ids, &self.manifest.commits)?;
-        }
-        Ok(())
-    }
-
-    /// Records the folders of `source`'s bucket that need not be read again (see
-    /// `pull::folder`), in the index; they hold only while every key they name is in it.
-    pub fn set_folders(&mut self, source: &str, folders: &BTreeMap<String, Vec<u8>>) -> Result<()> {
-        let index = self
-            .index
-            .as_mut()
-            .context("the index is not open: its folders cannot be recorded")?;
-        index.set_folders(source, folders)
-    }
-
-    /// Reads string columns from every data file of `table`, one call per row (null as "").
-    pub fn read_strings(
-        &self,
-        table: &str,
-        columns: &[&str],
-        mut each: impl FnMut(&[&str]),
-    ) -> Result<()> {
-        for f in self.files(table) {
-            self.read_file_strings(f, columns, &mut each)?;
-        }
-        Ok(())
-    }
-
-    /// Reads string columns of one data file, one call per row (null as ""), a record batch
-    /// at a time.
-    pub fn read_file_strings(
-        &self,
-        f: &DataFile,
-        columns: &[&str],
-        mut each: impl FnMut(&[&str]),
-    ) -> Result<()> {
-        let path = self.root.join(&f.path);
-        let file = fs::File::open(&path)
-            .with_context(|| format!("cannot open warehouse file {}", path.display()))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .with_context(|| format!("cannot read Parquet {}", path.display()))?;
-        let mut indices = Vec::with_capacity(columns.len());
-        for c in columns {
-            indices.push(
-                builder
-                    .schema()
-                    .index_of(c)
-                    .with_context(|| format!("{}: no column {c}", path.display()))?,
-            );
-        }
-        let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
-        for batch in builder.with_projection(mask).build()? {
-            let batch = batch.with_context(|| format!("cannot read Parquet {}", path.display()))?;
-            // The projection keeps file order; map each asked column to its place.
-            let cols: Vec<&StringArray> = columns
-                .iter()
-                .map(|c| Ok(batch.column(batch.schema().index_of(c)?).as_string::<i32>()))
-                .collect::<Result<_>>()?;
-            let mut row = vec![""; columns.len()];
-            for r in 0..batch.num_rows() {
-                for (slot, col) in row.iter_mut().zip(&cols) {
-                    *slot = if col.is_null(r) { "" } else { col.value(r) };
+        let bytes = buf.len() as u64;
+        let buf = bytes::Bytes::from(buf);
+        let (stem, ext) = rel.rsplit_once('.').unwrap_or((rel, ""));
+        for attempt in 1..=1000u32 {
+            let name = match attempt {
+                1 => rel.to_string(),
+                n => format!("{stem}-{n}.{ext}"),
+            };
+            match self.put_create(&name, buf.clone()).await {
+                Ok(()) => {
+                    return Ok(DataFile {
+                        table: table.to_string(),
+                        path: name,
+                        rows,
+                        bytes,
+                    });
                 }
-                each(&row);
+                Err(e) if e.downcast_ref::<Conflict>().is_some() => continue,
+                Err(e) => return Err(e),
             }
         }
+        bail!("{}: {rel} and 999 names after it exist", self.shown)
+    }
+
+    /// Puts `bytes` at `rel` unless something is there already ([`Conflict`]).
+    async fn put_create(&self, rel: &str, bytes: impl Into<PutPayload>) -> Result<()> {
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        match self
+            .bucket
+            .store
+            .put_opts(&self.bucket.path(rel), bytes.into(), opts)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Err(Conflict {
+                path: rel.to_string(),
+            }
+            .into()),
+            Err(e) => Err(e).with_context(|| format!("{}: cannot write {rel}", self.shown)),
+        }
+    }
+
+    /// Commits `add` and `remove` as the next commit, create-only: a [`Conflict`] when another
+    /// writer committed first (nothing of this commit is then data).
+    pub async fn commit(
+        &mut self,
+        kind: &str,
+        schemas: &str,
+        add: Vec<DataFile>,
+        remove: Vec<String>,
+    ) -> Result<u64> {
+        let commit = Commit {
+            format: COMMIT_FORMAT,
+            commit: self.version + 1,
+            kind: kind.to_string(),
+            schemas: schemas.to_string(),
+            add,
+            remove,
+        };
+        let mut bytes = serde_json::to_vec_pretty(&commit)?;
+        bytes.push(b'\n');
+        let rel = format!("{COMMITS}/{}", commit_name(commit.commit));
+        self.put_create(&rel, bytes).await?;
+        let when = self
+            .bucket
+            .store
+            .head(&self.bucket.path(&rel))
+            .await
+            .map(|m| m.last_modified)
+            .with_context(|| format!("{}: cannot read back {rel}", self.shown))?;
+        self.apply(&commit, when);
+        Ok(commit.commit)
+    }
+
+    /// Puts the raw bytes of a quarantined object under `quarantine/<source>/<key>`.
+    pub async fn quarantine(&self, source: &str, key: &str, bytes: bytes::Bytes) -> Result<()> {
+        let rel = format!("quarantine/{source}/{key}");
+        self.bucket
+            .store
+            .put(&self.bucket.path(&rel), PutPayload::from(bytes))
+            .await
+            .with_context(|| format!("{}: cannot write {rel}", self.shown))?;
         Ok(())
     }
 
-    /// First and last `date` partition holding sessions, if any.
+    /// Reads every row of one committed file.
+    pub async fn read(&self, f: &DataFile) -> Result<Vec<RecordBatch>> {
+        let bytes = self
+            .bucket
+            .store
+            .get(&self.bucket.path(&f.path))
+            .await
+            .with_context(|| format!("{}: committed file {} is missing", self.shown, f.path))?
+            .bytes()
+            .await
+            .with_context(|| format!("{}: cannot read {}", self.shown, f.path))?;
+        if bytes.len() as u64 != f.bytes {
+            bail!(
+                "{}: committed file {} of table {} is {} bytes, not the {} its commit says",
+                self.shown,
+                f.path,
+                f.table,
+                bytes.len(),
+                f.bytes
+            );
+        }
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .with_context(|| format!("{}: {} is not Parquet", self.shown, f.path))?
+            .build()?;
+        reader
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("{}: cannot read {}", self.shown, f.path))
+    }
+
+    /// String columns of every committed file of `table`, row by row (null as "").
+    pub async fn read_strings(&self, table: &str, columns: &[&str]) -> Result<Vec<Vec<String>>> {
+        let mut rows = Vec::new();
+        for f in self.files(table) {
+            for b in self.read(f).await? {
+                let cols = columns
+                    .iter()
+                    .map(|c| {
+                        let col = b.column_by_name(c).with_context(|| {
+                            format!("{}: {} has no column {c}", self.shown, f.path)
+                        })?;
+                        Ok(datafusion::arrow::compute::cast(col, &DataType::Utf8)?)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                for i in 0..b.num_rows() {
+                    rows.push(
+                        cols.iter()
+                            .map(|c| {
+                                use datafusion::arrow::array::AsArray;
+                                let a = c.as_string::<i32>();
+                                if a.is_null(i) {
+                                    String::new()
+                                } else {
+                                    a.value(i).to_string()
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Merges the small files of each partition (day) of each table into files of about
+    /// `target_bytes`, in one commit that adds the merged files and removes the small ones.
+    pub async fn compact(&mut self, target_bytes: u64) -> Result<Compacted> {
+        let mut groups: BTreeMap<(String, String), Vec<DataFile>> = BTreeMap::new();
+        for f in self.files.values() {
+            if f.bytes < target_bytes {
+                let part = f.date().unwrap_or("").to_string();
+                groups
+                    .entry((f.table.clone(), part))
+                    .or_default()
+                    .push(f.clone());
+            }
+        }
+        let next = self.version + 1;
+        let (mut add, mut remove) = (Vec::new(), Vec::new());
+        for ((table, date), small) in groups.into_iter().filter(|(_, g)| g.len() > 1) {
+            let mut batches = Vec::new();
+            for f in &small {
+                batches.extend(self.read(f).await?);
+            }
+            let Some(schema) = batches.first().map(|b| b.schema()) else {
+                continue;
+            };
+            // Split where the merged data passes the target (by the small files' sizes).
+            let total: u64 = small.iter().map(|f| f.bytes).sum();
+            let parts = total.div_ceil(target_bytes).max(1) as usize;
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let per_part = rows.div_ceil(parts).max(1);
+            let merged = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+            for (i, start) in (0..rows).step_by(per_part).enumerate() {
+                let slice = merged.slice(start, per_part.min(rows - start));
+                let rel = match date.as_str() {
+                    "" => format!("{table}/c{next:06}-m{:04}.parquet", i + 1),
+                    d => format!("{table}/date={d}/c{next:06}-m{:04}.parquet", i + 1),
+                };
+                add.push(
+                    self.write_batches(&table, &rel, schema.clone(), &[slice])
+                        .await?,
+                );
+            }
+            remove.extend(small.into_iter().map(|f| f.path));
+        }
+        let out = Compacted {
+            added: add.len(),
+            removed: remove.len(),
+        };
+        if !remove.is_empty() {
+            let schemas = self.schemas.clone();
+            self.commit("compact", &schemas, add, remove).await?;
+        }
+        Ok(out)
+    }
+
+    /// Deletes data files no commit names: those a commit removed more than `grace` before
+    /// the newest commit, and those no commit ever named (left by a writer that stopped before
+    /// its commit) written more than `grace` before it. Both clocks are the store's.
+    pub async fn sweep(&self, grace: chrono::Duration) -> Result<usize> {
+        let Some(newest) = self.newest else {
+            return Ok(0);
+        };
+        let cutoff = newest - grace;
+        let mut doomed = Vec::new();
+        let mut listing = self.bucket.store.list(Some(&self.bucket.prefix));
+        while let Some(meta) = listing.next().await {
+            let meta = meta.with_context(|| format!("{}: cannot list its files", self.shown))?;
+            let Some(rel) = self.bucket.rel(&meta.location) else {
+                continue;
+            };
+            // Data files and what a writer stopped mid-put left beside them (object_store's
+            // local staging files); commits themselves and quarantined objects stay.
+            let a_commit = rel.strip_prefix(&format!("{COMMITS}/")).is_some_and(|n| {
+                n.strip_suffix(".json")
+                    .is_some_and(|n| n.parse::<u64>().is_ok())
+            });
+            if a_commit || rel.starts_with("quarantine/") || self.files.contains_key(rel) {
+                continue;
+            }
+            let since = self.removed.get(rel).copied().unwrap_or(meta.last_modified);
+            if since <= cutoff {
+                doomed.push(meta.location);
+            }
+        }
+        let n = doomed.len();
+        let store = self.bucket.store.clone();
+        futures::stream::iter(doomed)
+            .map(|p| {
+                let store = store.clone();
+                async move { store.delete(&p).await.map(|_| p) }
+            })
+            .buffer_unordered(16)
+            .try_collect::<Vec<_>>()
+            .await
+            .with_context(|| format!("{}: cannot delete a file no commit names", self.shown))?;
+        Ok(n)
+    }
+
+    /// The first and last `date` of `sessions` (the fixture index page shows it).
     pub fn date_range(&self) -> Option<(String, String)> {
         let dates: BTreeSet<&str> = self
             .files("sessions")
             .into_iter()
-            .filter_map(|f| f.path.split('/').nth(1)?.strip_prefix("date="))
+            .filter_map(|f| f.date())
             .collect();
         Some((dates.first()?.to_string(), dates.last()?.to_string()))
     }
 }
 
-/// Writes via a temporary file in the same folder and a rename, so readers see all or nothing;
-/// `durable` also flushes the file to disk before the rename (the manifest, the commit point).
-pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
-    let dir = path.parent().context("path has no parent")?;
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .context("path has no file name")?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f =
-        fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
-    Ok(())
+/// What a compaction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compacted {
+    pub added: usize,
+    pub removed: usize,
 }
 
-/// Removes the file at `path`, if there is one.
-pub(crate) fn remove_if_present(path: &Path) -> Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove {}", path.display()))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Flushes the folder `dir` (the names in it) to disk.
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot flush {}", dir.display()))
-}
-
-/// Opens the pull marker (creating it if `create`) and locks it; `None` when another process
-/// holds the lock.
-fn lock(marker: &Path, create: bool) -> Result<Option<fs::File>> {
-    let f = match fs::OpenOptions::new()
-        .create(create)
-        .truncate(false)
-        .write(true)
-        .open(marker)
-    {
-        Ok(f) => f,
-        // Removed by the pull that held it, since it was seen.
-        Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot open {}", marker.display())),
-    };
-    match f.try_lock() {
-        Ok(()) => Ok(Some(f)),
-        Err(fs::TryLockError::WouldBlock) => Ok(None),
-        Err(fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("cannot lock {}", marker.display()))
-        }
-    }
-}
-
-/// Gets `files` (under `root`) to disk. On Linux, one `syncfs` of the warehouse's file system
-/// (87 ms after a pull of 102,000 objects, where an fsync per file took most of its time);
-/// elsewhere, an fsync per file.
-fn flush(root: &Path, files: &[&DataFile]) -> Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        let _ = files;
-        let dir =
-            fs::File::open(root).with_context(|| format!("cannot open {}", root.display()))?;
-        rustix::fs::syncfs(&dir).with_context(|| format!("cannot flush {}", root.display()))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        for f in files {
-            let path = root.join(&f.path);
-            fs::File::open(&path)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("cannot flush {}", path.display()))?;
-        }
-        Ok(())
-    }
-}
-
-/// Adds the files below `dir` (whose path relative to the root is `rel`) to `out`, with
-/// their sizes (a `stat` relative to the open folder, not a path walk from `/` per file).
-fn walk(dir: &Path, rel: &str, out: &mut BTreeMap<String, u64>) -> Result<()> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let path = format!("{rel}/{}", entry.file_name().to_string_lossy());
-        let meta = entry
-            .metadata()
-            .with_context(|| format!("cannot read {}", entry.path().display()))?;
-        if meta.is_dir() {
-            walk(&entry.path(), &path, out)?;
-        } else {
-            out.insert(path, meta.len());
-        }
-    }
-    Ok(())
+fn commit_name(n: u64) -> String {
+    format!("{n:020}.json")
 }
 
 /// One row per object the pulls have looked at: what became of it and why.
 pub fn objects_schema() -> SchemaRef {
-    std::sync::Arc::new(Schema::new(vec![
+    Arc::new(Schema::new(vec![
         Field::new("pull", DataType::Int64, false),
         Field::new("source", DataType::Utf8, false),
         Field::new("key", DataType::Utf8, false),
@@ -525,145 +569,152 @@ pub fn objects_schema() -> SchemaRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{AsArray, StringArray};
+    use object_store::memory::InMemory;
 
-    #[test]
-    fn debris_is_removed_and_committed_files_kept() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut w = Warehouse::open(dir.path()).expect("open");
-        let batch = RecordBatch::try_from_iter([(
-            "key",
-            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["a", "b"]))
-                as datafusion::arrow::array::ArrayRef,
-        )])
-        .expect("batch");
-        w.begin_pull().expect("begin");
+    fn bucket(store: &Arc<InMemory>) -> Bucket {
+        let mut b = Bucket::new(store.clone(), Path::from("wh"));
+        b.root = Path::from("wh");
+        b
+    }
+
+    fn batch(values: &[&str]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Utf8, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values.to_vec()))])
+            .expect("batch")
+    }
+
+    async fn values(w: &Warehouse, table: &str) -> Vec<String> {
+        let mut out: Vec<String> = w
+            .read_strings(table, &["v"])
+            .await
+            .expect("read")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[tokio::test]
+    async fn of_two_writers_at_one_commit_one_wins_and_the_other_is_told() {
+        let store = Arc::new(InMemory::new());
+        let mut a = Warehouse::open(bucket(&store), "wh").await.expect("open");
+        let mut b = Warehouse::open(bucket(&store), "wh").await.expect("open");
+        let fa = a
+            .write("t", "t/a.parquet", &batch(&["a"]))
+            .await
+            .expect("write");
+        let fb = b
+            .write("t", "t/b.parquet", &batch(&["b"]))
+            .await
+            .expect("write");
+        assert_eq!(a.commit("pull", "", vec![fa], vec![]).await.expect("a"), 1);
+        let err = b
+            .commit("pull", "", vec![fb.clone()], vec![])
+            .await
+            .expect_err("b loses");
+        assert!(err.downcast_ref::<Conflict>().is_some(), "{err:#}");
+        // A data file is create-only too: a second writer's goes beside it.
+        let beside = b
+            .write("t", "t/a.parquet", &batch(&["x"]))
+            .await
+            .expect("write");
+        assert_eq!(beside.path, "t/a-2.parquet");
+        // On top of what won, b commits as the next number.
+        b.refresh().await.expect("refresh");
+        assert_eq!(b.commit("pull", "", vec![fb], vec![]).await.expect("b"), 2);
+        let reader = Warehouse::open(bucket(&store), "wh").await.expect("open");
+        assert_eq!(reader.version(), 2);
+        assert_eq!(values(&reader, "t").await, ["a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn a_file_no_commit_names_is_not_data_and_is_swept_after_the_grace_period() {
+        let store = Arc::new(InMemory::new());
+        let mut w = Warehouse::open(bucket(&store), "wh").await.expect("open");
         let kept = w
-            .write("objects", "objects/part-1.parquet", &batch)
+            .write("t", "t/kept.parquet", &batch(&["k"]))
+            .await
             .expect("write");
-        w.write("objects", "objects/part-2.parquet", &batch)
+        w.write("t", "t/stray.parquet", &batch(&["s"]))
+            .await
             .expect("write");
-        w.commit(
-            Commit {
-                pull: 1,
-                batch: 1,
-                files: vec![kept],
-            },
-            index::Batch::default(),
-        )
-        .expect("commit");
-        // A run killed now leaves part-2 behind (and its lock goes with it); the next open
-        // removes it.
-        drop(w);
-        let w = Warehouse::open(dir.path()).expect("reopen");
-        assert!(dir.path().join("objects/part-1.parquet").exists());
-        assert!(!dir.path().join("objects/part-2.parquet").exists());
-        assert!(!dir.path().join(PULLING).exists(), "recovered");
-        // After a pull that ended, opening reads the manifest alone: nothing is walked, and a
-        // file that is not data is left alone (and not read).
-        let stray = dir.path().join("objects/stray.parquet");
-        fs::write(&stray, "not parquet").expect("write");
-        let w2 = Warehouse::open(dir.path()).expect("reopen");
-        assert!(stray.exists());
-        assert_eq!(w2.files("objects").len(), 1);
-        let mut keys = Vec::new();
-        w.read_strings("objects", &["key"], |r| keys.push(r[0].to_string()))
-            .expect("read");
-        assert_eq!(keys, ["a", "b"]);
-        assert_eq!(w.next_pull(), 2);
+        w.commit("pull", "", vec![kept], vec![])
+            .await
+            .expect("commit");
+        let listed: Vec<String> =
+            futures::TryStreamExt::try_collect::<Vec<_>>(w.view().list(Some(&Path::from("wh/t"))))
+                .await
+                .expect("list")
+                .into_iter()
+                .map(|m| m.location.to_string())
+                .collect();
+        assert_eq!(listed, ["wh/t/kept.parquet"]);
+        assert_eq!(w.sweep(chrono::Duration::hours(1)).await.expect("sweep"), 0);
+        assert_eq!(w.sweep(chrono::Duration::zero()).await.expect("sweep"), 1);
+        assert!(store.head(&Path::from("wh/t/stray.parquet")).await.is_err());
+        assert!(store.head(&Path::from("wh/t/kept.parquet")).await.is_ok());
     }
 
-    #[test]
-    fn a_commit_with_a_short_file_is_dropped_with_all_later_ones() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut w = Warehouse::open(dir.path()).expect("open");
-        let batch = RecordBatch::try_from_iter([(
-            "key",
-            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["a"]))
-                as datafusion::arrow::array::ArrayRef,
-        )])
-        .expect("batch");
-        w.begin_pull().expect("begin");
-        for n in 1..=3 {
-            let f = w
-                .write("objects", &format!("objects/part-{n}.parquet"), &batch)
-                .expect("write");
-            w.commit(
-                Commit {
-                    pull: 1,
-                    batch: n,
-                    files: vec![f],
-                },
-                index::Batch::default(),
-            )
-            .expect("commit");
+    #[tokio::test]
+    async fn compaction_merges_a_days_small_files_in_one_commit() {
+        let store = Arc::new(InMemory::new());
+        let mut w = Warehouse::open(bucket(&store), "wh").await.expect("open");
+        let mut files = Vec::new();
+        for (i, v) in ["a", "b", "c"].iter().enumerate() {
+            let rel = format!("t/date=2023-06-01/c{i}.parquet");
+            files.push(w.write("t", &rel, &batch(&[v])).await.expect("write"));
         }
-        // A power cut before the pull ended left the second commit's file short.
-        let second = dir.path().join("objects/part-2.parquet");
-        let len = fs::metadata(&second).expect("meta").len();
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&second)
-            .expect("open")
-            .set_len(len / 2)
-            .expect("truncate");
-        drop(w);
-        let w = Warehouse::open(dir.path()).expect("reopen");
-        assert_eq!(w.manifest().commits.len(), 1);
-        assert!(!second.exists() && !dir.path().join("objects/part-3.parquet").exists());
-        let w = Warehouse::open(dir.path()).expect("stable");
-        assert_eq!(w.manifest().commits.len(), 1);
+        files.push(
+            w.write("t", "t/date=2023-06-02/c9.parquet", &batch(&["d"]))
+                .await
+                .expect("write"),
+        );
+        w.commit("pull", "s1", files, vec![]).await.expect("commit");
+        let done = w.compact(64 << 20).await.expect("compact");
+        assert_eq!((done.added, done.removed), (1, 3));
+        let day: Vec<&str> = w.files("t").iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            day,
+            [
+                "t/date=2023-06-01/c000002-m0001.parquet",
+                "t/date=2023-06-02/c9.parquet"
+            ]
+        );
+        assert_eq!(values(&w, "t").await, ["a", "b", "c", "d"]);
+        // Nothing left to merge: no commit.
+        assert_eq!(
+            w.compact(64 << 20).await.expect("again"),
+            Compacted::default()
+        );
+        assert_eq!(w.version(), 2);
+        // A reader of the old commit still finds its files until the grace period is over.
+        assert_eq!(w.sweep(chrono::Duration::hours(1)).await.expect("sweep"), 0);
+        assert_eq!(w.sweep(chrono::Duration::zero()).await.expect("sweep"), 3);
+        let fresh = Warehouse::open(bucket(&store), "wh").await.expect("open");
+        assert_eq!(values(&fresh, "t").await, ["a", "b", "c", "d"]);
+        assert_eq!(fresh.schemas(), "s1");
+        let b = fresh.read(fresh.files("t")[0]).await.expect("read");
+        assert_eq!(b[0].column(0).as_string::<i32>().value(0), "a");
     }
 
-    #[test]
-    fn a_pull_marks_the_warehouse_until_it_ends() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut w = Warehouse::open(dir.path()).expect("open");
-        w.begin_pull().expect("begin");
-        assert!(dir.path().join(PULLING).exists());
-        w.end_pull().expect("end");
-        assert!(!dir.path().join(PULLING).exists());
-        w.end_pull().expect("ending twice is harmless");
-    }
-
-    #[test]
-    fn a_second_pull_is_refused_and_a_reader_leaves_a_running_pull_alone() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut pulling = Warehouse::open(dir.path()).expect("open");
-        pulling.begin_pull().expect("begin");
-        let batch = RecordBatch::try_from_iter([(
-            "key",
-            std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["a"]))
-                as datafusion::arrow::array::ArrayRef,
-        )])
-        .expect("batch");
-        let uncommitted = pulling
-            .write("objects", "objects/part-1.parquet", &batch)
-            .expect("write");
-        // Another process (here: another handle) opens meanwhile: not debris, not recovered.
-        let mut other = Warehouse::open(dir.path()).expect("open while pulling");
-        assert!(dir.path().join(&uncommitted.path).exists());
-        assert!(dir.path().join(PULLING).exists());
-        let err = other.begin_pull().expect_err("second pull");
-        assert!(format!("{err:#}").contains("another pull"), "{err:#}");
-        pulling
-            .commit(
-                Commit {
-                    pull: 1,
-                    batch: 1,
-                    files: vec![uncommitted],
-                },
-                index::Batch::default(),
-            )
-            .expect("commit");
-        pulling.end_pull().expect("end");
-        other.begin_pull().expect("the first pull ended");
-    }
-
-    #[test]
-    fn a_corrupt_manifest_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join(MANIFEST), "{not json").expect("write");
-        let err = Warehouse::open(dir.path()).err().expect("corrupt");
-        assert!(format!("{err:#}").contains("manifest.json"));
+    #[tokio::test]
+    async fn a_gap_in_the_commits_is_an_error_naming_the_missing_one() {
+        let store = Arc::new(InMemory::new());
+        let mut w = Warehouse::open(bucket(&store), "wh").await.expect("open");
+        for _ in 0..3 {
+            w.commit("pull", "", vec![], vec![]).await.expect("commit");
+        }
+        store
+            .delete(&Path::from("wh/_commits/00000000000000000002.json"))
+            .await
+            .expect("delete");
+        let err = Warehouse::open(bucket(&store), "wh")
+            .await
+            .err()
+            .expect("a gap");
+        let text = format!("{err:#}");
+        assert!(text.contains("commit 2 is missing"), "{text}");
     }
 }

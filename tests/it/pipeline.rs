@@ -1,6 +1,5 @@
 use report::pipeline;
 use report::query;
-use report::warehouse::Warehouse;
 
 use crate::common::{self, files, fixtures, settings};
 
@@ -37,7 +36,7 @@ async fn queries_read_as_they_did_against_bigquery() {
     let tmp = tempfile::tempdir().expect("tmp");
     let s = settings(tmp.path(), &[("batect", &fixtures())]);
     pipeline::pull_only(&s).await.expect("pull");
-    let wh = Warehouse::open(&s.warehouse).expect("open");
+    let wh = crate::common::open(&s).await;
     let ctx = query::new_context();
     query::register_warehouse(&ctx, &wh, &s.catalog).expect("register");
     let q = query::Query {

@@ -11,7 +11,6 @@ use object_store::{
 };
 use report::config::Source;
 use report::pull::{self, Summary};
-use report::warehouse::Warehouse;
 
 use crate::common::{files, fixtures, invalid_fixtures, repo, same_warehouse, settings};
 
@@ -76,10 +75,10 @@ fn copy(from: &std::path::Path, names: &[std::path::PathBuf], to: &std::path::Pa
 }
 
 async fn pull_counted(s: &report::config::Settings, store: Arc<Counting>) -> Summary {
-    let mut wh = Warehouse::open(&s.warehouse).expect("open");
+    let mut wh = crate::common::open(s).await;
     let mut summary = Summary::default();
     pull::pull_source(
-        &pull::store::Bucket::new(store, Path::default()),
+        &report::store::Bucket::new(store, Path::default()),
         &s.sources[0],
         s,
         &mut wh,
@@ -87,6 +86,8 @@ async fn pull_counted(s: &report::config::Settings, store: Arc<Counting>) -> Sum
     )
     .await
     .expect("pull");
+    // A pull compacts at its end, as `report pull` does.
+    wh.compact(s.pull.target_file_bytes).await.expect("compact");
     summary
 }
 
@@ -143,15 +144,17 @@ async fn invalid_objects_are_quarantined_with_their_rule_and_valid_ones_kept() {
             .expect("rule in key");
         assert_eq!(q.rule, expected, "{}: {}", q.key, q.message);
         // The raw object is kept for inspection.
-        assert!(s.warehouse.join("quarantine/batect").join(&q.key).exists());
+        assert!(
+            crate::common::warehouse_dir(&s)
+                .join("quarantine/batect")
+                .join(&q.key)
+                .exists()
+        );
     }
     // The objects table says the same, and a second pull does not look at them again.
-    let wh = Warehouse::open(&s.warehouse).expect("open");
-    let mut quarantined = 0;
-    wh.read_strings("objects", &["status"], |r| {
-        quarantined += usize::from(r[0] == "quarantined")
-    })
-    .expect("read");
+    let wh = crate::common::open(&s).await;
+    let statuses = wh.read_strings("objects", &["status"]).await.expect("read");
+    let quarantined = statuses.iter().filter(|r| r[0] == "quarantined").count();
     assert_eq!(quarantined, invalid.len());
     let again = report::pipeline::pull_only(&s).await.expect("pull");
     assert!(again.is_clean());
@@ -237,117 +240,4 @@ async fn a_file_name_object_store_cannot_hold_fails_alone() {
     assert_eq!(summary.failed.len(), 1, "{summary}");
     assert_eq!(summary.failed[0].key, "bell\u{7}.json");
     assert!(!summary.is_clean());
-}
-
-/// A folder of a local bucket that a pull read whole is not read again while it is unchanged:
-/// the next pull counts its objects as listed and already ingested. A folder with an object
-/// that failed is read again, and the object reported again, until it no longer fails.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn folders_unchanged_since_a_pull_read_them_are_not_read_again() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let bucket = tmp.path().join("bucket");
-    let all = files(&fixtures());
-    let n = all.len() as u64;
-    let last = all.last().expect("fixtures").clone();
-    assert!(last.starts_with("v1/batect/0.84.0"), "{}", last.display());
-    copy(&fixtures(), &all[..all.len() - 1], &bucket);
-    let s = settings(tmp.path(), &[("batect", &bucket)]);
-    // Stamps are trusted on the file systems tests run on here; elsewhere, every folder is read.
-    let trusted = pull::folder::local_times(&bucket);
-    // A folder is recorded only when it last changed in an earlier second than the pull's start.
-    let next_second = || {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970");
-        let left = 1_000_000_000 - u64::from(now.subsec_nanos());
-        std::thread::sleep(std::time::Duration::from_nanos(left + 20_000_000));
-    };
-    let pull = || async {
-        next_second();
-        report::pipeline::pull_only(&s).await.expect("pull")
-    };
-    let first = pull().await;
-    assert_eq!(
-        (first.sessions, first.unchanged_folders),
-        (n - 1, 0),
-        "{first}"
-    );
-
-    // One object more in 0.84.0, one that cannot be fetched in 0.77.0; the other six folders
-    // are not read.
-    copy(&fixtures(), std::slice::from_ref(&last), &bucket);
-    let old = bucket.join("v1/batect/0.77.0");
-    let bad = old.join("bell\u{7}.json");
-    std::fs::write(&bad, "{}").expect("write");
-    let unchanged = |k: u64| if trusted { k } else { 0 };
-    let second = pull().await;
-    assert_eq!(
-        (second.listed, second.already_ingested, second.sessions),
-        (n + 1, n - 1, 1),
-        "{second}"
-    );
-    assert_eq!(second.failed_count(), 1, "{second}");
-    assert_eq!(second.unchanged_folders, unchanged(6), "{second}");
-
-    // 0.84.0 is now recorded; 0.77.0 is read again, and its object fails again.
-    let third = pull().await;
-    assert_eq!(
-        (third.listed, third.already_ingested, third.fetched),
-        (n + 1, n, 0),
-        "{third}"
-    );
-    assert_eq!(third.failed[0].key, "v1/batect/0.77.0/bell\u{7}.json");
-    assert_eq!(third.unchanged_folders, unchanged(7), "{third}");
-
-    std::fs::remove_file(&bad).expect("rm");
-    let fourth = pull().await;
-    assert!(fourth.is_clean(), "{fourth}");
-    assert_eq!(fourth.unchanged_folders, unchanged(7), "{fourth}");
-    let fifth = pull().await;
-    assert_eq!(
-        (
-            fifth.listed,
-            fifth.already_ingested,
-            fifth.unchanged_folders
-        ),
-        (n, n, unchanged(8)),
-        "{fifth}"
-    );
-    if !trusted {
-        eprintln!("folder stamps are not trusted where the tests run: no folder was skipped");
-    }
-}
-
-/// A listing longer than `keys_in_memory` is sorted in runs written to disk (and so are the
-/// keys left to fetch): the warehouse is the one a pull sorting in memory gives, byte for byte,
-/// on a first pull and on an incremental one, and no run file is left behind.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_listing_sorted_in_runs_on_disk_pulls_as_one_sorted_in_memory() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let bucket = tmp.path().join("bucket");
-    let all: Vec<_> = [fixtures(), invalid_fixtures()]
-        .iter()
-        .flat_map(|dir| files(dir).into_iter().map(move |f| (dir.clone(), f)))
-        .collect();
-    let (first, later) = all.split_at(all.len() * 2 / 3);
-    let mut runs = settings(&tmp.path().join("runs"), &[("batect", &bucket)]);
-    runs.pull.keys_in_memory = 7;
-    let memory = settings(&tmp.path().join("memory"), &[("batect", &bucket)]);
-    for (round, objects) in [first, later].into_iter().enumerate() {
-        for (dir, f) in objects {
-            copy(dir, std::slice::from_ref(f), &bucket);
-        }
-        let a = report::pipeline::pull_only(&runs).await.expect("pull");
-        let b = report::pipeline::pull_only(&memory).await.expect("pull");
-        assert_eq!(format!("{a}"), format!("{b}"));
-        let known = if round == 0 { 0 } else { first.len() as u64 };
-        assert!(a.sessions > 0 && a.already_ingested == known, "{a}");
-    }
-    same_warehouse(&runs, &memory);
-    let left: Vec<_> = std::fs::read_dir(&runs.warehouse)
-        .expect("warehouse")
-        .map(|e| e.expect("entry").file_name())
-        .filter(|n| n.to_string_lossy().starts_with('.'))
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
 }

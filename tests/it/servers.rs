@@ -100,18 +100,20 @@ struct Contents {
     rows: BTreeMap<String, u64>,
 }
 
-fn contents(warehouse: &FsPath, prefix: &str) -> Contents {
-    let wh = Warehouse::open(warehouse).expect("warehouse opens");
+async fn contents(wh: &Warehouse, prefix: &str) -> Contents {
     let mut sessions = BTreeSet::new();
-    wh.read_strings("sessions", &["session_id", "object_key"], |r| {
+    let rows = wh
+        .read_strings("sessions", &["session_id", "object_key"])
+        .await
+        .expect("sessions readable");
+    for r in rows {
         let key = r[1]
             .strip_prefix(prefix)
             .map(|k| k.trim_start_matches('/'))
-            .unwrap_or(r[1]);
+            .unwrap_or(&r[1]);
         let fresh = sessions.insert((r[0].to_string(), key.to_string()));
         assert!(fresh, "session {} twice", r[0]);
-    })
-    .expect("sessions readable");
+    }
     let mut rows = BTreeMap::new();
     for table in ["sessions", "events", "spans", "objects"] {
         rows.insert(
@@ -128,7 +130,7 @@ async fn local_contents() -> Contents {
     let s = settings(tmp.path(), &fixtures().to_string_lossy(), &[]);
     let summary = report::pipeline::pull_only(&s).await.expect("local pull");
     assert!(summary.is_clean(), "{summary}");
-    contents(&s.warehouse, "")
+    contents(&crate::common::open(&s).await, "").await
 }
 
 /// Pulls `s` and checks the result equals the local folder's pull.
@@ -143,7 +145,7 @@ async fn pull_equals_local(s: &Settings, prefix: &str) -> Summary {
         summary.failed
     );
     assert_eq!((summary.listed, summary.sessions), (n, n), "{summary}");
-    let got = contents(&s.warehouse, prefix);
+    let got = contents(&crate::common::open(s).await, prefix).await;
     let want = local_contents().await;
     assert_eq!(got.rows, want.rows);
     assert!(got.sessions == want.sessions, "session ids or keys differ");

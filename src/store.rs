@@ -1,19 +1,19 @@
-//! Builds the `ObjectStore` a source URL names, with object_store's own environment-variable
+//! Builds the `ObjectStore` a URL names (a source's, the warehouse's), with object_store's own environment-variable
 //! conventions for credentials (`AWS_*`, `GOOGLE_*`, `AZURE_*`) plus the source's `options`
-//! (handed to the builder's `with_config`, so every key object_store documents works).
+//! (handed to the builder's `with_config`, so every key object_store documents works). A local
+//! folder is object_store's `LocalFileSystem`: one path for every store.
 //!
 //! Cloud stores get an explicit [`RetryConfig`]: every request is retried with exponential
 //! backoff on 5xx, 429, timeouts and connection resets (`[pull] retries` times, within a minute).
 //! Nothing a user can hold secret is shown: URLs lose their user info and query string, option
 //! values of credential keys are never printed, and error texts are scrubbed of both.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
+use datafusion::execution::object_store::ObjectStoreUrl;
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
@@ -24,7 +24,6 @@ use object_store::{BackoffConfig, ObjectStore, ObjectStoreScheme, RetryConfig};
 use regex::Regex;
 use url::Url;
 
-use super::folder::{self, Found};
 use crate::config::{PullSettings, Source, is_secret_option, redact};
 
 /// How a cloud store retries one request: exponential backoff from 100 ms up to 5 s, at most
@@ -42,132 +41,167 @@ pub fn retry_config(retries: usize) -> RetryConfig {
     }
 }
 
-/// A source's objects: the store they are fetched from and the prefix they are listed under.
+/// A bucket: the store, the prefix its objects are under, and the URL DataFusion knows the
+/// store by (`s3://bucket`, `file://`).
+#[derive(Clone)]
 pub struct Bucket {
     pub store: Arc<dyn ObjectStore>,
+    /// What keys are relative to: a local folder's path, the warehouse URL's path; nothing
+    /// for a source in a cloud bucket, whose keys are the bucket's own.
+    pub root: Path,
+    /// Where the listing starts: the root and the place's `prefix`.
     pub prefix: Path,
-    /// A local folder (the store's root) is listed with a directory walk, not through the store.
-    folder: Option<PathBuf>,
+    pub url: ObjectStoreUrl,
+    /// The store lists in key order (S3, GCS, Azure promise it), so a listing can be split in
+    /// ranges of keys; a local folder's listing comes in no order.
+    pub ordered: bool,
 }
 
 impl Bucket {
-    /// Objects listed and fetched through `store`.
-    pub fn new(store: Arc<dyn ObjectStore>, prefix: Path) -> Self {
+    /// Objects under `prefix` of `store`, listed as a whole (tests hand over wrapped or
+    /// in-memory stores).
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: Path) -> Bucket {
         Bucket {
             store,
+            root: Path::default(),
             prefix,
-            folder: None,
+            url: ObjectStoreUrl::local_filesystem(),
+            ordered: false,
         }
     }
 
-    /// The local folder the objects are files of, if they are.
-    pub fn folder(&self) -> Option<&std::path::Path> {
-        self.folder.as_deref()
+    /// The full path of `rel` (a `/`-separated key below the root), as the listing gave it;
+    /// parts a path cannot hold as they are come percent-encoded.
+    pub fn path(&self, rel: &str) -> Path {
+        let full = match self.root.as_ref() {
+            "" => rel.to_string(),
+            root => format!("{root}/{rel}"),
+        };
+        Path::parse(&full).unwrap_or_else(|_| {
+            rel.split('/')
+                .filter(|s| !s.is_empty())
+                .fold(self.root.clone(), |acc, part| acc.join(part))
+        })
     }
 
-    /// Every key under the prefix, in no particular order, in chunks. A local folder's keys
-    /// are not checked against object_store's path rules here (`Path::parse` does, for the ones
-    /// fetched), and its folders that `known` has unchanged are skipped (see [`folder`]).
-    pub fn keys(&self, known: folder::Known) -> BoxStream<'static, object_store::Result<Found>> {
-        match &self.folder {
-            None => self
-                .store
-                .list(Some(&self.prefix))
-                .map_ok(|meta| Found::Keys(vec![meta.location.into()]))
-                .boxed(),
-            Some(root) => {
-                let (root, prefix) = (root.clone(), self.prefix.clone());
-                // The walk's threads hand chunks over as they go; a few chunks in flight. A
-                // walk that panics ends in an error, not in a listing that looks complete.
-                let (tx, rx) = tokio::sync::mpsc::channel(8);
-                tokio::task::spawn_blocking(move || {
-                    let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        folder::list(&root, &prefix, &known, &|found| {
-                            let _ = tx.blocking_send(Ok(found));
-                        })
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err(object_store::Error::Generic {
-                            store: "LocalFileSystem",
-                            source: "the folder walk panicked".into(),
-                        })
-                    });
-                    if let Err(e) = listed {
-                        let _ = tx.blocking_send(Err(e));
-                    }
-                });
-                futures::stream::unfold(rx, |mut rx| async move {
-                    rx.recv().await.map(|found| (found, rx))
-                })
-                .boxed()
-            }
+    /// `path` relative to the root: the key.
+    pub fn rel<'a>(&self, path: &'a Path) -> Option<&'a str> {
+        let p = path.as_ref();
+        let root = self.root.as_ref();
+        if root.is_empty() {
+            Some(p)
+        } else {
+            p.strip_prefix(root)?.strip_prefix('/')
         }
     }
 }
 
-/// The store and the prefix under it that holds the source's objects.
+/// What a bucket is opened for: messages name it (`source "batect"`, `warehouse`).
+pub struct Place<'a> {
+    pub what: String,
+    pub url: &'a str,
+    pub options: &'a BTreeMap<String, String>,
+    pub prefix: Option<&'a str>,
+    /// The warehouse: a local folder that does not exist is created, not an error, and keys
+    /// are relative to the URL's path (a source's keys in a cloud bucket are the bucket's).
+    pub create: bool,
+}
+
+/// The bucket of a source.
 pub fn open(source: &Source, pull: &PullSettings) -> Result<Bucket> {
-    let shown = redact(&source.url);
-    let retry = retry_config(pull.retries);
-    if !source.url.contains("://") || source.url.starts_with("file://") {
-        let dir = match source.url.strip_prefix("file://") {
+    open_place(
+        &Place {
+            what: format!("source {:?}", source.name),
+            url: &source.url,
+            options: &source.options,
+            prefix: source.prefix.as_deref(),
+            create: false,
+        },
+        pull.retries,
+    )
+}
+
+/// The store and the prefix under it that a URL (or a local path) names.
+pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
+    let what = &place.what;
+    let shown = redact(place.url);
+    let retry = retry_config(retries);
+    if !place.url.contains("://") || place.url.starts_with("file://") {
+        let dir = match place.url.strip_prefix("file://") {
             Some(p) => std::path::PathBuf::from(p),
-            None => std::path::PathBuf::from(&source.url),
+            None => std::path::PathBuf::from(place.url),
         };
+        if place.create {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("{what}: cannot create {}", dir.display()))?;
+        }
         if !dir.is_dir() {
-            bail!(
-                "source {:?}: {} is not a folder",
-                source.name,
-                dir.display()
-            );
+            bail!("{what}: {} is not a folder", dir.display());
         }
-        if let Some(k) = source.options.keys().next() {
-            bail!(
-                "source {:?}: option {k:?} does not apply to a local folder",
-                source.name
-            );
+        if let Some(k) = place.options.keys().next() {
+            bail!("{what}: option {k:?} does not apply to a local folder");
         }
-        let store = LocalFileSystem::new_with_prefix(&dir)
-            .with_context(|| format!("source {:?}: cannot open {}", source.name, dir.display()))?;
+        let abs = std::path::absolute(&dir)
+            .with_context(|| format!("{what}: cannot resolve {}", dir.display()))?;
+        let root = Path::from_absolute_path(&abs)
+            .with_context(|| format!("{what}: {} is not a path a store can hold", abs.display()))?;
         return Ok(Bucket {
-            store: Arc::new(store),
-            prefix: with_prefix(Path::default(), source),
-            folder: Some(dir),
+            store: Arc::new(LocalFileSystem::new()),
+            prefix: with_prefix(root.clone(), place.prefix),
+            root,
+            url: ObjectStoreUrl::local_filesystem(),
+            ordered: false,
         });
     }
-    let url = Url::parse(&source.url)
-        .with_context(|| format!("source {:?}: {shown} is not a URL", source.name))?;
+    let url = Url::parse(place.url).with_context(|| format!("{what}: {shown} is not a URL"))?;
     let (scheme, path) = ObjectStoreScheme::parse(&url)
-        .with_context(|| format!("source {:?}: {shown} is not a supported URL", source.name))?;
-    // Every builder takes the source's options by object_store's config keys, then builds.
+        .with_context(|| format!("{what}: {shown} is not a supported URL"))?;
+    let store_url = ObjectStoreUrl::parse(format!("{}://{}", url.scheme(), url.authority()))
+        .with_context(|| format!("{what}: {shown} is not a supported URL"))?;
+    let bad_option = |key: &str| {
+        anyhow!("{what}: unknown store option {key:?} for {shown} (see object_store's config keys)")
+    };
+    let open_failed = |e: &object_store::Error| {
+        anyhow!(
+            "{what}: cannot open {shown}: {}",
+            scrub(&e.to_string(), place.options)
+        )
+    };
+    // Every builder takes the options by object_store's config keys, then builds.
     macro_rules! build {
         ($builder:expr) => {{
             let mut b = $builder.with_url(url.as_str()).with_retry(retry);
-            for (k, v) in &source.options {
-                b = b.with_config(k.parse().map_err(|_| bad_option(source, k))?, v);
+            for (k, v) in place.options {
+                b = b.with_config(k.parse().map_err(|_| bad_option(k))?, v);
             }
-            Arc::new(b.build().map_err(|e| open_failed(source, &e))?)
+            Arc::new(b.build().map_err(|e| open_failed(&e))?)
         }};
     }
-    let store: Arc<dyn ObjectStore> = match scheme {
-        ObjectStoreScheme::AmazonS3 => build!(AmazonS3Builder::from_env()),
-        ObjectStoreScheme::GoogleCloudStorage => build!(GoogleCloudStorageBuilder::from_env()),
-        ObjectStoreScheme::MicrosoftAzure => build!(MicrosoftAzureBuilder::from_env()),
-        // The URL names the folder; paths are relative to it.
-        ObjectStoreScheme::Http => {
-            let store = build!(HttpBuilder::new());
-            return Ok(Bucket::new(store, with_prefix(Path::default(), source)));
+    let (store, path): (Arc<dyn ObjectStore>, Path) = match scheme {
+        ObjectStoreScheme::AmazonS3 => (build!(AmazonS3Builder::from_env()), path),
+        ObjectStoreScheme::GoogleCloudStorage => {
+            (build!(GoogleCloudStorageBuilder::from_env()), path)
         }
-        other => bail!(
-            "source {:?}: {shown}: {other:?} stores are not supported",
-            source.name
-        ),
+        ObjectStoreScheme::MicrosoftAzure => (build!(MicrosoftAzureBuilder::from_env()), path),
+        // The URL names the folder; paths are relative to it.
+        ObjectStoreScheme::Http => (build!(HttpBuilder::new()), Path::default()),
+        other => bail!("{what}: {shown}: {other:?} stores are not supported"),
     };
-    Ok(Bucket::new(store, with_prefix(path, source)))
+    Ok(Bucket {
+        store,
+        root: if place.create {
+            path.clone()
+        } else {
+            Path::default()
+        },
+        prefix: with_prefix(path, place.prefix),
+        url: store_url,
+        ordered: !matches!(scheme, ObjectStoreScheme::Http),
+    })
 }
 
-fn with_prefix(base: Path, source: &Source) -> Path {
-    match &source.prefix {
+fn with_prefix(base: Path, prefix: Option<&str>) -> Path {
+    match prefix {
         None => base,
         Some(p) => p
             .split('/')
@@ -176,38 +210,21 @@ fn with_prefix(base: Path, source: &Source) -> Path {
     }
 }
 
-fn bad_option(source: &Source, key: &str) -> anyhow::Error {
-    anyhow!(
-        "source {:?}: unknown store option {key:?} for {} (see object_store's config keys)",
-        source.name,
-        redact(&source.url)
-    )
-}
-
-fn open_failed(source: &Source, e: &object_store::Error) -> anyhow::Error {
-    anyhow!(
-        "source {:?}: cannot open {}: {}",
-        source.name,
-        redact(&source.url),
-        scrub(&e.to_string(), source)
-    )
-}
-
 static URL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)] // a constant pattern, covered by the tests
     Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()]+"#).unwrap()
 });
 
 /// An error text (from object_store, reqwest, a server) made safe to show: URLs in it are
-/// redacted and the values of the source's credential options are masked.
-pub fn scrub(text: &str, source: &Source) -> String {
+/// redacted and the values of credential options (and of credentials in the environment) are
+/// masked.
+pub fn scrub(text: &str, options: &BTreeMap<String, String>) -> String {
     let mut out = URL_IN_TEXT
         .replace_all(text, |c: &regex::Captures| {
             redact(c.get(0).map_or("", |m| m.as_str()))
         })
         .into_owned();
-    let from_options = source
-        .options
+    let from_options = options
         .iter()
         .filter(|(k, _)| is_secret_option(k))
         .map(|(_, v)| v);
@@ -282,7 +299,7 @@ mod tests {
         let text = "error sending request for url \
             (https://acct.blob.core.windows.net/telemetry/x.json?sig=SIGNATURE&se=2030): \
             key c2VjcmV0LWtleQ== refused for acct";
-        let shown = scrub(text, &s);
+        let shown = scrub(text, &s.options);
         assert!(!shown.contains("SIGNATURE"), "{shown}");
         assert!(!shown.contains("c2VjcmV0LWtleQ=="), "{shown}");
         assert!(
