@@ -70,6 +70,9 @@ pub enum Command {
     Compact {
         #[command(flatten)]
         locations: Locations,
+        /// Delete removed files this long after their removal [default: [pull] grace_minutes, 60].
+        #[arg(long, value_name = "MINUTES")]
+        grace_minutes: Option<u64>,
     },
     /// Validate report.toml, every query, report and expectation without data or network.
     #[command(
@@ -202,8 +205,14 @@ pub fn run() -> Result<ExitCode> {
             report_pull(&summary);
             Ok(exit_code(&summary))
         }
-        Command::Compact { locations } => {
-            let settings = Settings::load(&cli.config, &locations.overrides())?;
+        Command::Compact {
+            locations,
+            grace_minutes,
+        } => {
+            let mut settings = Settings::load(&cli.config, &locations.overrides())?;
+            if let Some(m) = grace_minutes {
+                settings.pull.grace_seconds = m * 60;
+            }
             let (compacted, swept) = runtime()?.block_on(pipeline::compact(&settings))?;
             messages::status(format_args!(
                 "compact: {} small files merged into {}, {} files no commit names deleted",

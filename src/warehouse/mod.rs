@@ -42,6 +42,9 @@ use crate::store::Bucket;
 
 /// The folder of the commit log.
 pub const COMMITS: &str = "_commits";
+/// Attempts at a put beyond the first, after a failure in transit (object_store does not retry
+/// a create-only put itself).
+const PUT_ATTEMPTS: u32 = 5;
 /// The version of the commit format this program writes and reads.
 const COMMIT_FORMAT: u32 = 1;
 
@@ -133,9 +136,10 @@ impl Warehouse {
     pub async fn refresh(&mut self) -> Result<()> {
         let dir = self.bucket.path(COMMITS);
         let mut listed: Vec<(u64, Path, DateTime<Utc>)> = Vec::new();
-        let mut stream = self.bucket.store.list(Some(&dir));
-        while let Some(meta) = stream.next().await {
-            let meta = meta.with_context(|| format!("{}: cannot list the commits", self.shown))?;
+        let metas = list_all(self.bucket.store.as_ref(), &dir)
+            .await
+            .with_context(|| format!("{}: cannot list the commits", self.shown))?;
+        for meta in metas {
             let Some(n) = meta
                 .location
                 .filename()
@@ -303,27 +307,52 @@ impl Warehouse {
         bail!("{}: {rel} and 999 names after it exist", self.shown)
     }
 
-    /// Puts `bytes` at `rel` unless something is there already ([`Conflict`]).
-    async fn put_create(&self, rel: &str, bytes: impl Into<PutPayload>) -> Result<()> {
-        let opts = PutOptions {
-            mode: PutMode::Create,
-            ..PutOptions::default()
-        };
-        match self
-            .bucket
-            .store
-            .put_opts(&self.bucket.path(rel), bytes.into(), opts)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(
-                object_store::Error::AlreadyExists { .. }
-                | object_store::Error::Precondition { .. },
-            ) => Err(Conflict {
-                path: rel.to_string(),
+    /// Puts `bytes` at `rel` unless something is there already ([`Conflict`]). A put that
+    /// fails in transit is tried again; when the retry finds the object there, it is this
+    /// put's if it holds the same bytes (the first try landed, its answer did not).
+    async fn put_create(&self, rel: &str, bytes: impl Into<bytes::Bytes>) -> Result<()> {
+        let bytes: bytes::Bytes = bytes.into();
+        let path = self.bucket.path(rel);
+        let mut attempt = 0u32;
+        loop {
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..PutOptions::default()
+            };
+            match self
+                .bucket
+                .store
+                .put_opts(&path, PutPayload::from(bytes.clone()), opts)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(
+                    object_store::Error::AlreadyExists { .. }
+                    | object_store::Error::Precondition { .. },
+                ) => {
+                    if attempt > 0 {
+                        let there = ObjectStoreExt::get(self.bucket.store.as_ref(), &path)
+                            .await
+                            .map(|r| r.bytes());
+                        if let Ok(got) = there
+                            && got.await.is_ok_and(|b| b == bytes)
+                        {
+                            return Ok(());
+                        }
+                    }
+                    return Err(Conflict {
+                        path: rel.to_string(),
+                    }
+                    .into());
+                }
+                Err(object_store::Error::Generic { .. }) if attempt < PUT_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("{}: cannot write {rel}", self.shown));
+                }
             }
-            .into()),
-            Err(e) => Err(e).with_context(|| format!("{}: cannot write {rel}", self.shown)),
         }
     }
 
@@ -495,9 +524,10 @@ impl Warehouse {
         };
         let cutoff = newest - grace;
         let mut doomed = Vec::new();
-        let mut listing = self.bucket.store.list(Some(&self.bucket.prefix));
-        while let Some(meta) = listing.next().await {
-            let meta = meta.with_context(|| format!("{}: cannot list its files", self.shown))?;
+        let metas = list_all(self.bucket.store.as_ref(), &self.bucket.prefix)
+            .await
+            .with_context(|| format!("{}: cannot list its files", self.shown))?;
+        for meta in metas {
             let Some(rel) = self.bucket.rel(&meta.location) else {
                 continue;
             };
@@ -545,6 +575,23 @@ impl Warehouse {
 pub struct Compacted {
     pub added: usize,
     pub removed: usize,
+}
+
+/// Every object under `prefix`; a listing cut off in transit is started again, a few times.
+async fn list_all(
+    store: &dyn ObjectStore,
+    prefix: &Path,
+) -> object_store::Result<Vec<object_store::ObjectMeta>> {
+    let mut attempt = 0u32;
+    loop {
+        match store.list(Some(prefix)).try_collect::<Vec<_>>().await {
+            Err(object_store::Error::Generic { .. }) if attempt < PUT_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn commit_name(n: u64) -> String {
