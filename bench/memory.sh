@@ -2,27 +2,23 @@
 # Memory of `report pull` as the warehouse grows (not run by the tests). Adds sessions to one
 # bucket in steps (STEPS, new days each time), and after each step records the peak memory
 # (/usr/bin/time -v) of the pull that ingests them and of a pull that finds nothing new.
-# A pull holds one batch (pull.batch_size) and at most pull.keys_in_memory listed keys; the
-# keys and ids of ingested objects stay on disk, in the warehouse's index.
+# A pull holds one batch (pull.batch_size) and the listing's keys; the keys and ids of ingested
+# objects stay in the warehouse's tables.
 #
-#   bench/memory.sh [WORK=/tmp/report-memory] [STEPS="50000 50000 100000"] [KEYS_IN_MEMORY=50000]
+#   bench/memory.sh [WORK=/tmp/report-memory] [STEPS="50000 50000 100000"]
 # BIN=path/to/report measures another build (default: the release build of this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/report-memory}"
 steps="${2:-50000 50000 100000}"
-keys="${3-50000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/report-release}"
 bin="${BIN:-$CARGO_TARGET_DIR/release/report}"
 [ -n "${BIN:-}" ] || nice -n 19 cargo build --release --locked --quiet
 
 rm -rf "$work"
 mkdir -p "$work"
-# An empty KEYS_IN_MEMORY leaves the setting out (for builds that predate it).
 cat > "$work/report.toml" <<TOML
 warehouse = "warehouse"
-[pull]
-${keys:+keys_in_memory = $keys}
 [[source]]
 name = "batect"
 format = "abacus"

@@ -57,11 +57,19 @@ pub enum Command {
     },
     /// Only pull: fetch objects not yet ingested into the warehouse.
     #[command(
-        after_help = "Examples:\n  report pull\n  report pull --source s3://telemetry-sessions/v1/batect/\n\nLists the source and fetches the objects no pull has looked at. A local folder that a pull read\nwhole is not read again while its entries are unchanged (README, \"The warehouse\").\nPrints a one-line summary; exit code 3 when objects were quarantined or could not be fetched."
+        after_help = "Examples:\n  report pull\n  report pull --source s3://telemetry-sessions/v1/batect/\n\nLists the source and fetches the objects no pull has looked at (the warehouse's objects table\nsays which: a runner with an empty disk pulls incrementally from a warehouse in a bucket).\nObjects quarantined under another configuration are looked at again. Ends with a compaction.\nPrints a one-line summary; exit code 3 when objects were quarantined or could not be fetched."
     )]
     Pull {
         #[command(flatten)]
         locations: Locations,
+        /// Look again at every object an earlier pull quarantined (objects quarantined under
+        /// another configuration or schema are looked at again anyway).
+        #[arg(long)]
+        retry_quarantined: bool,
+        /// Re-derive every table: one commit removes all data files, then every object is
+        /// pulled again, typed as report.toml says now.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Merge the warehouse's small files (one per day and table) and delete files no commit names.
     #[command(
@@ -199,9 +207,17 @@ pub fn run() -> Result<ExitCode> {
             ));
             Ok(exit_code(&built.pull))
         }
-        Command::Pull { locations } => {
+        Command::Pull {
+            locations,
+            retry_quarantined,
+            rebuild,
+        } => {
             let settings = Settings::load(&cli.config, &locations.overrides())?;
-            let summary = runtime()?.block_on(pipeline::pull_only(&settings))?;
+            let options = crate::pull::Options {
+                retry_quarantined,
+                rebuild,
+            };
+            let summary = runtime()?.block_on(pipeline::pull_with(&settings, options))?;
             report_pull(&summary);
             Ok(exit_code(&summary))
         }
@@ -297,30 +313,42 @@ pub fn run() -> Result<ExitCode> {
                 .num_days();
             let format = formats::by_name(&format)
                 .with_context(|| format!("--format {format:?} is not a known format"))?;
-            let objects = if invalid {
+            let write = |o: &generate::Object| {
+                crate::output::write_files(
+                    &out,
+                    std::iter::once((std::path::Path::new(&o.key), o.bytes.as_slice())),
+                )
+            };
+            let progress = crate::pull::bar("generate");
+            progress.set_length(sessions as u64);
+            let mut written = 0u64;
+            if invalid {
                 anyhow::ensure!(
                     format.name() == "abacus",
                     "--invalid writes Abacus objects only; the other formats' rule cases are in their unit tests"
                 );
-                formats::abacus::generate::invalid(seed)
+                for o in formats::abacus::generate::invalid(seed) {
+                    write(&o)?;
+                    written += 1;
+                }
             } else {
-                format.generate(&generate::Options {
+                let opts = generate::Options {
                     sessions,
                     seed,
                     start_day,
                     days: days.max(1),
                     plain_share: plain_share.clamp(0.0, 1.0),
-                })
-            };
-            crate::output::write_files(
-                &out,
-                objects
-                    .iter()
-                    .map(|o| (std::path::Path::new(&o.key), o.bytes.as_slice())),
-            )?;
+                };
+                format.generate_each(&opts, &mut |o| {
+                    write(&o)?;
+                    written += 1;
+                    progress.inc(1);
+                    Ok(())
+                })?;
+            }
+            progress.finish_and_clear();
             messages::status(format_args!(
-                "generate: {} objects written under {}",
-                objects.len(),
+                "generate: {written} objects written under {}",
                 out.display()
             ));
             Ok(ExitCode::SUCCESS)

@@ -54,7 +54,7 @@ pub async fn compact(settings: &Settings) -> Result<(crate::warehouse::Compacted
 pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) -> Result<Built> {
     let mut warehouse = open_warehouse(settings, true).await?;
     let summary = if pull_first {
-        pull::pull(settings, &mut warehouse).await?
+        pull::pull(settings, &mut warehouse, pull::Options::default()).await?
     } else {
         Summary::default()
     };
@@ -68,8 +68,13 @@ pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) ->
 
 /// `report pull`: only the ingest.
 pub async fn pull_only(settings: &Settings) -> Result<Summary> {
+    pull_with(settings, pull::Options::default()).await
+}
+
+/// `report pull` with its options (`--retry-quarantined`, `--rebuild`).
+pub async fn pull_with(settings: &Settings, options: pull::Options) -> Result<Summary> {
     let mut warehouse = open_warehouse(settings, true).await?;
-    pull::pull(settings, &mut warehouse).await
+    pull::pull(settings, &mut warehouse, options).await
 }
 
 /// `report query NAME`: one query's result over the warehouse as it is.

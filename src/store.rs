@@ -55,6 +55,8 @@ pub struct Bucket {
     /// The store lists in key order (S3, GCS, Azure promise it), so a listing can be split in
     /// ranges of keys; a local folder's listing comes in no order.
     pub ordered: bool,
+    /// The local folder the bucket is, when it is one.
+    pub folder: Option<std::path::PathBuf>,
 }
 
 impl Bucket {
@@ -67,6 +69,7 @@ impl Bucket {
             prefix,
             url: ObjectStoreUrl::local_filesystem(),
             ordered: false,
+            folder: None,
         }
     }
 
@@ -151,6 +154,7 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
             root,
             url: ObjectStoreUrl::local_filesystem(),
             ordered: false,
+            folder: Some(abs),
         });
     }
     let url = Url::parse(place.url).with_context(|| format!("{what}: {shown} is not a URL"))?;
@@ -197,6 +201,7 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
         prefix: with_prefix(path, place.prefix),
         url: store_url,
         ordered: !matches!(scheme, ObjectStoreScheme::Http),
+        folder: None,
     })
 }
 

@@ -81,6 +81,16 @@ pub trait Format: Sync + 'static {
     /// Valid objects in the real bucket layout; `opts.sessions` counts sessions, reports,
     /// installs or runs.
     fn generate(&self, opts: &generate::Options) -> Vec<generate::Object>;
+
+    /// The same objects, handed to `each` as they are made; formats whose objects are made
+    /// whole at once (days of NDJSON) hand them over at the end.
+    fn generate_each(
+        &self,
+        opts: &generate::Options,
+        each: &mut dyn FnMut(generate::Object) -> Result<()>,
+    ) -> Result<()> {
+        self.generate(opts).into_iter().try_for_each(each)
+    }
 }
 
 impl fmt::Debug for dyn Format {
@@ -164,6 +174,11 @@ pub type Record = Box<dyn Any + Send + Sync>;
 /// A configured format as the pull sees it: [`FormatSpec`] with the record type erased, so one
 /// pull serves every format of the registry.
 pub trait Spec: fmt::Debug + Send + Sync {
+    /// What decides which objects this configuration accepts (its `Debug`, hashed): an object
+    /// quarantined under another one is looked at again.
+    fn fingerprint(&self) -> String {
+        fingerprint(&format!("{self:?}"))
+    }
     fn tables(&self) -> Vec<TableDef>;
     fn decode(&self, object: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Record>, Rejection>;
     fn id(&self, record: &Record) -> String;
@@ -207,6 +222,14 @@ impl<S: FormatSpec> Spec for S {
             .collect();
         FormatSpec::batch(self, table, &rows)
     }
+}
+
+/// A short stable hash of `text` (FNV-1a, 64 bits, in hex).
+pub fn fingerprint(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// Reads a format's own `[[source]]` keys into its settings type (`deny_unknown_fields`).

@@ -1,10 +1,10 @@
 //! Listing a source's keys, in key order.
 //!
 //! A cloud bucket is listed in disjoint parts at once, so a million keys are not a thousand
-//! round trips in a row: the folders under the prefix (found with delimiter listings, a few
-//! levels down), and each folder in ranges of its keys' first character (Abacus keys below a
-//! version start with a hex digit), each range listed from its start with `list_with_offset`
-//! until it reaches the next. A local folder is walked once (`LocalFileSystem` has no cheaper
+//! round trips in a row: the first level of several folders under the prefix (found with
+//! delimiter listings, following single folders down: `v1/` → `v1/batect/`), and each of those
+//! folders in ranges of its keys' first character (Abacus keys below a version start with a hex
+//! digit), each range listed from its start with `list_with_offset` until it reaches the next. A local folder is walked once (`LocalFileSystem` has no cheaper
 //! ranges). Either way the keys come back sorted, as object stores promise for one listing.
 
 use anyhow::Result;
@@ -46,7 +46,7 @@ where
     }
 }
 
-/// How many folder levels below the prefix are split into parts.
+/// How many levels of single folders below the prefix are followed down.
 const DEPTH: usize = 3;
 /// Where a folder's keys are split: before each of these first characters.
 const SPLITS: &str = "0123456789abcdef";
@@ -68,6 +68,9 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
     let mut folders = vec![bucket.prefix.clone()];
     let mut leaves = Vec::new();
     if bucket.ordered {
+        // Down the folders while there is only one (`v1/` → `v1/batect/`), to the first level
+        // with several: those are listed in ranges. A folder's delimiter listing also gives
+        // the objects right in it.
         for _ in 0..DEPTH {
             let listed: Vec<_> = futures::stream::iter(folders.iter().cloned())
                 .map(|p| {
@@ -92,7 +95,7 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
                 next.extend(l.common_prefixes);
             }
             folders = next;
-            if folders.is_empty() || folders.len() + leaves.len() >= parallel {
+            if folders.len() != 1 {
                 break;
             }
         }

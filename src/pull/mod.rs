@@ -123,13 +123,42 @@ enum Outcome {
     Failed(String),
 }
 
+/// How a pull treats what earlier pulls did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Look again at every object an earlier pull quarantined (not only at those quarantined
+    /// under another configuration than the source's now).
+    pub retry_quarantined: bool,
+    /// Start the tables afresh: one commit removes every data file, then every object is
+    /// pulled again, typed as `report.toml` says now.
+    pub rebuild: bool,
+}
+
 /// Pulls every source of `settings` into the warehouse, then compacts the days it touched and
 /// deletes files no commit names any more.
-pub async fn pull(settings: &Settings, warehouse: &mut Warehouse) -> Result<Summary> {
+pub async fn pull(
+    settings: &Settings,
+    warehouse: &mut Warehouse,
+    options: Options,
+) -> Result<Summary> {
     let mut summary = Summary::default();
+    let schemas = schemas_fingerprint(settings);
+    if options.rebuild {
+        let all: Vec<String> = warehouse.all_files().map(|f| f.path.clone()).collect();
+        if !all.is_empty() {
+            warehouse
+                .commit("rebuild", &schemas, Vec::new(), all)
+                .await?;
+        }
+    } else if !warehouse.schemas().is_empty() && warehouse.schemas() != schemas {
+        crate::messages::warn(format_args!(
+            "pull: the warehouse {} was typed with other attribute schemas than report.toml's now; its older files keep their types (`report pull --rebuild` re-derives every table from the objects)",
+            warehouse.shown()
+        ));
+    }
     for source in &settings.sources {
         let bucket = store::open(source, &settings.pull)?;
-        pull_source(&bucket, source, settings, warehouse, &mut summary).await?;
+        pull_source(&bucket, source, settings, warehouse, &mut summary, options).await?;
     }
     let compacted = warehouse.compact(settings.pull.target_file_bytes).await?;
     summary.compacted = compacted.removed as u64;
@@ -149,8 +178,10 @@ pub async fn pull_source(
     settings: &Settings,
     warehouse: &mut Warehouse,
     summary: &mut Summary,
+    options: Options,
 ) -> Result<()> {
     let spec = source.spec.clone();
+    let config = spec.fingerprint();
     let (id_table, id_column) = source.format.id_column();
     let schemas = schemas_fingerprint(settings);
 
@@ -176,7 +207,7 @@ pub async fn pull_source(
             error: format!("not a valid object name: {error}"),
         });
     }
-    let known = known_keys(warehouse, settings, &source.name).await?;
+    let known = known_keys(warehouse, settings, &source.name, &config).await?;
     let mut todo = Vec::new();
     let mut known_iter = known.iter().peekable();
     for key in listed.keys {
@@ -188,13 +219,11 @@ pub async fn pull_source(
             known_iter.next();
         }
         match known_iter.peek() {
-            Some((k, quarantined)) if *k == key => {
-                if *quarantined {
-                    summary.quarantined_before += 1;
-                } else {
-                    summary.already_ingested += 1;
-                }
+            Some((k, Known::Ingested)) if *k == key => summary.already_ingested += 1,
+            Some((k, Known::Quarantined)) if *k == key && !options.retry_quarantined => {
+                summary.quarantined_before += 1;
             }
+            // Not looked at yet, or quarantined under another configuration: looked at now.
             _ => todo.push(key),
         }
     }
@@ -229,7 +258,10 @@ pub async fn pull_source(
         }))
         .buffered(settings.pull.concurrency.max(1));
         let mut records: Vec<(String, Record)> = Vec::new();
-        let mut objects = ObjectRows::default();
+        let mut objects = ObjectRows {
+            fingerprint: config.clone(),
+            ..ObjectRows::default()
+        };
         let mut seen = HashSet::<String>::new();
         let mut index = 0usize;
         while let Some((key, fetched)) = results.next().await {
@@ -329,29 +361,34 @@ pub fn schemas_fingerprint(settings: &Settings) -> String {
         }
         text.push('\n');
     }
-    format!("{:016x}", fnv1a(text.as_bytes()))
+    crate::formats::fingerprint(&text)
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// What an earlier pull made of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Ingested,
+    /// Quarantined under the source's configuration as it is now.
+    Quarantined,
+    /// Quarantined under another configuration (or one not recorded).
+    QuarantinedElsewise,
 }
 
-/// The keys the objects table holds for `source`, in key order, each with whether it was
-/// quarantined.
+/// The keys the objects table holds for `source`, in key order, each with what became of it.
 async fn known_keys(
     warehouse: &Warehouse,
     settings: &Settings,
     source: &str,
-) -> Result<Vec<(String, bool)>> {
+    config: &str,
+) -> Result<Vec<(String, Known)>> {
     if warehouse.files("objects").is_empty() {
         return Ok(Vec::new());
     }
     let ctx = crate::query::new_context();
     crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
     let sql = format!(
-        "SELECT key, bool_and(status = 'quarantined') AS q FROM objects WHERE source = '{}' GROUP BY key ORDER BY key",
+        "SELECT key, max(CASE WHEN status <> 'quarantined' THEN 2 WHEN config = '{config}' THEN 1 ELSE 0 END) AS state \
+         FROM objects WHERE source = '{}' GROUP BY key ORDER BY key",
         source.replace('\'', "''")
     );
     let batches = ctx
@@ -376,9 +413,15 @@ async fn known_keys(
                 .map(|k| k.unwrap_or_default().to_string())
                 .collect(),
         };
-        let q = b.column(1).as_boolean();
+        let state = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64)?;
+        let state = state.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
         for (i, k) in keys.into_iter().enumerate() {
-            out.push((k, q.value(i)));
+            let known = match state.value(i) {
+                2 => Known::Ingested,
+                1 => Known::Quarantined,
+                _ => Known::QuarantinedElsewise,
+            };
+            out.push((k, known));
         }
     }
     Ok(out)
@@ -548,6 +591,9 @@ struct ObjectRows {
     reason: Vec<Option<String>>,
     session_id: Vec<Option<String>>,
     date: Vec<Option<String>>,
+    config: Vec<String>,
+    /// The source's configuration fingerprint, written in every row's `config`.
+    fingerprint: String,
     /// Rows of objects that decoded, waiting for the dedup: (row, first record, end, records
     /// the object held).
     pending: Vec<(usize, usize, usize, usize)>,
@@ -575,6 +621,7 @@ impl ObjectRows {
         let (id, date) = record.unzip();
         self.session_id.push(id);
         self.date.push(date);
+        self.config.push(self.fingerprint.clone());
     }
 
     /// An object that decoded to the batch's records `start..end` of `total` it held; its
@@ -619,6 +666,7 @@ impl ObjectRows {
             Arc::new(StringArray::from(self.reason)),
             Arc::new(StringArray::from(self.session_id)),
             Arc::new(StringArray::from(self.date)),
+            Arc::new(StringArray::from(self.config)),
         ];
         Ok(RecordBatch::try_new(
             crate::warehouse::objects_schema(),

@@ -488,9 +488,17 @@ impl Warehouse {
             // Split where the merged data passes the target (by the small files' sizes).
             let total: u64 = small.iter().map(|f| f.bytes).sum();
             let parts = total.div_ceil(target_bytes).max(1) as usize;
-            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-            let per_part = rows.div_ceil(parts).max(1);
-            let merged = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+            let per_part = batches
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>()
+                .div_ceil(parts)
+                .max(1);
+            let mut merged = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+            if table == "objects" {
+                merged = newest_per_object(&merged)?;
+            }
+            let rows = merged.num_rows();
             for (i, start) in (0..rows).step_by(per_part).enumerate() {
                 let slice = merged.slice(start, per_part.min(rows - start));
                 let rel = match date.as_str() {
@@ -545,7 +553,8 @@ impl Warehouse {
                 doomed.push(meta.location);
             }
         }
-        let n = doomed.len();
+        let staging = self.local_staging(cutoff);
+        let n = doomed.len() + staging;
         let store = self.bucket.store.clone();
         futures::stream::iter(doomed)
             .map(|p| {
@@ -557,6 +566,40 @@ impl Warehouse {
             .await
             .with_context(|| format!("{}: cannot delete a file no commit names", self.shown))?;
         Ok(n)
+    }
+
+    /// A local warehouse only: deletes what object_store's `LocalFileSystem` left of a put that
+    /// was stopped (`NAME#N` staging files, which its listings leave out), written before
+    /// `cutoff`. Gives how many.
+    fn local_staging(&self, cutoff: DateTime<Utc>) -> usize {
+        let Some(folder) = &self.bucket.folder else {
+            return 0;
+        };
+        let mut n = 0;
+        let mut stack = vec![folder.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let Ok(meta) = e.metadata() else { continue };
+                if meta.is_dir() {
+                    if !path.ends_with("quarantine") {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                let staged = e.file_name().to_str().is_some_and(|n| n.contains('#'));
+                let old = meta
+                    .modified()
+                    .is_ok_and(|m| DateTime::<Utc>::from(m) <= cutoff);
+                if staged && old && std::fs::remove_file(&path).is_ok() {
+                    n += 1;
+                }
+            }
+        }
+        n
     }
 
     /// The first and last `date` of `sessions` (the fixture index page shows it).
@@ -594,11 +637,51 @@ async fn list_all(
     }
 }
 
+/// The rows of `objects` less those an object's newer row (a higher `pull`) replaces.
+fn newest_per_object(batch: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{AsArray, BooleanArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .with_context(|| format!("objects has no {name} column"))
+    };
+    let pull = column("pull")?.as_primitive::<Int64Type>().clone();
+    let source = datafusion::arrow::compute::cast(column("source")?, &DataType::Utf8)?;
+    let key = datafusion::arrow::compute::cast(column("key")?, &DataType::Utf8)?;
+    let (source, key) = (source.as_string::<i32>(), key.as_string::<i32>());
+    let mut newest: std::collections::HashMap<(&str, &str), usize> =
+        std::collections::HashMap::new();
+    for i in 0..batch.num_rows() {
+        let id = (source.value(i), key.value(i));
+        match newest.get(&id) {
+            Some(&j) if pull.value(j) > pull.value(i) => {}
+            _ => {
+                newest.insert(id, i);
+            }
+        }
+    }
+    if newest.len() == batch.num_rows() {
+        return Ok(batch.clone());
+    }
+    let mut keep = vec![false; batch.num_rows()];
+    for i in newest.into_values() {
+        keep[i] = true;
+    }
+    Ok(datafusion::arrow::compute::filter_record_batch(
+        batch,
+        &BooleanArray::from(keep),
+    )?)
+}
+
 fn commit_name(n: u64) -> String {
     format!("{n:020}.json")
 }
 
-/// One row per object the pulls have looked at: what became of it and why.
+/// One row per object the pulls have looked at: what became of it and why, and the
+/// fingerprint of the source's configuration that looked at it (a quarantined object is
+/// looked at again when the configuration changes). Looked at again, an object's newest row
+/// replaces its older ones when the table is compacted.
 pub fn objects_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("pull", DataType::Int64, false),
@@ -610,6 +693,7 @@ pub fn objects_schema() -> SchemaRef {
         Field::new("reason", DataType::Utf8, true),
         Field::new("session_id", DataType::Utf8, true),
         Field::new("date", DataType::Utf8, true),
+        Field::new("config", DataType::Utf8, true),
     ]))
 }
 

@@ -141,7 +141,7 @@ fn a_pull_killed_at_random_points_and_rerun_equals_a_clean_pull() {
             kills += 1;
         }
         child.wait().expect("reaped");
-        // Whatever the kill left, what the manifest names is consistent: no session twice.
+        // Whatever the kill left, what the commits name is consistent: no session twice.
         let (ids, _) = contents(&dir.join("warehouse"));
         partial += usize::from(!ids.is_empty() && ids.len() < clean.0.len());
         // And what a query sees (the warehouse opened, as `report build` does) is the same.
@@ -149,8 +149,8 @@ fn a_pull_killed_at_random_points_and_rerun_equals_a_clean_pull() {
         assert_eq!(rows, distinct, "a query reads a session twice after a kill");
         assert_eq!(
             rows,
-            manifest_rows(&dir.join("warehouse")),
-            "a query reads debris"
+            committed_rows(&dir.join("warehouse")),
+            "a query reads a file no commit names"
         );
     }
     assert!(kills >= 20, "only {kills} kills landed in {runs} runs");
@@ -183,7 +183,7 @@ fn a_pull_killed_at_random_points_and_rerun_equals_a_clean_pull() {
     assert_eq!(contents(&dir.join("warehouse")).1, clean.1);
 }
 
-fn manifest_rows(warehouse: &Path) -> u64 {
+fn committed_rows(warehouse: &Path) -> u64 {
     let wh = block_on(open_dir(warehouse));
     wh.files("sessions").iter().map(|f| f.rows).sum()
 }

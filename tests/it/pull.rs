@@ -83,6 +83,7 @@ async fn pull_counted(s: &report::config::Settings, store: Arc<Counting>) -> Sum
         s,
         &mut wh,
         &mut summary,
+        pull::Options::default(),
     )
     .await
     .expect("pull");
@@ -185,10 +186,9 @@ async fn a_session_under_two_keys_is_kept_once() {
     assert_eq!((later.sessions, later.duplicates, later.fetched), (0, 1, 1));
 }
 
-/// A local folder is listed and read without object_store's `LocalFileSystem` (see
-/// `pull/folder.rs`); the warehouse must be the one a pull through it gives, byte for byte:
-/// same keys, sizes, modification times (PACE snapshots are timed by them), quarantined copies
-/// and manifest.
+/// A source handed over as a wrapped store (keys relative to its root) and the same folder
+/// named in report.toml give the same warehouse, byte for byte: same keys, sizes, modification
+/// times (PACE snapshots are timed by them), quarantined copies and commits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -240,4 +240,157 @@ async fn a_file_name_object_store_cannot_hold_fails_alone() {
     assert_eq!(summary.failed.len(), 1, "{summary}");
     assert_eq!(summary.failed[0].key, "bell\u{7}.json");
     assert!(!summary.is_clean());
+}
+
+/// Settings of `tmp` pulling the fixtures with `extra` keys on the Abacus source.
+fn abacus_with(tmp: &std::path::Path, extra: &str) -> report::config::Settings {
+    let text = format!(
+        "warehouse = {:?}\n[pull]\nbatch_size = 700\ngrace_minutes = 0\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\n{extra}\n",
+        tmp.join("warehouse"),
+        fixtures()
+    );
+    report::config::Settings::parse(
+        &text,
+        &tmp.join("report.toml"),
+        &std::collections::BTreeMap::new(),
+        &report::config::Overrides::default(),
+    )
+    .expect("config parses")
+}
+
+/// A first pull with the wrong application ids quarantines every session; once report.toml
+/// is fixed, the next pull looks at them again (they were quarantined under another
+/// configuration) and keeps every one, and the objects table keeps each object's newest row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_quarantined_under_a_wrong_configuration_are_kept_once_it_is_fixed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let n = files(&fixtures()).len() as u64;
+    let wrong = abacus_with(tmp.path(), "application_ids = [\"acme-cli\"]");
+    let first = report::pipeline::pull_only(&wrong).await.expect("pull");
+    assert_eq!(
+        (first.sessions, first.quarantined_count()),
+        (0, n),
+        "{first}"
+    );
+    assert!(
+        first
+            .quarantined
+            .iter()
+            .all(|q| q.rule == "applicationId.oneof")
+    );
+    // The same configuration again: they stay quarantined, and are said to be.
+    let again = report::pipeline::pull_only(&wrong).await.expect("pull");
+    assert_eq!((again.fetched, again.quarantined_before), (0, n), "{again}");
+
+    let fixed = abacus_with(tmp.path(), "");
+    let after = report::pipeline::pull_only(&fixed).await.expect("pull");
+    assert_eq!(
+        (after.sessions, after.quarantined_count()),
+        (n, 0),
+        "{after}"
+    );
+    let wh = crate::common::open(&fixed).await;
+    let statuses = wh
+        .read_strings("objects", &["status"])
+        .await
+        .expect("objects");
+    assert_eq!(statuses.len() as u64, n, "one row per object");
+    assert!(statuses.iter().all(|r| r[0] == "ingested"));
+    let last = report::pipeline::pull_only(&fixed).await.expect("pull");
+    assert_eq!((last.already_ingested, last.fetched), (n, 0), "{last}");
+}
+
+/// `--retry-quarantined` looks again at objects quarantined under the same configuration;
+/// `--rebuild` re-derives the tables as a fresh pull with today's schema would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_types_the_tables_as_a_fresh_pull_does() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bucket = tmp.path().join("bucket");
+    let some: Vec<_> = files(&fixtures()).into_iter().take(200).collect();
+    copy(&fixtures(), &some, &bucket);
+    copy(&invalid_fixtures(), &files(&invalid_fixtures()), &bucket);
+    let with_schema = |dir: &std::path::Path, schema: Option<&str>| {
+        let extra = match schema {
+            Some(s) => {
+                let path = dir.join("session_schema.json");
+                std::fs::create_dir_all(dir).expect("mkdir");
+                std::fs::write(&path, s).expect("schema");
+                format!("session_attributes = {path:?}")
+            }
+            None => String::new(),
+        };
+        let text = format!(
+            "warehouse = {:?}\n[pull]\ngrace_minutes = 0\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\n{extra}\n",
+            dir.join("warehouse"),
+            bucket
+        );
+        report::config::Settings::parse(
+            &text,
+            &dir.join("report.toml"),
+            &std::collections::BTreeMap::new(),
+            &report::config::Overrides::default(),
+        )
+        .expect("config parses")
+    };
+    let old = with_schema(&tmp.path().join("w"), None);
+    let first = report::pipeline::pull_only(&old).await.expect("pull");
+    let invalid = files(&invalid_fixtures()).len() as u64;
+    assert_eq!(first.quarantined_count(), invalid);
+    let retry = report::pull::Options {
+        retry_quarantined: true,
+        ..Default::default()
+    };
+    let retried = report::pipeline::pull_with(&old, retry)
+        .await
+        .expect("pull");
+    assert_eq!(
+        (retried.fetched, retried.quarantined_count()),
+        (invalid, invalid)
+    );
+
+    // Only `shell` is typed now: every other attribute goes to extra_attributes.
+    let narrow = r#"[{"name": "shell", "type": "STRING", "mode": "NULLABLE"}]"#;
+    let new = with_schema(&tmp.path().join("w"), Some(narrow));
+    let rebuild = report::pull::Options {
+        rebuild: true,
+        ..Default::default()
+    };
+    let rebuilt = report::pipeline::pull_with(&new, rebuild)
+        .await
+        .expect("rebuild");
+    assert_eq!(rebuilt.sessions, 200, "{rebuilt}");
+    let fresh = with_schema(&tmp.path().join("fresh"), Some(narrow));
+    report::pipeline::pull_only(&fresh)
+        .await
+        .expect("fresh pull");
+    let extras = |s: &report::config::Settings| {
+        let s = s.clone();
+        async move {
+            let wh = crate::common::open(&s).await;
+            let ctx = report::query::new_context();
+            report::query::register_warehouse(&ctx, &wh, &s.catalog).expect("tables");
+            let t = ctx
+                .sql("SELECT count(*) AS n FROM sessions WHERE cardinality(extra_attributes) > 0")
+                .await
+                .expect("plans")
+                .collect()
+                .await
+                .expect("runs");
+            let n = datafusion::arrow::compute::cast(
+                t[0].column(0),
+                &datafusion::arrow::datatypes::DataType::Int64,
+            )
+            .expect("cast");
+            n.as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .expect("int")
+                .value(0)
+        }
+    };
+    let (a, b) = (extras(&new).await, extras(&fresh).await);
+    assert_eq!(a, b, "rebuilt and fresh warehouses differ");
+    assert_eq!(
+        a, 200,
+        "every session has attributes the narrow schema does not type"
+    );
 }

@@ -6,7 +6,8 @@ Each request is, by a seeded random draw (in arrival order):
   - cut off: the connection is reset (RST) before any response byte;
   - cut off mid-body: the upstream's headers and half its body are sent, then a reset;
   - otherwise passed to the upstream as is.
-The three faults share --failure-rate (default 10 %) equally. `GET /__faulty_proxy/stats`
+The three faults share --failure-rate (default 10 %) equally. --latency-ms adds that much delay
+before each request is answered (a far region's round trip), faulted or not. `GET /__faulty_proxy/stats`
 answers the counts so far as JSON (never faulted), so a test can check that faults happened. The proxy listens on loopback
 only, serves for at most --max-seconds, then exits by itself.
 
@@ -36,6 +37,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--failure-rate", type=float, default=0.10)
     ap.add_argument("--max-seconds", type=float, default=3600)
+    ap.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
     args = ap.parse_args()
 
     host, port = args.listen.rsplit(":", 1)
@@ -89,6 +91,8 @@ def main() -> int:
                 self.end_headers()
                 self.wfile.write(payload)
                 return
+            if args.latency_ms > 0:
+                time.sleep(args.latency_ms / 1000.0)
             fault = draw()
             if fault == "status":
                 status = 500 if rng_status() else 503

@@ -218,6 +218,22 @@ fn event(kind: &str, at: i64, attrs: Value) -> Value {
 
 /// Generates the objects, in key order.
 pub fn generate(opts: &Options) -> Vec<Object> {
+    let mut out = Vec::with_capacity(opts.sessions);
+    generate_each(opts, &mut |o| {
+        out.push(o);
+        Ok(())
+    })
+    .expect("collecting cannot fail");
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// Generates the objects one at a time, handing each to `each` as it is made (the same
+/// objects as [`generate`], in the order they are made): memory does not grow with them.
+pub fn generate_each(
+    opts: &Options,
+    each: &mut dyn FnMut(Object) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut rng = Rng::new(opts.seed);
     let user_count = (opts.sessions / 12).max(20);
     let users: Vec<User> = (0..user_count).map(|_| new_user(&mut rng)).collect();
@@ -232,7 +248,6 @@ pub fn generate(opts: &Options) -> Vec<Object> {
             (d, if weekday >= 5 { 0.35 } else { 1.0 })
         })
         .collect();
-    let mut out = Vec::with_capacity(opts.sessions);
     for _ in 0..opts.sessions {
         let user = &users[rng.pick(&weights)];
         let day = rng.pick(&day_weights);
@@ -242,16 +257,15 @@ pub fn generate(opts: &Options) -> Vec<Object> {
             ((14.0 + 3.5 * rng.normal()) * 3600.0).clamp(0.0, 86_399.0)
         };
         let start = (opts.start_day + day) * NS_PER_DAY + (seconds * 1e9) as i64;
-        out.push(session(
+        each(session(
             &mut rng,
             user,
             start,
             day as f64 + seconds / 86_400.0,
             opts,
-        ));
+        ))?;
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    out
+    Ok(())
 }
 
 fn session(rng: &mut Rng, user: &User, start: i64, day: f64, opts: &Options) -> Object {

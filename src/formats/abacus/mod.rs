@@ -85,6 +85,14 @@ impl super::Format for Abacus {
     fn generate(&self, opts: &super::generate::Options) -> Vec<super::generate::Object> {
         generate::generate(opts)
     }
+
+    fn generate_each(
+        &self,
+        opts: &super::generate::Options,
+        each: &mut dyn FnMut(super::generate::Object) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        generate::generate_each(opts, each)
+    }
 }
 
 /// A scalar attribute value as sent. Numbers keep their JSON text (Go's `json.Number`).

@@ -11,7 +11,7 @@
 
 pub mod generate;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -71,19 +71,19 @@ const MAX_REPORT_BYTES: usize = 100 << 10;
 /// The upload config (`golang.org/x/telemetry/config`), as far as validation needs it.
 #[derive(Debug, Clone)]
 pub struct UploadConfig {
-    goos: HashSet<String>,
-    goarch: HashSet<String>,
-    go_versions: HashSet<String>,
-    programs: HashMap<String, ProgramConfig>,
+    goos: BTreeSet<String>,
+    goarch: BTreeSet<String>,
+    go_versions: BTreeSet<String>,
+    programs: BTreeMap<String, ProgramConfig>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct ProgramConfig {
-    versions: HashSet<String>,
+    versions: BTreeSet<String>,
     /// Every counter name, `{…}` expanded.
-    counters: HashSet<String>,
+    counters: BTreeSet<String>,
     /// Stack counter names (the first line of a stack).
-    stacks: HashSet<String>,
+    stacks: BTreeSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +135,7 @@ impl UploadConfig {
         let raw: RawConfig = serde_json::from_str(json)
             .with_context(|| format!("{origin}: not a Go telemetry upload config"))?;
         let set = |v: Option<Vec<String>>| v.unwrap_or_default().into_iter().collect();
-        let mut programs = HashMap::new();
+        let mut programs = BTreeMap::new();
         for p in raw.programs.unwrap_or_default() {
             let config = ProgramConfig {
                 versions: set(p.versions),
