@@ -102,11 +102,15 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
     }
     leaves.extend(folders);
     let folders = leaves;
-    // Each remaining folder whole (local), or in ranges (cloud).
+    // Each folder whole (a local one; or when there are enough folders to keep the
+    // listings busy), or in ranges of keys (a cloud bucket with few folders). Ranges cost the
+    // server more: s3rver and moto read a folder whole for every request, so on them ranges
+    // of a folder were slower than the folder listed whole (bench/BENCHMARKS.md, (g)).
+    let whole = !bucket.ordered || folders.len() * 4 >= parallel;
     let ranges: Vec<(Path, Option<Path>, Option<Path>)> = folders
         .into_iter()
         .flat_map(|folder| {
-            if !bucket.ordered {
+            if whole {
                 return vec![(folder, None, None)];
             }
             let bounds: Vec<Path> = SPLITS
