@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use futures::StreamExt;
@@ -384,8 +384,7 @@ async fn known_keys(
     if warehouse.files("objects").is_empty() {
         return Ok(Vec::new());
     }
-    let ctx = crate::query::new_context();
-    crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
+    let ctx = warehouse_context(warehouse, settings)?;
     let sql = format!(
         "SELECT key, max(CASE WHEN status <> 'quarantined' THEN 2 WHEN config = '{config}' THEN 1 ELSE 0 END) AS state \
          FROM objects WHERE source = '{}' GROUP BY key ORDER BY key",
@@ -399,23 +398,12 @@ async fn known_keys(
         .with_context(|| format!("{}: cannot read the objects table", warehouse.shown()))?;
     let mut out = Vec::new();
     for b in &batches {
-        let keys = b.column(0).as_string_view_opt().map(|a| {
-            (0..a.len())
-                .map(|i| a.value(i).to_string())
-                .collect::<Vec<_>>()
-        });
-        let keys = match keys {
-            Some(k) => k,
-            None => b
-                .column(0)
-                .as_string::<i32>()
-                .iter()
-                .map(|k| k.unwrap_or_default().to_string())
-                .collect(),
-        };
+        let keys = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let keys = keys.as_string::<i32>();
         let state = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64)?;
         let state = state.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-        for (i, k) in keys.into_iter().enumerate() {
+        for (i, k) in keys.iter().enumerate() {
+            let k = k.unwrap_or_default().to_string();
             let known = match state.value(i) {
                 2 => Known::Ingested,
                 1 => Known::Quarantined,
@@ -425,6 +413,16 @@ async fn known_keys(
         }
     }
     Ok(out)
+}
+
+/// A query session over the warehouse's committed files.
+fn warehouse_context(
+    warehouse: &Warehouse,
+    settings: &Settings,
+) -> Result<datafusion::prelude::SessionContext> {
+    let ctx = crate::query::new_context();
+    crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
+    Ok(ctx)
 }
 
 /// Which of `ids` the id table already holds.
@@ -438,8 +436,7 @@ async fn known_ids(
     if ids.is_empty() || warehouse.files(table).is_empty() {
         return Ok(HashSet::new());
     }
-    let ctx = crate::query::new_context();
-    crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
+    let ctx = warehouse_context(warehouse, settings)?;
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
     let batch = RecordBatch::try_new(
         schema.clone(),

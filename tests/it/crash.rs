@@ -190,11 +190,7 @@ fn committed_rows(warehouse: &Path) -> u64 {
 
 /// `count(*)` and `count(DISTINCT session_id)` of `sessions` through the query stage.
 fn query_sessions(warehouse: &Path) -> (u64, u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    block_on(async {
         let wh = open_dir(warehouse).await;
         let ctx = report::query::new_context();
         report::query::register_warehouse(&ctx, &wh, &report::formats::default_catalog())
