@@ -6,10 +6,16 @@
 //! chart kinds, the queries they name, the columns they read (present in the planned result,
 //! with a type that fits the chart) and the expectations. Every problem is collected, each
 //! with its file and, where there is one, its line.
+//!
+//! It also warns about every published query (one a panel shows) whose order is not total:
+//! no `ORDER BY`, or one that leaves rows with equal keys in any order ([`unordered`]). Such a
+//! result's CSV and table order can differ between builds, and `report diff` compares it as
+//! a multiset ([`orders`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 
 use crate::chart::Need;
@@ -27,6 +33,9 @@ pub use crate::problem::Problem;
 pub struct Checked {
     /// Sorted by file, then line.
     pub problems: Vec<Problem>,
+    /// What does not stop a build but makes it less than reproducible: published queries
+    /// whose order is not total. Sorted by file.
+    pub warnings: Vec<Problem>,
     pub queries: usize,
     pub reports: usize,
     pub panels: usize,
@@ -87,16 +96,114 @@ pub async fn check(config: &Path, overrides: &Overrides) -> Checked {
                 .await;
         }
     }
-    for p in &mut problems {
-        if let Ok(rest) = p.file.strip_prefix(".") {
-            p.file = rest.to_path_buf();
+    let published: BTreeSet<&str> = defs
+        .reports
+        .iter()
+        .flat_map(|r| &r.panels)
+        .map(|p| p.query.as_str())
+        .collect();
+    let mut warnings: Vec<Problem> = defs
+        .queries
+        .iter()
+        .filter(|q| published.contains(q.name.as_str()))
+        .filter_map(|q| {
+            let why = planned.unordered.get(&q.name)?.as_ref()?;
+            Some(Problem::new(
+                &q.path,
+                Some(order_line(&q.sql)),
+                format!(
+                    "warning: {why}, so its CSV and table can list them in another order on every build; order by columns that identify a row"
+                ),
+            ))
+        })
+        .collect();
+    for list in [&mut problems, &mut warnings] {
+        for p in list.iter_mut() {
+            if let Ok(rest) = p.file.strip_prefix(".") {
+                p.file = rest.to_path_buf();
+            }
+            p.message = p.message.trim().replace(" ./", " ");
         }
-        p.message = p.message.trim().replace(" ./", " ");
+        list.sort();
+        list.dedup();
     }
-    problems.sort();
-    problems.dedup();
     checked.problems = problems;
+    checked.warnings = warnings;
     checked
+}
+
+/// For every query that plans (against empty tables of `catalog`), whether its order is total:
+/// `report diff` compares the others as multisets.
+pub async fn orders(queries: &[Query], catalog: &[TableDef]) -> BTreeMap<String, bool> {
+    let planned = Planned::plan(queries, catalog, &mut Vec::new()).await;
+    planned
+        .unordered
+        .into_iter()
+        .map(|(name, why)| (name, why.is_none()))
+        .collect()
+}
+
+/// Why the rows of `plan`'s result have no one order, or `None` when they have: its top
+/// `ORDER BY` keys, with what they determine (DataFusion's functional dependencies: a
+/// `GROUP BY`'s keys determine the row), identify a row, or cover every column (rows equal in
+/// them are equal), or the result is at most one row (an aggregate without `GROUP BY`).
+pub fn unordered(plan: &LogicalPlan) -> Option<String> {
+    match plan {
+        LogicalPlan::Projection(p) => unordered(&p.input),
+        LogicalPlan::SubqueryAlias(a) => unordered(&a.input),
+        LogicalPlan::Limit(l) => unordered(&l.input),
+        LogicalPlan::Aggregate(a) if a.group_expr.is_empty() => None,
+        LogicalPlan::Sort(sort) => {
+            let schema = sort.input.schema();
+            let n = schema.fields().len();
+            let mut known: BTreeSet<usize> = sort
+                .expr
+                .iter()
+                .filter_map(|e| match &e.expr {
+                    datafusion::prelude::Expr::Column(c) => schema.index_of_column(c).ok(),
+                    _ => None,
+                })
+                .collect();
+            let deps = schema.functional_dependencies();
+            loop {
+                if known.len() >= n
+                    || deps.iter().any(|d| {
+                        d.mode == datafusion::common::Dependency::Single
+                            && d.source_indices.iter().all(|i| known.contains(i))
+                    })
+                {
+                    return None;
+                }
+                let before = known.len();
+                for d in deps.iter() {
+                    if d.source_indices.iter().all(|i| known.contains(i)) {
+                        known.extend(d.target_indices.iter().copied());
+                    }
+                }
+                if known.len() == before {
+                    break;
+                }
+            }
+            let keys: Vec<String> = sort.expr.iter().map(|e| e.expr.to_string()).collect();
+            Some(format!(
+                "its ORDER BY {} leaves rows equal in them in no fixed order",
+                keys.join(", ")
+            ))
+        }
+        _ => Some("its rows come in no fixed order (no ORDER BY)".to_string()),
+    }
+}
+
+/// The line of a query's last `ORDER BY`, or its last line of SQL (where one would go).
+fn order_line(sql: &str) -> usize {
+    let code = |l: &str| l.split("--").next().unwrap_or("").to_ascii_uppercase();
+    let lines: Vec<String> = sql.lines().map(code).collect();
+    let words = |l: &String| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    lines
+        .iter()
+        .rposition(|l| words(l).contains("ORDER BY"))
+        .or_else(|| lines.iter().rposition(|l| !l.trim().is_empty()))
+        .map_or(1, |i| i + 1)
 }
 
 /// The queries, planned: their result columns, or why they have none.
@@ -106,6 +213,8 @@ struct Planned {
     files: BTreeMap<String, std::path::PathBuf>,
     /// Query name → planned result (no rows), for queries that plan.
     planned: BTreeMap<String, Table>,
+    /// Query name → why its order is not total ([`unordered`]), for queries that plan.
+    unordered: BTreeMap<String, Option<String>>,
 }
 
 impl Planned {
@@ -187,6 +296,7 @@ impl Planned {
         broken.extend(in_cycle);
         // Plan in dependency order; a query reading a broken one is not planned.
         let mut planned: BTreeMap<String, Table> = BTreeMap::new();
+        let mut unordered: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut done: BTreeSet<String> = broken.clone();
         loop {
             let ready: Vec<String> = deps
@@ -221,6 +331,12 @@ impl Planned {
                     Ok(df) => {
                         let schema = df.schema().inner().clone();
                         let table = Table::from_batches(&schema, &[]).unwrap_or_default();
+                        // Optimised, so the views it reads are inlined with what they know.
+                        let why = match df.clone().into_optimized_plan() {
+                            Ok(plan) => self::unordered(&plan),
+                            Err(e) => Some(format!("its plan cannot be optimised ({e})")),
+                        };
+                        unordered.insert(name.clone(), why);
                         if let Err(e) = ctx.register_table(name.as_str(), df.into_view()) {
                             problems.push(Problem::new(
                                 &q.path,
@@ -245,6 +361,7 @@ impl Planned {
             ctx,
             files,
             planned,
+            unordered,
         }
     }
 

@@ -89,7 +89,7 @@ pub enum Command {
     Check,
     /// Compare query results and charts between a git revision and the working tree.
     #[command(
-        after_help = "Examples:\n  report diff                      against the merge base with origin/main (or main)\n  report diff origin/main\n  report diff v1.2 --head v1.3 --format json\n  report diff --fail-on-change     exit 4 when a result or chart changed\n\nRuns the queries and reports of both sides over the same warehouse (no pull; run\n`report pull` first). Writes diff/index.html and diff/summary.md and prints the summary\n(or JSON with --format json) on stdout."
+        after_help = "Examples:\n  report diff                      against the merge base with origin/main (or main)\n  report diff origin/main\n  report diff v1.2 --head v1.3 --format json\n  report diff --fail-on-change     exit 4 when a result or chart changed\n\nReads each side with its own report.toml, schemas, queries and reports, and runs both\nover the same warehouse (no pull; run `report pull` first: a missing or empty warehouse is\nan error). Writes diff/index.html and diff/summary.md and prints the summary (or JSON with\n--format json) on stdout; --link URL makes the summary link to where index.html is published."
     )]
     Diff {
         /// Base revision [default: the merge base of HEAD with origin/HEAD, origin/main, main…].
@@ -109,6 +109,9 @@ pub enum Command {
         /// Warehouse: a bucket URL or a folder [env: REPORT_WAREHOUSE].
         #[arg(long, value_name = "URL")]
         warehouse: Option<String>,
+        /// Link summary.md to the whole diff published at URL (a CI artifact or a preview).
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
     },
     /// Run one query over the warehouse (no pull) and print its result as CSV on stdout.
     #[command(
@@ -239,7 +242,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Check => {
             let checked =
                 runtime()?.block_on(crate::check::check(&cli.config, &Overrides::default()));
-            for p in &checked.problems {
+            for p in checked.problems.iter().chain(&checked.warnings) {
                 println!("{p}");
             }
             if checked.is_clean() {
@@ -266,13 +269,19 @@ pub fn run() -> Result<ExitCode> {
             fail_on_change,
             out,
             warehouse,
+            link,
         } => {
             let overrides = Overrides {
                 warehouse,
                 ..Overrides::default()
             };
             let settings = Settings::load(&cli.config, &overrides)?;
-            let options = crate::diff::Options { base, head };
+            let options = crate::diff::Options {
+                config: cli.config.clone(),
+                base,
+                head,
+                link,
+            };
             let diff = runtime()?.block_on(crate::diff::diff(&settings, &options))?;
             let out = out.unwrap_or_else(|| settings.root.join("diff"));
             crate::output::write(&out, &crate::diff::render::pages(&diff)?)?;

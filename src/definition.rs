@@ -11,8 +11,8 @@
 //! x = "date"
 //! y = "sessions"
 //! ```
-//! Common panel keys are `title`, `description`, `query`, `chart` and `expect` (a list of
-//! expectations, `[[panel.expect]]`, see [`crate::expect`]); the other keys belong
+//! Common panel keys are `id`, `title`, `description`, `query`, `chart` and `expect` (a list
+//! of expectations, `[[panel.expect]]`, see [`crate::expect`]); the other keys belong
 //! to the chart kind and are checked by its spec. Unknown keys are errors naming the file and
 //! the panel.
 
@@ -45,6 +45,9 @@ pub struct Report {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
+    /// The panel's identity within its report, never its position: the `id` key, or
+    /// [`default_id`] of its query and title. `report diff` matches panels by it.
+    pub id: String,
     pub title: String,
     pub description: String,
     pub query: String,
@@ -153,6 +156,19 @@ impl Report {
                 }
             }
         }
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+        for (panel, at) in panels.iter().zip(&lines) {
+            if let Some(first) = ids.insert(&panel.id, at.number) {
+                problems.push(Problem::new(
+                    path,
+                    Some(at.of("id")),
+                    format!(
+                        "panel {} ({:?}): its id {:?} is panel {first}'s too; give one of them another `id`",
+                        at.number, panel.title, panel.id
+                    ),
+                ));
+            }
+        }
         if problems.is_empty()
             && (name.is_empty()
                 || !name
@@ -220,6 +236,25 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
     let (description, _) = take_string(&mut table, "description", false)?;
     let (query, _) =
         take_string(&mut table, "query", true).with_context(|| format!("{title:?}"))?;
+    let id = match take_string(&mut table, "id", false).with_context(|| format!("{title:?}"))? {
+        (id, Some(span)) => {
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+            {
+                return Err(AtSpan {
+                    span,
+                    message: format!(
+                        "{title:?}: id {id:?} must be letters, digits, '-', '_', '.' and '/'"
+                    ),
+                }
+                .into());
+            }
+            id
+        }
+        (_, None) => default_id(&query, &title),
+    };
     let (kind, kind_span) =
         take_string(&mut table, "chart", true).with_context(|| format!("{title:?}"))?;
     let expect = match take(&mut table, "expect") {
@@ -245,6 +280,7 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
     };
     Ok((
         Panel {
+            id,
             title,
             description,
             query,
@@ -255,9 +291,46 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
     ))
 }
 
+/// A panel's id when it names none: its query and its title in lower case, words joined by
+/// `-` (`top_shells/top-shells`). Moving a panel keeps it; retitling it makes another.
+pub fn default_id(query: &str, title: &str) -> String {
+    let mut slug = String::new();
+    for word in title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    format!("{query}/{slug}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panels_are_known_by_their_id_not_their_place() {
+        let r = parse(
+            "title='t'\n[[panel]]\ntitle='Top shells (all)'\nquery='top_shells'\nchart='table'\n[[panel]]\nid='shells'\ntitle='Shells'\nquery='top_shells'\nchart='table'",
+        )
+        .expect("valid");
+        assert_eq!(r.panels[0].id, "top_shells/top-shells-all");
+        assert_eq!(r.panels[1].id, "shells");
+        let err = parse(
+            "title='t'\n[[panel]]\ntitle='A'\nquery='q'\nchart='table'\n[[panel]]\ntitle='A'\nquery='q'\nchart='table'",
+        )
+        .expect_err("same id twice");
+        assert!(
+            format!("{err:#}").contains("panel 2 (\"A\"): its id \"q/a\" is panel 1's too"),
+            "{err:#}"
+        );
+        let err = parse("title='t'\n[[panel]]\nid='a b'\ntitle='A'\nquery='q'\nchart='table'")
+            .expect_err("bad id");
+        assert!(format!("{err:#}").contains("id \"a b\" must be"), "{err:#}");
+    }
 
     fn parse(text: &str) -> Result<Report> {
         Report::parse(text, Path::new("reports/overview.toml"))

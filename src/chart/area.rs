@@ -116,12 +116,14 @@ impl ChartKind for Area {
         let top = if percent {
             1.0
         } else {
-            lower.iter().copied().fold(0.0, f64::max).max(1.0) * 1.05
+            let (_, hi) = data.y_range(0.0, lower.iter().copied().fold(0.0, f64::max));
+            hi.max(1.0) * 1.05
         };
-        let (x0, x1) = if xs.len() == 1 {
-            (xs[0] - 1.0, xs[0] + 1.0)
+        let (x0, x1) = data.x_range(xs[0], xs[xs.len() - 1]);
+        let (x0, x1) = if x1 <= x0 {
+            (x0 - 1.0, x1 + 1.0)
         } else {
-            (xs[0], xs[xs.len() - 1])
+            (x0, x1)
         };
         let y_format = self.y_format.unwrap_or(if percent {
             ValueFormat::Percent

@@ -95,6 +95,7 @@ impl ChartKind for Bar {
                 bars.push((s, left, right, a, b));
             }
         }
+        (lo, hi) = data.y_range(lo, hi);
         if hi <= lo {
             hi = lo + 1.0;
         }

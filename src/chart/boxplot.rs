@@ -99,6 +99,7 @@ impl ChartKind for BoxPlot {
             .fold(f64::MAX, f64::min)
             .min(0.0);
         let hi = boxes.iter().map(|(_, v)| v[4]).fold(f64::MIN, f64::max);
+        let (lo, hi) = data.y_range(lo, hi);
         let hi = if hi > lo {
             hi + (hi - lo) * 0.05
         } else {

@@ -144,13 +144,15 @@ impl ChartKind for Histogram {
             return super::empty(meta, "no data for this period").map(Some);
         }
         let n = binned.labels.len();
-        let top = binned
-            .groups
-            .iter()
-            .flat_map(|(_, c)| c.iter().copied())
-            .fold(0.0, f64::max)
-            .max(1.0)
-            * 1.05;
+        let (_, top) = data.y_range(
+            0.0,
+            binned
+                .groups
+                .iter()
+                .flat_map(|(_, c)| c.iter().copied())
+                .fold(0.0, f64::max),
+        );
+        let top = top.max(1.0) * 1.05;
         let overlay = self.group.is_some();
         let plot_width = style::WIDTH - if overlay { style::LEGEND_WIDTH } else { 0 };
         let shown = if binned.edges.is_empty() {

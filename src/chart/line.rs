@@ -89,6 +89,11 @@ impl ChartKind for Line {
             y0 = y0.min(*py);
             y1 = y1.max(*py);
         }
+        // Text x values are categories, each drawing its own.
+        if cats.is_empty() {
+            (x0, x1) = data.x_range(x0, x1);
+        }
+        (y0, y1) = data.y_range(y0, y1);
         if x1 <= x0 {
             x0 -= 1.0;
             x1 += 1.0;

@@ -114,14 +114,57 @@ pub enum Need {
     Temporal,
 }
 
+/// The ranges of a chart's numeric axes, as its data asks for them before padding. Two
+/// drawings of one panel (`report diff`'s before and after) drawn with the union of theirs
+/// share their axes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Bounds {
+    pub x: Option<(f64, f64)>,
+    pub y: Option<(f64, f64)>,
+}
+
+impl Bounds {
+    /// The smallest bounds holding both.
+    pub fn union(self, other: Bounds) -> Bounds {
+        let join = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| match (a, b) {
+            (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+            (a, b) => a.or(b),
+        };
+        Bounds {
+            x: join(self.x, other.x),
+            y: join(self.y, other.y),
+        }
+    }
+}
+
 /// A query's result with the columns a spec names found in it.
 pub struct Data<'a> {
     pub table: &'a Table,
     /// Per key of the spec's columns, the index of its column in `table`.
     found: Vec<(&'static str, usize)>,
+    /// Bounds the axes must hold besides the data's own.
+    shared: Bounds,
+    /// The data's own bounds, as the kind asked for them.
+    asked: std::cell::Cell<Bounds>,
 }
 
 impl Data<'_> {
+    /// The y range to draw: the data's own `(lo, hi)` (recorded), widened to the shared one.
+    pub fn y_range(&self, lo: f64, hi: f64) -> (f64, f64) {
+        let mut asked = self.asked.get();
+        asked.y = Some((lo, hi));
+        self.asked.set(asked);
+        widen((lo, hi), self.shared.y)
+    }
+
+    /// The numeric x range to draw, as [`Data::y_range`].
+    pub fn x_range(&self, lo: f64, hi: f64) -> (f64, f64) {
+        let mut asked = self.asked.get();
+        asked.x = Some((lo, hi));
+        self.asked.set(asked);
+        widen((lo, hi), self.shared.x)
+    }
+
     /// The index of the column behind `key`; `None` when the spec names none (an optional key).
     pub fn get(&self, key: &str) -> Option<usize> {
         self.found.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
@@ -226,17 +269,66 @@ impl Chart {
     /// The chart's SVG; `None` for `table`, whose HTML table is the panel. Errors when a column
     /// the spec names is not in the result.
     pub fn render(&self, table: &Table, meta: &Meta) -> Result<Option<String>> {
+        self.render_within(table, meta, Bounds::default())
+            .map(|(svg, _)| svg)
+    }
+
+    /// As [`Chart::render`], with axes that hold `shared` besides the data; also gives the
+    /// bounds the data asked for (drawn again with the union of two sides', they share axes).
+    /// Axes of categories (and a histogram's bins, a heatmap's colours) stay each drawing's own.
+    pub fn render_within(
+        &self,
+        table: &Table,
+        meta: &Meta,
+        shared: Bounds,
+    ) -> Result<(Option<String>, Bounds)> {
         match self {
-            Chart::Line(c) => render(c, table, meta),
-            Chart::Bar(c) => render(c, table, meta),
-            Chart::Area(c) => render(c, table, meta),
-            Chart::Histogram(c) => render(c, table, meta),
-            Chart::Heatmap(c) => render(c, table, meta),
-            Chart::Calendar(c) => render(c, table, meta),
-            Chart::Box(c) => render(c, table, meta),
-            Chart::Number(c) => render(c, table, meta),
-            Chart::Table(c) => render(c, table, meta),
+            Chart::Line(c) => render(c, table, meta, shared),
+            Chart::Bar(c) => render(c, table, meta, shared),
+            Chart::Area(c) => render(c, table, meta, shared),
+            Chart::Histogram(c) => render(c, table, meta, shared),
+            Chart::Heatmap(c) => render(c, table, meta, shared),
+            Chart::Calendar(c) => render(c, table, meta, shared),
+            Chart::Box(c) => render(c, table, meta, shared),
+            Chart::Number(c) => render(c, table, meta, shared),
+            Chart::Table(c) => render(c, table, meta, shared),
         }
+    }
+
+    /// How the chart writes the values of each numeric column it reads (`y_format`,
+    /// `value_format`, …), as (column, format).
+    pub fn value_formats(&self) -> Vec<(&str, ValueFormat)> {
+        let format = match self {
+            Chart::Line(c) => c.y_format,
+            Chart::Bar(c) => c.y_format,
+            Chart::Area(c) => c.y_format.unwrap_or_default(),
+            Chart::Histogram(c) => c.x_format,
+            Chart::Heatmap(c) => c.value_format,
+            Chart::Calendar(c) => c.value_format,
+            Chart::Box(c) => c.y_format,
+            Chart::Number(c) => c.format,
+            Chart::Table(_) => ValueFormat::Number,
+        };
+        self.columns()
+            .into_iter()
+            .filter(|(key, _)| self.needs(key) == Need::Numeric)
+            .map(|(key, column)| {
+                // A histogram's counts are counts, whatever its values are.
+                let own = if key == "count" {
+                    ValueFormat::Number
+                } else {
+                    format
+                };
+                (column, own)
+            })
+            .collect()
+    }
+}
+
+fn widen((lo, hi): (f64, f64), to: Option<(f64, f64)>) -> (f64, f64) {
+    match to {
+        Some((a, b)) => (lo.min(a), hi.max(b)),
+        None => (lo, hi),
     }
 }
 
@@ -250,7 +342,12 @@ fn spec<K: ChartKind + DeserializeOwned>(keys: Spanned<DeValue<'_>>) -> Result<K
 
 /// Draws `spec` from `table`: checks that every column it names is in the result and that its
 /// keys make sense together, then hands the found columns to the kind.
-fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<String>> {
+fn render<K: ChartKind>(
+    spec: &K,
+    table: &Table,
+    meta: &Meta,
+    shared: Bounds,
+) -> Result<(Option<String>, Bounds)> {
     let columns = spec.columns();
     require_columns(table, &columns)?;
     spec.validate()?;
@@ -258,7 +355,14 @@ fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<S
         .iter()
         .filter_map(|(key, name)| Some((*key, table.index_of(name)?)))
         .collect();
-    spec.draw(&Data { table, found }, meta)
+    let data = Data {
+        table,
+        found,
+        shared,
+        asked: std::cell::Cell::new(Bounds::default()),
+    };
+    let svg = spec.draw(&data, meta)?;
+    Ok((svg, data.asked.get()))
 }
 
 /// A spec's column references, checked against the query's result before drawing.
@@ -849,6 +953,68 @@ mod tests {
             "columns = ['a', 'b']",
             &[("columns", Any), ("columns", Any)],
         );
+    }
+
+    #[test]
+    fn two_drawings_with_the_union_of_their_bounds_share_their_axes() {
+        let table = |values: &[(&str, i64)]| Table {
+            columns: vec![
+                crate::query::Column {
+                    name: "shell".into(),
+                    kind: Kind::Text,
+                },
+                crate::query::Column {
+                    name: "sessions".into(),
+                    kind: Kind::Int,
+                },
+            ],
+            rows: values
+                .iter()
+                .map(|(s, n)| vec![Value::Text(s.to_string()), Value::Int(*n)])
+                .collect(),
+        };
+        let (small, large) = (
+            table(&[("bash", 3), ("zsh", 4)]),
+            table(&[("bash", 300), ("zsh", 400)]),
+        );
+        let meta = Meta {
+            id: "c".into(),
+            title: "Shells".into(),
+            description: "Shells".into(),
+        };
+        let texts = |svg: &str| -> Vec<String> {
+            svg.split("</text>")
+                .filter_map(|t| t.rsplit('>').next().map(String::from))
+                .collect()
+        };
+        for (kind, keys) in [
+            ("bar", "x = 'shell'\ny = 'sessions'"),
+            ("line", "x = 'shell'\ny = 'sessions'"),
+        ] {
+            let c = chart(kind, keys).expect("kind").expect("keys");
+            let (alone, a) = c
+                .render_within(&small, &meta, Bounds::default())
+                .expect("draws");
+            let (_, b) = c
+                .render_within(&large, &meta, Bounds::default())
+                .expect("draws");
+            assert_eq!(a.y, Some((0.0, 4.0)), "{kind}");
+            assert_eq!(
+                alone,
+                c.render(&small, &meta).expect("draws"),
+                "{kind}: no bounds, the site's chart"
+            );
+            let shared = a.union(b);
+            let (x, _) = c.render_within(&small, &meta, shared).expect("draws");
+            let (y, _) = c.render_within(&large, &meta, shared).expect("draws");
+            let (x, y) = (x.expect("svg"), y.expect("svg"));
+            assert_eq!(texts(&x), texts(&y), "{kind}: the same ticks on both");
+            assert_ne!(
+                texts(&x),
+                texts(&alone.expect("svg")),
+                "{kind}: the axis grew"
+            );
+        }
     }
 
     #[test]

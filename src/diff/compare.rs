@@ -1,11 +1,16 @@
 //! Compares two results of one query: columns, then rows by key columns (the columns that
-//! are not numeric), or as whole rows when there is no key or it is not unique.
+//! are not numeric), or as whole rows when there is no key or it is not unique. Rows are
+//! matched as multisets: where they are, and whether they moved, counts only for a query whose
+//! order is total on both sides (see [`crate::check::unordered`]). Numbers equal to 1e-9 of
+//! their size are equal (a sum over partitions in another order changes the last bits).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::Status;
+use super::format;
+use crate::chart::ValueFormat;
 use crate::query::{Table, Value};
 
 /// Rows kept per list (added, removed, changed); the counts are always exact.
@@ -21,6 +26,9 @@ pub struct CellChange {
     pub delta: Option<f64>,
     /// delta / |before|, when both are numbers and before is not 0.
     pub relative: Option<f64>,
+    /// The change as the panel writes the column (`−24 (−8.1 %)`, `−7.1 pp`); empty when the
+    /// values are not numbers.
+    pub change: String,
 }
 
 /// A row present on both sides (same key) with different values.
@@ -57,24 +65,53 @@ pub struct QueryDiff {
     pub changed: Vec<RowChange>,
 }
 
-fn texts(row: &[Value]) -> Vec<String> {
-    row.iter().map(|v| v.to_string()).collect()
+/// How a query's columns are written: by column, the format a panel that shows it names.
+pub type Formats = BTreeMap<String, ValueFormat>;
+
+fn texts(t: &Table, row: &[Value], formats: &Formats) -> Vec<String> {
+    row.iter()
+        .zip(&t.columns)
+        .map(|(v, c)| format::value(v, formats.get(&c.name).copied()))
+        .collect()
+}
+
+/// A value's text for matching rows: floats to 10 significant digits, so values that differ
+/// in their last bits match.
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Float(f) if f.is_finite() && *f != 0.0 => format!("{f:.9e}"),
+        v => v.to_string(),
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (format::number(a), format::number(b)) {
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+        _ => a.to_string() == b.to_string() && a.is_null() == b.is_null(),
+    }
 }
 
 fn numeric(v: &Value) -> Option<f64> {
-    match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) if f.is_finite() => Some(*f),
-        _ => None,
-    }
+    format::number(v)
+}
+
+/// How to compare one query's two results.
+#[derive(Debug, Clone, Default)]
+pub struct Compare<'a> {
+    /// Its SQL changed.
+    pub sql_changed: bool,
+    /// Its order is total on both sides, so a row that moved is a change.
+    pub ordered: bool,
+    /// How its columns are written.
+    pub formats: Option<&'a Formats>,
 }
 
 /// Compares `before` and `after` of query `name`.
 ///
 /// Values that look like session or user ids are masked: the counts stay exact, but a diff,
 /// which is posted on pull requests, never shows an id.
-pub fn tables(name: &str, before: &Table, after: &Table, sql_changed: bool) -> QueryDiff {
-    let mut d = tables_unmasked(name, before, after, sql_changed);
+pub fn tables(name: &str, before: &Table, after: &Table, how: &Compare) -> QueryDiff {
+    let mut d = tables_unmasked(name, before, after, how);
     let mask = |v: &mut String| *v = crate::output::mask_ids(v);
     d.added
         .iter_mut()
@@ -91,7 +128,10 @@ pub fn tables(name: &str, before: &Table, after: &Table, sql_changed: bool) -> Q
     d
 }
 
-fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool) -> QueryDiff {
+fn tables_unmasked(name: &str, before: &Table, after: &Table, how: &Compare) -> QueryDiff {
+    let no_formats = Formats::new();
+    let formats = how.formats.unwrap_or(&no_formats);
+    let sql_changed = how.sql_changed;
     let names = |t: &Table| -> Vec<String> { t.columns.iter().map(|c| c.name.clone()).collect() };
     let (cb, ca) = (names(before), names(after));
     // Columns on both sides, in head's order, as (index before, index after).
@@ -156,20 +196,26 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool)
                     .filter(|c| !key.contains(c))
                     .filter_map(|&(cib, cia)| {
                         let (vb, va) = (&rb[cib], &ra[cia]);
-                        if vb.to_string() == va.to_string() && vb.is_null() == va.is_null() {
+                        if same(vb, va) {
                             return None;
                         }
+                        let f = formats.get(&ca[cia]).copied();
                         let delta = numeric(vb).zip(numeric(va)).map(|(b, a)| a - b);
                         let relative = numeric(vb)
                             .filter(|b| *b != 0.0)
                             .zip(delta)
                             .map(|(b, dl)| dl / b.abs());
+                        let change = numeric(vb)
+                            .zip(numeric(va))
+                            .map(|(b, a)| format::change(b, a, f))
+                            .unwrap_or_default();
                         Some(CellChange {
                             column: ca[cia].clone(),
-                            before: vb.to_string(),
-                            after: va.to_string(),
+                            before: format::value(vb, f),
+                            after: format::value(va, f),
                             delta,
                             relative,
+                            change,
                         })
                     })
                     .collect();
@@ -185,13 +231,13 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool)
             for r in &after.rows {
                 if !kb.contains_key(&key_of(r, 1)) {
                     d.added_count += 1;
-                    d.added.push(texts(r));
+                    d.added.push(texts(after, r, formats));
                 }
             }
             for r in &before.rows {
                 if !ka.contains_key(&key_of(r, 0)) {
                     d.removed_count += 1;
-                    d.removed.push(texts(r));
+                    d.removed.push(texts(before, r, formats));
                 }
             }
             // Changed rows in head's order.
@@ -202,10 +248,10 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool)
         None => {
             // Whole rows over the common columns, as multisets.
             let common_b = |r: &[Value]| -> Vec<String> {
-                common.iter().map(|&(ib, _)| r[ib].to_string()).collect()
+                common.iter().map(|&(ib, _)| canonical(&r[ib])).collect()
             };
             let common_a = |r: &[Value]| -> Vec<String> {
-                common.iter().map(|&(_, ia)| r[ia].to_string()).collect()
+                common.iter().map(|&(_, ia)| canonical(&r[ia])).collect()
             };
             let mut left: BTreeMap<Vec<String>, usize> = BTreeMap::new();
             for r in &before.rows {
@@ -216,7 +262,7 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool)
                     Some(n) if *n > 0 => *n -= 1,
                     _ => {
                         d.added_count += 1;
-                        d.added.push(texts(r));
+                        d.added.push(texts(after, r, formats));
                     }
                 }
             }
@@ -229,7 +275,7 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool)
                     Some(n) if *n > 0 => *n -= 1,
                     _ => {
                         d.removed_count += 1;
-                        d.removed.push(texts(r));
+                        d.removed.push(texts(before, r, formats));
                     }
                 }
             }
@@ -239,10 +285,13 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, sql_changed: bool)
     d.removed.truncate(KEPT_ROWS);
     d.changed.truncate(KEPT_ROWS);
     let rows_differ = d.added_count + d.removed_count + d.changed_count > 0;
-    d.order_changed = !rows_differ
-        && cb == ca
-        && before.rows.iter().map(|r| texts(r)).collect::<Vec<_>>()
-            != after.rows.iter().map(|r| texts(r)).collect::<Vec<_>>();
+    let rows = |t: &Table| -> Vec<Vec<String>> {
+        t.rows
+            .iter()
+            .map(|r| r.iter().map(canonical).collect())
+            .collect()
+    };
+    d.order_changed = how.ordered && !rows_differ && cb == ca && rows(before) != rows(after);
     if rows_differ || cb != ca || d.order_changed {
         d.status = Status::Changed;
     }
@@ -268,9 +317,17 @@ mod tests {
                 vec![id("b2d6e0f4-59c1-4f7a-8e3b-0a9c4d2f6e18")],
             ],
         );
-        let d = tables("ids", &before, &after, true);
+        let d = tables("ids", &before, &after, &changed());
         assert_eq!(d.added_count, 1);
         assert_eq!(d.added, vec![vec!["‹id›".to_string()]]);
+    }
+
+    fn changed() -> Compare<'static> {
+        Compare {
+            sql_changed: true,
+            ordered: true,
+            formats: None,
+        }
     }
 
     fn table(cols: &[(&str, Kind)], rows: Vec<Vec<Value>>) -> Table {
@@ -309,7 +366,12 @@ mod tests {
                 vec![t("nu"), Value::Int(2)],
             ],
         );
-        let d = tables("top_shells", &before, &after, true);
+        let formats = Formats::from([("sessions".to_string(), ValueFormat::Number)]);
+        let how = Compare {
+            formats: Some(&formats),
+            ..changed()
+        };
+        let d = tables("top_shells", &before, &after, &how);
         assert_eq!(d.status, Status::Changed);
         assert_eq!(d.key, vec!["shell"]);
         assert_eq!(d.added, vec![vec!["nu", "2"]]);
@@ -324,10 +386,11 @@ mod tests {
                     after: "8".into(),
                     delta: Some(3.0),
                     relative: Some(0.6),
+                    change: "+3 (+60 %)".into(),
                 }],
             }]
         );
-        let same = tables("top_shells", &before, &before, false);
+        let same = tables("top_shells", &before, &before, &Compare::default());
         assert_eq!(same.status, Status::Unchanged);
     }
 
@@ -336,13 +399,35 @@ mod tests {
         let cols = [("n", Kind::Int)];
         let before = table(&cols, vec![vec![Value::Int(1)], vec![Value::Int(1)]]);
         let after = table(&cols, vec![vec![Value::Int(1)], vec![Value::Int(2)]]);
-        let d = tables("q", &before, &after, false);
+        let ordered = Compare {
+            ordered: true,
+            ..Compare::default()
+        };
+        let d = tables("q", &before, &after, &ordered);
         assert!(d.key.is_empty());
         assert_eq!((d.added_count, d.removed_count), (1, 1));
         let reordered = table(&cols, vec![vec![Value::Int(2)], vec![Value::Int(1)]]);
-        let d = tables("q", &after, &reordered, false);
+        let d = tables("q", &after, &reordered, &ordered);
         assert!(d.order_changed);
         assert_eq!(d.status, Status::Changed);
+        // Without a total order, rows in another order are the same rows.
+        let d = tables("q", &after, &reordered, &Compare::default());
+        assert!(!d.order_changed);
+        assert_eq!(d.status, Status::Unchanged);
+    }
+
+    #[test]
+    fn sums_that_differ_in_their_last_bits_are_equal() {
+        let cols = [("shell", Kind::Text), ("share", Kind::Float)];
+        let before = table(&cols, vec![vec![t("bash"), Value::Float(0.1 + 0.2)]]);
+        let after = table(&cols, vec![vec![t("bash"), Value::Float(0.3)]]);
+        let d = tables("q", &before, &after, &Compare::default());
+        assert_eq!(d.status, Status::Unchanged, "{d:?}");
+        let whole = [("share", Kind::Float)];
+        let before = table(&whole, vec![vec![Value::Float(0.1 + 0.2)]]);
+        let after = table(&whole, vec![vec![Value::Float(0.3)]]);
+        let d = tables("q", &before, &after, &Compare::default());
+        assert_eq!(d.status, Status::Unchanged, "{d:?}");
     }
 
     #[test]
@@ -355,7 +440,7 @@ mod tests {
             &[("shell", Kind::Text), ("sessions", Kind::Int)],
             vec![vec![t("bash"), Value::Int(1)]],
         );
-        let d = tables("q", &before, &after, true);
+        let d = tables("q", &before, &after, &changed());
         assert_eq!(d.status, Status::Changed);
         assert_eq!(d.changed_count + d.added_count + d.removed_count, 0);
         assert_eq!(d.columns_before, vec!["shell", "n"]);

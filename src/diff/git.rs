@@ -1,7 +1,9 @@
 //! The few git commands `report diff` needs, run as a program (git is on PATH).
 
+use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -68,24 +70,82 @@ pub fn default_base(dir: &Path, head: Option<&str>) -> Result<(String, String)> 
     )
 }
 
-/// Writes the files under `paths` (relative to `dir`) at `commit` into `out`, keeping their
-/// relative paths. A path absent at that commit gives no files.
-pub fn materialise(dir: &Path, commit: &str, paths: &[&Path], out: &Path) -> Result<()> {
+/// Every file of the folder `dir` at `commit`, by path relative to `dir`, with its blob id.
+pub fn files_at(dir: &Path, commit: &str) -> Result<BTreeMap<String, String>> {
     check_rev(commit)?;
-    let mut args = vec!["ls-tree", "-r", "-z", "--name-only", commit, "--"];
-    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    args.extend(shown.iter().map(String::as_str));
-    let listing = git(dir, &args)?;
-    for name in listing.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let name = std::str::from_utf8(name).context("a file name at the revision is not UTF-8")?;
-        let bytes = git(dir, &["show", &format!("{commit}:./{name}")])?;
-        let target = out.join(name);
+    let listing = git(dir, &["ls-tree", "-r", "-z", commit, "--", "."])?;
+    let mut files = BTreeMap::new();
+    for entry in listing.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let entry =
+            std::str::from_utf8(entry).context("a file name at the revision is not UTF-8")?;
+        // `<mode> blob <id>\t<path>`; submodules (`commit`) hold no file of ours.
+        let Some((meta, path)) = entry.split_once('\t') else {
+            bail!("git ls-tree printed {entry:?}, which is not `<mode> <type> <id>\\t<path>`");
+        };
+        let mut parts = meta.split(' ');
+        if let (Some(_), Some("blob"), Some(id)) = (parts.next(), parts.next(), parts.next()) {
+            files.insert(path.to_string(), id.to_string());
+        }
+    }
+    Ok(files)
+}
+
+/// Writes the blobs `files` (path relative to `out` → blob id) into `out`, with one
+/// `git cat-file --batch` run in `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)], out: &Path) -> Result<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run git (is it on PATH?) in {}", dir.display()))?;
+    let ids: String = files.iter().map(|(_, id)| format!("{id}\n")).collect();
+    let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
+    // Written from a thread: git answers while it reads, and a full pipe would stall both.
+    let writer = std::thread::spawn(move || stdin.write_all(ids.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .context("git cat-file --batch did not finish")?;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writing to git cat-file panicked"))?
+        .context("cannot write to git cat-file")?;
+    if !output.status.success() {
+        bail!(
+            "git cat-file --batch failed in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let mut rest = output.stdout.as_slice();
+    for (path, id) in files {
+        let end = rest
+            .iter()
+            .position(|b| *b == b'\n')
+            .with_context(|| format!("git cat-file ended before {path}"))?;
+        let header = String::from_utf8_lossy(&rest[..end]).to_string();
+        let size: usize = match header.split(' ').collect::<Vec<_>>().as_slice() {
+            [got, "blob", size] if got == id => size
+                .parse()
+                .with_context(|| format!("git cat-file: {header:?}"))?,
+            _ => bail!("git cat-file gave {header:?} for {path} ({id})"),
+        };
+        let body = rest
+            .get(end + 1..end + 1 + size)
+            .with_context(|| format!("git cat-file cut {path} short"))?;
+        let target = out.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::write(&target, bytes)
+        std::fs::write(&target, body)
             .with_context(|| format!("cannot write {}", target.display()))?;
+        rest = rest.get(end + 2 + size..).unwrap_or_default();
     }
     Ok(())
 }

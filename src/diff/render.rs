@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use askama::Template;
 
-use super::{Diff, PanelDiff, QueryDiff, Status};
+use super::{Diff, PanelDiff, QueryDiff, ReportDiff, Status};
 use crate::expect::Failure;
 use crate::output::Page;
 
@@ -63,20 +63,9 @@ fn code(s: &str) -> String {
     format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
 }
 
-/// The size of a change: `+3 (+60 %)`.
+/// The size of a change in the column's unit: `+3 (+60 %)`, `−7.1 pp`.
 pub fn change(c: &super::CellChange) -> String {
-    let Some(d) = c.delta else {
-        return String::new();
-    };
-    let num = crate::chart::format_number(d);
-    let mut s = if d > 0.0 { format!("+{num}") } else { num };
-    if d.abs() < 1e-4 && d != 0.0 {
-        s = format!("{d:+e}");
-    }
-    if let Some(r) = c.relative {
-        let _ = write!(s, " ({:+.1} %)", r * 100.0);
-    }
-    s
+    c.change.clone()
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -94,15 +83,48 @@ pub fn headline(diff: &Diff) -> String {
             diff.panels.len()
         );
     }
-    format!(
-        "{} changed, {} added, {} removed; {} changed, {} added, {} removed.",
+    let mut line = format!(
+        "{} changed, {} added, {} removed; {} changed, {} added, {} removed",
         count(q(Status::Changed), "query", "queries"),
         q(Status::Added),
         q(Status::Removed),
         count(p(Status::Changed), "panel", "panels"),
         p(Status::Added),
         p(Status::Removed),
-    )
+    );
+    let reports: Vec<&ReportDiff> = changed_reports(diff).collect();
+    if !reports.is_empty() {
+        let _ = write!(
+            line,
+            "; {}",
+            count(reports.len(), "report file", "report files")
+        );
+        line.push_str(if reports.len() == 1 {
+            " changes"
+        } else {
+            " change"
+        });
+    }
+    if !diff.config.is_empty() {
+        line.push_str("; the configuration changed");
+    }
+    line.push('.');
+    line
+}
+
+fn changed_reports(diff: &Diff) -> impl Iterator<Item = &ReportDiff> {
+    diff.reports
+        .iter()
+        .filter(|r| r.status != Status::Unchanged)
+}
+
+/// What happened to a report file: `renamed from reports/a.toml`, `added`, ….
+fn report_change(r: &ReportDiff) -> String {
+    match (r.status, &r.before) {
+        (Status::Renamed, Some(before)) => format!("renamed from {before}"),
+        (Status::Changed, _) => "title or description changed".to_string(),
+        (s, _) => s.as_str().to_string(),
+    }
 }
 
 fn why(q: &QueryDiff) -> String {
@@ -170,10 +192,41 @@ pub fn markdown(diff: &Diff) -> String {
         code(&diff.head)
     );
     let _ = writeln!(out, "**{}**", headline(diff));
+    if let Some(link) = &diff.link {
+        let _ = writeln!(
+            out,
+            "\n[The whole diff: charts before and after, every changed row](<{link}>)"
+        );
+    }
+    if !diff.config.is_empty() {
+        let _ = writeln!(out, "\n### Configuration\n");
+        for c in &diff.config {
+            let _ = writeln!(out, "- {}", md(c));
+        }
+    }
+    let reports: Vec<&ReportDiff> = changed_reports(diff).collect();
+    if !reports.is_empty() {
+        let _ = writeln!(out, "\n### Reports\n");
+        let rows: Vec<Vec<String>> = reports
+            .iter()
+            .map(|r| {
+                vec![
+                    r.after.clone().or(r.before.clone()).unwrap_or_default(),
+                    r.title.clone(),
+                    report_change(r),
+                ]
+            })
+            .collect();
+        md_table(
+            &mut out,
+            &["report", "title", "change"].map(String::from),
+            &rows,
+        );
+    }
     let new_failures: Vec<Failure> = diff
         .head_failures
         .iter()
-        .filter(|f| !diff.base_failures.contains(f))
+        .filter(|f| !diff.base_failures.iter().any(|b| super::same_failure(b, f)))
         .cloned()
         .collect();
     md_failures(
@@ -184,7 +237,7 @@ pub fn markdown(diff: &Diff) -> String {
     let fixed: Vec<Failure> = diff
         .base_failures
         .iter()
-        .filter(|f| !diff.head_failures.contains(f))
+        .filter(|f| !diff.head_failures.iter().any(|h| super::same_failure(h, f)))
         .cloned()
         .collect();
     md_failures(&mut out, "Expectations no longer broken", &fixed);
@@ -250,10 +303,17 @@ pub fn markdown(diff: &Diff) -> String {
             &["report", "panel", "query", "status", "note"].map(String::from),
             &rows,
         );
-        let _ = writeln!(
-            out,
-            "\nThe charts before and after are side by side in `diff/index.html`."
-        );
+        if diff.link.is_none() {
+            let _ = writeln!(
+                out,
+                "\nThe charts before and after are side by side in `diff/index.html`."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\nThe charts before and after are side by side in the whole diff (linked above)."
+            );
+        }
     }
     for q in &changed {
         md_query(&mut out, q);
@@ -457,7 +517,14 @@ struct FailureView {
 <h1>report diff</h1>
 <p>Base <code>{{ base }}</code> → head <code>{{ head }}</code></p>
 <p class="status">{{ headline }}</p>
-{% if !failures.is_empty() %}<h2>Expectations not met</h2>
+{% if !config.is_empty() %}<h2>Configuration</h2>
+<ul>{% for c in config %}<li>{{ c }}</li>{% endfor %}</ul>
+{% endif %}{% if !reports.is_empty() %}<h2>Reports</h2>
+<div class="scroll"><table>
+<thead><tr><th scope="col">report</th><th scope="col">title</th><th scope="col">change</th></tr></thead>
+<tbody>{% for r in reports %}<tr><td>{{ r.0 }}</td><td>{{ r.1 }}</td><td>{{ r.2 }}</td></tr>{% endfor %}</tbody>
+</table></div>
+{% endif %}{% if !failures.is_empty() %}<h2>Expectations not met</h2>
 {% for f in failures %}<section class="panel">
 <p><strong>{{ f.side }}</strong>: {{ f.text }}</p>
 {% if !f.rows.is_empty() %}<div class="scroll"><table>
@@ -508,6 +575,9 @@ struct DiffPage<'a> {
     base: &'a str,
     head: &'a str,
     headline: String,
+    config: &'a [String],
+    /// (file, title, change)
+    reports: Vec<(String, String, String)>,
     failures: Vec<FailureView>,
     /// (name, status, rows before, rows after, has a section, why)
     all_queries: Vec<(String, &'static str, usize, usize, bool, String)>,
@@ -515,8 +585,14 @@ struct DiffPage<'a> {
     queries: Vec<QueryView>,
 }
 
+/// A cell that holds a number as the diff writes it (`1,260`, `−7.1 pp`, `1.2 s`).
 fn is_num(s: &str) -> bool {
-    !s.is_empty() && s.parse::<f64>().is_ok()
+    let rest = s.trim_start_matches(['+', '-', '−']);
+    rest.starts_with(|c: char| c.is_ascii_digit())
+        && rest
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | 'e' | '-' | '+'))
 }
 
 fn cells(row: &[String]) -> Vec<CellView> {
@@ -637,7 +713,7 @@ pub fn html(diff: &Diff) -> Result<String> {
                 }
             };
             PanelView {
-                id: format!("panel-{stem}-{}", p.panel),
+                id: format!("panel-{stem}-{}", super::html_id(&p.id)),
                 report: p.report.clone(),
                 panel: p.panel,
                 title: p.title.clone(),
@@ -657,6 +733,16 @@ pub fn html(diff: &Diff) -> Result<String> {
         base: &diff.base,
         head: &diff.head,
         headline: headline(diff),
+        config: &diff.config,
+        reports: changed_reports(diff)
+            .map(|r| {
+                (
+                    r.after.clone().or(r.before.clone()).unwrap_or_default(),
+                    r.title.clone(),
+                    report_change(r),
+                )
+            })
+            .collect(),
         failures,
         all_queries: diff
             .queries

@@ -190,3 +190,56 @@ fn the_repository_itself_checks_clean_and_fast() {
     );
     assert!(took.as_secs_f64() < 5.0, "report check took {took:?}");
 }
+
+#[test]
+fn published_queries_without_a_total_order_are_warned_about() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    clean_project(dir);
+    // No ORDER BY; an ORDER BY that leaves ties; one whose keys identify a row; a single row.
+    write(
+        dir,
+        "queries/shells.sql",
+        "-- Every shell.\nSELECT attributes.shell AS shell, count(*) AS sessions\nFROM sessions\nGROUP BY 1\n",
+    );
+    write(
+        dir,
+        "queries/by_count.sql",
+        "SELECT attributes.shell AS shell, count(*) AS sessions\nFROM sessions\nGROUP BY 1\nORDER BY sessions DESC\n",
+    );
+    write(
+        dir,
+        "queries/by_count_then_shell.sql",
+        "SELECT attributes.shell AS shell, count(*) AS sessions\nFROM sessions\nGROUP BY 1\nORDER BY sessions DESC, shell\n",
+    );
+    write(
+        dir,
+        "queries/total.sql",
+        "SELECT count(*) AS sessions FROM sessions\n",
+    );
+    write(
+        dir,
+        "queries/unpublished.sql",
+        "SELECT session_id FROM sessions\n",
+    );
+    let mut panels = String::new();
+    for q in ["shells", "by_count", "by_count_then_shell"] {
+        panels.push_str(&format!(
+            "\n[[panel]]\ntitle = \"{q}\"\nquery = \"{q}\"\nchart = \"bar\"\nx = \"shell\"\ny = \"sessions\"\n"
+        ));
+    }
+    panels.push_str("\n[[panel]]\ntitle = \"Total\"\nquery = \"total\"\nchart = \"number\"\nvalue = \"sessions\"\n");
+    write(dir, "reports/s.toml", &format!("title = \"S\"\n{panels}"));
+    let o = report(&["check"], dir);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "warnings do not fail: {out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "queries/by_count.sql:4: warning: its ORDER BY sessions leaves rows equal in them in no fixed order, so its CSV and table can list them in another order on every build; order by columns that identify a row",
+            "queries/shells.sql:4: warning: its rows come in no fixed order (no ORDER BY), so its CSV and table can list them in another order on every build; order by columns that identify a row",
+        ],
+        "{out}"
+    );
+}

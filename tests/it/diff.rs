@@ -1,6 +1,9 @@
 //! `report diff` on the real binary, in a throwaway git repository made from the fixture
 //! project: a commit, then a change to queries (a filter, a renamed column, an added series,
-//! a changed upstream query, an added query) and to a report; the exact summary is a golden.
+//! a changed upstream query, an added query, a share that moves) and to a report; the exact
+//! summary is a golden. Then what must not read as a change (a no-op on the whole fixture
+//! project, panels reordered), what must read as exactly one (a panel inserted, a report
+//! renamed, a schema changed), and what must fail (no warehouse, no such base, a broken base).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -67,7 +70,17 @@ query = "popular_versions"
 chart = "bar"
 x = "version"
 y = "sessions"
+
+[[panel]]
+title = "Failed share by shell"
+query = "failed_share_by_shell"
+chart = "bar"
+x = "shell"
+y = "failed_share"
+y_format = "percent"
 "#;
+
+const FAILED_SHARE_BY_SHELL: &str = "SELECT coalesce(attributes.shell, '(none)') AS shell,\n  round(avg(CASE WHEN attributes.exitCode <> 0 THEN 1.0 ELSE 0.0 END), 4) AS failed_share\nFROM sessions\nGROUP BY 1\nORDER BY shell\n";
 
 /// The project at its first commit: the fixtures, four queries and a report.
 fn base_project(dir: &Path) {
@@ -105,6 +118,11 @@ fn base_project(dir: &Path) {
         "queries/popular_versions.sql",
         "SELECT version, sessions FROM versions WHERE sessions >= 100 ORDER BY version\n",
     );
+    write(
+        dir,
+        "queries/failed_share_by_shell.sql",
+        FAILED_SHARE_BY_SHELL,
+    );
     write(dir, "reports/overview.toml", REPORT);
 }
 
@@ -133,6 +151,15 @@ fn change(dir: &Path) {
         dir,
         "queries/versions.sql",
         "SELECT application_version AS version, count(*) AS sessions FROM sessions WHERE application_version <> '0.80.0' AND attributes.osName <> 'Windows 10' GROUP BY 1 ORDER BY 1\n",
+    );
+    // Shares that move: the newest release left out.
+    write(
+        dir,
+        "queries/failed_share_by_shell.sql",
+        &FAILED_SHARE_BY_SHELL.replace(
+            "FROM sessions\n",
+            "FROM sessions\nWHERE application_version <> '0.84.0'\n",
+        ),
     );
     // An added query, and the report: a series, a new title, a new panel.
     write(
@@ -172,7 +199,11 @@ fn diff_shows_what_a_change_does_to_results_and_charts() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("**No change: 5 queries and 4 panels"));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("**No change: 6 queries and 5 panels"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 
     change(dir);
     // The default base is the merge base with main: the commit above.
@@ -197,9 +228,9 @@ fn diff_shows_what_a_change_does_to_results_and_charts() {
     );
 
     let html = std::fs::read_to_string(dir.join("diff/index.html")).expect("index.html");
-    // Four panels changed and one was added: before and after side by side.
-    assert_eq!(html.matches("<figcaption>Before</figcaption>").count(), 5);
-    assert_eq!(html.matches("<svg ").count(), 7, "{html}");
+    // Five panels changed and one was added: before and after side by side.
+    assert_eq!(html.matches("<figcaption>Before</figcaption>").count(), 6);
+    assert_eq!(html.matches("<svg ").count(), 9, "{html}");
     assert!(html.contains("No such panel on this side."));
     assert!(html.contains("id=\"q-failures_by_command\""));
     assert!(html.contains("failed_share") && html.contains("failure_share"));
@@ -291,4 +322,283 @@ fn a_failing_expectation_fails_the_build_naming_report_expectation_and_rows() {
         !dir.join("site/overview.html").exists(),
         "nothing was written"
     );
+}
+
+/// A git repository of `base_project`, committed, with its warehouse pulled.
+fn pulled_project(dir: &Path) {
+    base_project(dir);
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    let o = report(&["pull"], dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `report diff main --format json` and its exit code with `--fail-on-change`.
+fn diff_json(dir: &Path) -> (Option<i32>, serde_json::Value) {
+    let o = report(
+        &["diff", "main", "--format", "json", "--fail-on-change"],
+        dir,
+    );
+    let json = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code(), json)
+}
+
+/// The (status, id) of every panel that is not unchanged, and every query's status that is not.
+fn changes(json: &serde_json::Value) -> (Vec<(String, String)>, Vec<String>) {
+    let list = |key: &str| json[key].as_array().cloned().unwrap_or_default();
+    let panels = list("panels")
+        .iter()
+        .filter(|p| p["status"] != "unchanged")
+        .map(|p| {
+            (
+                p["status"].as_str().unwrap_or("").to_string(),
+                p["id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let queries = list("queries")
+        .iter()
+        .filter(|q| q["status"] != "unchanged")
+        .map(|q| q["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    (panels, queries)
+}
+
+fn reset(dir: &Path) {
+    git(dir, &["reset", "-q", "--hard"]);
+    git(dir, &["clean", "-q", "-fd"]);
+}
+
+#[test]
+fn panels_keep_their_identity_when_moved_inserted_or_their_report_renamed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    pulled_project(dir);
+    let panels: Vec<&str> = REPORT.split("\n[[panel]]\n").collect();
+    let (head, rest) = (panels[0], &panels[1..]);
+
+    // Reordered: the same panels, the same results.
+    let mut moved = rest.to_vec();
+    moved.reverse();
+    write(
+        dir,
+        "reports/overview.toml",
+        &format!("{head}\n[[panel]]\n{}", moved.join("\n[[panel]]\n")),
+    );
+    let (code, json) = diff_json(dir);
+    assert_eq!(changes(&json), (vec![], vec![]), "{json:#}");
+    assert_eq!(code, Some(0));
+
+    // A panel inserted in the middle: one added, nothing else.
+    let inserted = "title = \"All versions\"\nquery = \"versions\"\nchart = \"bar\"\nx = \"version\"\ny = \"sessions\"\n";
+    let mut with = rest.to_vec();
+    with.insert(2, inserted);
+    write(
+        dir,
+        "reports/overview.toml",
+        &format!("{head}\n[[panel]]\n{}", with.join("\n[[panel]]\n")),
+    );
+    let (code, json) = diff_json(dir);
+    assert_eq!(
+        changes(&json),
+        (
+            vec![("added".to_string(), "versions/all-versions".to_string())],
+            vec![]
+        ),
+        "{json:#}"
+    );
+    assert_eq!(code, Some(4));
+    let added = json["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .find(|p| p["status"] == "added")
+        .expect("added");
+    assert_eq!(added["panel"], 3, "shown where it was inserted");
+
+    // A report renamed: a rename, its panels unchanged.
+    reset(dir);
+    git(
+        dir,
+        &["mv", "reports/overview.toml", "reports/summary.toml"],
+    );
+    let (code, json) = diff_json(dir);
+    assert_eq!(changes(&json), (vec![], vec![]), "{json:#}");
+    let reports = json["reports"].as_array().expect("reports");
+    assert_eq!(reports.len(), 1, "{json:#}");
+    assert_eq!(reports[0]["status"], "renamed");
+    assert_eq!(reports[0]["before"], "reports/overview.toml");
+    assert_eq!(reports[0]["after"], "reports/summary.toml");
+    assert_eq!(code, Some(4), "a page that moves is a change");
+    let o = report(&["diff", "main"], dir);
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        summary
+            .contains("| reports/summary.toml | Overview | renamed from reports/overview.toml |"),
+        "{summary}"
+    );
+    assert!(summary.contains("0 panels changed, 0 added, 0 removed; 1 report file changes."));
+}
+
+#[test]
+fn the_base_is_read_with_its_own_config_and_schemas() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    pulled_project(dir);
+    // The base names an attribute schema of its own.
+    let schema = std::fs::read_to_string(
+        crate::common::repo()
+            .join("src/formats/abacus/batect_sessions_session_attributes_schema.json"),
+    )
+    .expect("schema");
+    write(dir, "schemas/session_attributes.json", &schema);
+    let config = std::fs::read_to_string(dir.join("report.toml")).expect("config")
+        + "session_attributes = \"schemas/session_attributes.json\"\n";
+    write(dir, "report.toml", &config);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "own schema"]);
+    let o = report(&["diff", "HEAD", "--fail-on-change"], dir);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // The head's schema knows one attribute more.
+    let more = schema
+        .trim_end()
+        .trim_end_matches(']')
+        .trim_end()
+        .to_string()
+        + ",\n  {\"name\": \"shellCompletionInstalled\", \"type\": \"BOOLEAN\", \"mode\": \"NULLABLE\"}\n]\n";
+    write(dir, "schemas/session_attributes.json", &more);
+    let o = report(&["diff", "HEAD", "--fail-on-change"], dir);
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(4), "{summary}");
+    assert!(summary.contains("the configuration changed"), "{summary}");
+    assert!(
+        summary.contains(
+            "- table sessions: column attributes.shellCompletionInstalled \\(Boolean\\) added"
+        ),
+        "{summary}"
+    );
+
+    // The base as it was: its report.toml named another source URL and no schema file.
+    let o = report(&["diff", "main", "--format", "json"], dir);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let config: Vec<&str> = json["config"]
+        .as_array()
+        .expect("config")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(
+        config.contains(
+            &"table sessions: column attributes.shellCompletionInstalled (Boolean) added"
+        ),
+        "{config:?}"
+    );
+}
+
+#[test]
+fn diff_fails_loud_on_no_warehouse_no_base_and_a_base_that_does_not_build() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    base_project(dir);
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    let failure = |args: &[&str], says: &[&str]| {
+        let o = report(args, dir);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: no summary on a failure");
+        for s in says {
+            assert!(err.contains(s), "{args:?}: {s:?} not in {err}");
+        }
+    };
+    // No warehouse yet: nothing was pulled.
+    failure(
+        &["diff", "--fail-on-change"],
+        &["is not a folder", "run `report pull` first"],
+    );
+    assert!(!dir.join("warehouse").exists(), "diff creates no warehouse");
+    std::fs::create_dir(dir.join("warehouse")).expect("mkdir");
+    failure(&["diff", "--fail-on-change"], &["holds no data"]);
+    let o = report(&["pull"], dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    failure(
+        &["diff", "no-such-branch"],
+        &["\"no-such-branch\" is not a commit"],
+    );
+    // A base whose report does not load.
+    write(
+        dir,
+        "reports/overview.toml",
+        &format!(
+            "{REPORT}\n[[panel]]\ntitle = \"Broken\"\nquery = \"versions\"\nchart = \"pie\"\n"
+        ),
+    );
+    git(dir, &["commit", "-q", "-am", "broken"]);
+    reset(dir);
+    git(dir, &["checkout", "-q", "HEAD~1", "--", "reports"]);
+    failure(
+        &["diff", "HEAD"],
+        &[
+            "the project at HEAD",
+            "reports/overview.toml",
+            "unknown chart kind \"pie\"",
+        ],
+    );
+}
+
+/// The fixture project of this repository (its report.toml, queries and reports, reading the
+/// fixtures where they are), committed in a throwaway repository and pulled.
+fn fixture_project(dir: &Path) {
+    let repo = crate::common::repo();
+    let config = std::fs::read_to_string(repo.join("report.toml"))
+        .expect("report.toml")
+        .replace("\"fixtures/", &format!("\"{}/fixtures/", repo.display()));
+    write(dir, "report.toml", &config);
+    write(dir, ".gitignore", "/warehouse\n/diff\n/site\n");
+    for folder in ["queries", "reports"] {
+        for e in std::fs::read_dir(repo.join(folder)).expect("folder") {
+            let p = e.expect("entry").path();
+            let name = p.file_name().expect("name").to_string_lossy().to_string();
+            std::fs::create_dir_all(dir.join(folder)).expect("mkdir");
+            std::fs::copy(&p, dir.join(folder).join(name)).expect("copy");
+        }
+    }
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "fixture project"]);
+    let o = report(&["pull"], dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_no_op_diff_of_the_fixture_project_says_no_change_every_time() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    fixture_project(dir);
+    for run in 1..=5 {
+        let o = report(&["diff", "HEAD", "--fail-on-change"], dir);
+        let summary = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "run {run}: {summary}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(summary.contains("**No change: "), "run {run}: {summary}");
+    }
 }
