@@ -18,14 +18,21 @@ shares AS (
   FROM trailing t
 ),
 first_seen AS (SELECT version, min(date) AS first_day FROM daily GROUP BY 1),
+installs AS (
+  SELECT application_version AS version, count(DISTINCT user_id) AS installations
+  FROM sessions
+  GROUP BY 1
+),
 reached AS (SELECT version, min(date) AS day_40 FROM shares WHERE share >= 0.4 GROUP BY 1)
 SELECT
   f.version,
   f.first_day,
   r.day_40,
   CASE WHEN f.first_day > (SELECT min(date) FROM sessions)
-    THEN CAST(r.day_40 AS BIGINT) - CAST(f.first_day AS BIGINT)
-  END AS days_to_40
+    THEN CAST(CAST(r.day_40 AS BIGINT) - CAST(f.first_day AS BIGINT) AS DOUBLE)
+  END AS days_to_40,
+  i.installations
 FROM first_seen f
 LEFT JOIN reached r ON r.version = f.version
+JOIN installs i ON i.version = f.version
 ORDER BY f.first_day, f.version

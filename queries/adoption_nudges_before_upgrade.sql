@@ -23,8 +23,8 @@ per_stint AS (
 ),
 last_stint AS (SELECT user_id, max(stint) AS last FROM per_stint GROUP BY 1)
 -- A stint that is not the user's last ended with an upgrade.
-SELECT p.nudges
+SELECT p.nudges, p.user_id AS installation
 FROM per_stint p
 JOIN last_stint l ON l.user_id = p.user_id
 WHERE p.stint < l.last
-ORDER BY p.nudges
+ORDER BY p.nudges, installation

@@ -8,7 +8,8 @@ SELECT regexp_replace(command,
        percentile_cont(0.50) WITHIN GROUP (ORDER BY duration_ms) AS p50,
        percentile_cont(0.75) WITHIN GROUP (ORDER BY duration_ms) AS p75,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-       count(*) AS runs
+       count(*) AS runs,
+       count(DISTINCT user) AS installations
 FROM devstack_runs
 WHERE exit_status = 0 AND duration_ms IS NOT NULL AND is_test = 'no'
 GROUP BY 1

@@ -3,7 +3,8 @@
 SELECT CAST(date_trunc('week', start_time) AS DATE) AS week,
        avg(CASE WHEN signal IS NOT NULL THEN 1.0 ELSE 0.0 END) AS interrupted_share,
        avg(CASE WHEN signal = 2 THEN 1.0 ELSE 0.0 END) AS ctrl_c_share,
-       count(*) AS runs
+       count(*) AS runs,
+       count(DISTINCT user) AS installations
 FROM devstack_runs
 WHERE exit_status IS NOT NULL AND is_test = 'no'
 GROUP BY 1

@@ -1,12 +1,14 @@
 -- The most frequent exceptions: the class (the first line of the trace, up to the first ':'
 -- — never the trace or a message) and where it was caught.
 SELECT
-  split_part(split_part(attributes.exception, chr(10), 1), ':', 1) AS exception,
-  attributes.exceptionCaughtAt AS caught_at,
+  split_part(split_part(e.attributes.exception, chr(10), 1), ':', 1) AS exception,
+  e.attributes.exceptionCaughtAt AS caught_at,
   count(*) AS events,
-  sum(CASE WHEN attributes.isUserFacingException THEN 1 ELSE 0 END) AS user_facing
-FROM events
-WHERE type = 'UnhandledException'
+  sum(CASE WHEN e.attributes.isUserFacingException THEN 1 ELSE 0 END) AS user_facing,
+  count(DISTINCT s.user_id) AS installations
+FROM events e
+JOIN sessions s ON s.session_id = e.session_id AND s.date = e.date
+WHERE e.type = 'UnhandledException'
 GROUP BY 1, 2
 ORDER BY events DESC, exception, caught_at
 LIMIT 20

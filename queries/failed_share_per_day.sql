@@ -2,7 +2,8 @@
 SELECT
   date,
   avg(CASE WHEN attributes.exitCode <> 0 THEN 1.0 ELSE 0.0 END) AS failed_share,
-  count(*) AS sessions
+  count(*) AS sessions,
+  count(DISTINCT user_id) AS installations
 FROM sessions
 GROUP BY date
 ORDER BY date

@@ -1,5 +1,5 @@
 -- compile/invocations (cmd/compile): distinct reports per bucket.
-SELECT bucket, reports
+SELECT bucket, reports, installations
 FROM go_partitions
 WHERE program = 'cmd/compile' AND chart = 'compile/invocations'
 ORDER BY position

@@ -1,5 +1,5 @@
 -- crash/malformed (golang.org/x/tools/gopls): distinct reports per bucket.
-SELECT bucket, reports
+SELECT bucket, reports, installations
 FROM go_partitions
 WHERE program = 'golang.org/x/tools/gopls' AND chart = 'crash/malformed'
 ORDER BY position

@@ -1,5 +1,5 @@
 -- gopls/renamekind:package (golang.org/x/tools/gopls): distinct reports per bucket.
-SELECT bucket, reports
+SELECT bucket, reports, installations
 FROM go_partitions
 WHERE program = 'golang.org/x/tools/gopls' AND chart = 'gopls/renamekind'
 ORDER BY position

@@ -1,5 +1,5 @@
 -- gopls/setting/codelens/vulncheck:{true,false} (golang.org/x/tools/gopls): distinct reports per bucket.
-SELECT bucket, reports
+SELECT bucket, reports, installations
 FROM go_partitions
 WHERE program = 'golang.org/x/tools/gopls' AND chart = 'gopls/setting/codelens/vulncheck'
 ORDER BY position

@@ -5,6 +5,7 @@ WITH counted AS (
   FROM counters
   GROUP BY 1, 2, 3
 )
-SELECT c.program, c.chart, c.bucket, c.position, coalesce(n.reports, 0) AS reports
+SELECT c.program, c.chart, c.bucket, c.position, coalesce(n.reports, 0) AS reports,
+       coalesce(n.reports, 0) AS installations
 FROM go_counter_config c
 LEFT JOIN counted n ON n.program = c.program AND n.chart = c.chart AND n.bucket = c.bucket

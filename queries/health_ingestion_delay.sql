@@ -1,6 +1,7 @@
 -- Hours between a session's end and its ingestion: seconds on CI, days for laptops that
 -- upload the queued session on their next run.
-SELECT (CAST(ingestion_time AS BIGINT) - CAST(end_time AS BIGINT)) / 3.6e12 AS delay_hours
+SELECT (CAST(ingestion_time AS BIGINT) - CAST(end_time AS BIGINT)) / 3.6e12 AS delay_hours,
+       user_id AS installation
 FROM sessions
 WHERE ingestion_time IS NOT NULL
-ORDER BY delay_hours
+ORDER BY delay_hours, installation

@@ -12,7 +12,8 @@ deltas AS (
 )
 SELECT CAST(date_trunc('week', written_at) AS DATE) AS week,
        count(DISTINCT id) AS active_installs,
-       sum(commands) AS commands
+       sum(commands) AS commands,
+       count(DISTINCT id) AS installations
 FROM deltas
 GROUP BY 1
 ORDER BY 1

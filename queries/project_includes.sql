@@ -6,7 +6,8 @@ SELECT
     WHEN git_includes > 0 THEN 'Git only'
     ELSE 'no includes'
   END AS includes,
-  count(*) AS projects
+  count(*) AS projects,
+  count(DISTINCT installation) AS installations
 FROM projects
 GROUP BY 1
 ORDER BY projects DESC, includes

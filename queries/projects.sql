@@ -13,7 +13,7 @@ WITH latest AS (
   JOIN sessions s ON s.session_id = p.session_id AND s.date = p.date
   WHERE p.type = 'LoadConfiguration'
 )
-SELECT tasks, containers, config_variables, file_includes, git_includes
+SELECT tasks, containers, config_variables, file_includes, git_includes, user_id AS installation
 FROM latest
 WHERE newest = 1
-ORDER BY tasks, containers, config_variables, file_includes, git_includes
+ORDER BY tasks, containers, config_variables, file_includes, git_includes, installation

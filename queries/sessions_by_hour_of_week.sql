@@ -5,7 +5,7 @@ SELECT
     WHEN 1 THEN 'Mon' WHEN 2 THEN 'Tue' WHEN 3 THEN 'Wed' WHEN 4 THEN 'Thu'
     WHEN 5 THEN 'Fri' WHEN 6 THEN 'Sat' ELSE 'Sun'
   END AS weekday,
-  count(*) AS sessions
+  count(*) AS sessions, count(DISTINCT user_id) AS installations
 FROM sessions
 GROUP BY 1, 2
 ORDER BY 1, 2

@@ -9,6 +9,7 @@ WITH completion_users AS (
 runs AS (
   SELECT
     s.session_id,
+    s.user_id,
     CASE WHEN c.user_id IS NULL THEN 'without tab completion' ELSE 'with tab completion' END AS users
   FROM sessions s
   LEFT JOIN completion_users c ON c.user_id = s.user_id
@@ -18,7 +19,8 @@ SELECT
   r.users,
   count(*) AS runs,
   count(t.session_id) AS task_not_found,
-  CAST(count(t.session_id) AS DOUBLE) / count(*) AS task_not_found_share
+  CAST(count(t.session_id) AS DOUBLE) / count(*) AS task_not_found_share,
+  count(DISTINCT r.user_id) AS installations
 FROM runs r
 LEFT JOIN task_not_found t ON t.session_id = r.session_id
 GROUP BY 1

@@ -387,6 +387,13 @@ impl Planned {
                         ));
                     }
                 }
+                if let Some(message) = crate::privacy::requirement(panel, &table.columns) {
+                    problems.push(Problem::new(
+                        path,
+                        Some(lines.of("query")),
+                        format!("{label}: {message}"),
+                    ));
+                }
                 for (j, e) in panel.expect.iter().enumerate() {
                     let line = lines.expect.get(j).copied().unwrap_or(lines.header);
                     let label = format!("{label}: expectation {} ({e})", j + 1);

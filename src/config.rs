@@ -39,6 +39,8 @@ struct File {
     reports: String,
     #[serde(default)]
     pull: PullFile,
+    #[serde(default)]
+    privacy: PrivacyFile,
     #[serde(default, rename = "source")]
     sources: Vec<toml::Spanned<toml::Table>>,
 }
@@ -51,6 +53,12 @@ struct PullFile {
     retries: Option<usize>,
     target_file_mb: Option<u64>,
     grace_minutes: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyFile {
+    min_installations: Option<u64>,
 }
 
 /// The keys every `[[source]]` has; the rest belong to its format (see [`formats::Format`]).
@@ -121,6 +129,8 @@ pub struct Settings {
     pub reports: PathBuf,
     pub sources: Vec<Source>,
     pub pull: PullSettings,
+    /// `[privacy]`: what the guard publishes (see [`crate::privacy`]).
+    pub privacy: crate::privacy::Policy,
     /// Every format's tables, typed as its sources configure them (or by its defaults when no
     /// source has the format): what a query can read.
     pub catalog: Vec<TableDef>,
@@ -348,6 +358,16 @@ impl Settings {
                 .grace_minutes
                 .map_or(defaults.grace_seconds, |m| m * 60),
         };
+        let privacy = match file.privacy.min_installations {
+            None => crate::privacy::Policy::default(),
+            Some(0) => bail!(
+                "{}: [privacy] min_installations must be at least 1 (1 publishes every group)",
+                path.display()
+            ),
+            Some(n) => crate::privacy::Policy {
+                min_installations: n,
+            },
+        };
         let catalog = catalog(&sources, &root, path)?;
         Ok(Settings {
             warehouse: match (&overrides.warehouse, env.get("REPORT_WAREHOUSE")) {
@@ -362,6 +382,7 @@ impl Settings {
             root,
             sources,
             pull,
+            privacy,
             catalog,
         })
     }

@@ -54,6 +54,9 @@ pub struct Panel {
     pub chart: Chart,
     /// What must hold of the query's result (`[[panel.expect]]`, see [`crate::expect`]).
     pub expect: Vec<Expectation>,
+    /// Why the panel may be published without counting installations (`privacy = "public:
+    /// <reason>"`, see [`crate::privacy`]); `None` for every other panel.
+    pub privacy: Option<String>,
 }
 
 /// The top-level keys of a report file (checked first, with spans); panels are parsed one by
@@ -257,6 +260,12 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
     };
     let (kind, kind_span) =
         take_string(&mut table, "chart", true).with_context(|| format!("{title:?}"))?;
+    let privacy = match take_string(&mut table, "privacy", false)? {
+        (v, _) if v.is_empty() => None,
+        (v, _) => {
+            Some(crate::privacy::parse_declaration(&v).with_context(|| format!("{title:?}"))?)
+        }
+    };
     let expect = match take(&mut table, "expect") {
         Some(v) => Expectation::parse_list(v).with_context(|| format!("{title:?}"))?,
         None => Vec::new(),
@@ -286,6 +295,7 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
             query,
             chart,
             expect,
+            privacy,
         },
         lines,
     ))

@@ -13,6 +13,7 @@ pub mod formats;
 pub mod messages;
 pub mod output;
 pub mod pipeline;
+pub mod privacy;
 pub mod problem;
 pub mod project;
 pub mod pull;

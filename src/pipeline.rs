@@ -117,7 +117,12 @@ pub async fn render(
             list.join("\n")
         );
     }
-    site::render(&defs.reports, &evaluated.results, warehouse.date_range())
+    site::render(
+        &defs.reports,
+        &evaluated.results,
+        warehouse.date_range(),
+        settings.privacy,
+    )
 }
 
 /// Every query's result and the expectations that do not hold.

@@ -9,6 +9,8 @@ use anyhow::{Result, bail};
 use plotters::prelude::*;
 use serde::Deserialize;
 
+use crate::query::Table;
+
 use super::{
     ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style, text_style,
 };
@@ -243,6 +245,27 @@ impl ChartKind for Histogram {
     }
 }
 
+/// Where each row of raw values falls: the bins' edges, whether the last bin is open-ended,
+/// and each row's bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assigned {
+    pub edges: Vec<f64>,
+    pub open: bool,
+    pub bins: Vec<Bin>,
+}
+
+/// The bin of one row of raw values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bin {
+    /// The row's value falls in bin `i` (the open-ended bin is the last).
+    In(usize),
+    /// Below the first edge, above the last of bins that are not open-ended, or not positive
+    /// on a log scale: counted as outside.
+    Outside,
+    /// No value (null or NaN).
+    Empty,
+}
+
 impl Histogram {
     fn edges(&self, values: &[f64]) -> Result<Vec<f64>> {
         let lo = self
@@ -312,6 +335,53 @@ impl Histogram {
         Ok(edges)
     }
 
+    /// Whether the spec bins raw values (`value`) rather than reading pre-binned rows.
+    pub fn is_raw(&self) -> bool {
+        self.value.is_some()
+    }
+
+    /// The bins of the raw values in column `v` of `table` and each row's bin; `None` when no
+    /// row has a value.
+    pub fn assign(&self, table: &Table, v: usize) -> Result<Option<Assigned>> {
+        let values: Vec<f64> = table.rows.iter().filter_map(|r| r[v].as_f64()).collect();
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let edges = self.edges(&values)?;
+        let open = self.max.is_some()
+            || self.edges.is_some() && values.iter().any(|x| *x >= edges[edges.len() - 1]);
+        let last = edges.len() - 1 + usize::from(open) - 1;
+        let bins = table
+            .rows
+            .iter()
+            .map(|r| match r[v].as_f64() {
+                None => Bin::Empty,
+                Some(x) if x < edges[0] || (self.log && x <= 0.0) => Bin::Outside,
+                Some(x) if x >= edges[edges.len() - 1] => {
+                    if open {
+                        Bin::In(last)
+                    } else {
+                        Bin::Outside
+                    }
+                }
+                Some(x) => Bin::In(edges.partition_point(|e| *e <= x) - 1),
+            })
+            .collect();
+        Ok(Some(Assigned { edges, open, bins }))
+    }
+
+    /// The same bins as explicit edges, so that leaving rows out does not move them. An
+    /// open-ended last bin stays open (`max` is kept).
+    pub fn with_edges(&self, edges: Vec<f64>) -> Histogram {
+        Histogram {
+            edges: Some(edges),
+            bins: None,
+            bin_width: None,
+            log: false,
+            ..self.clone()
+        }
+    }
+
     fn bin(&self, data: &Data) -> Result<Binned> {
         let table = data.table;
         let group = data.get("group");
@@ -346,18 +416,15 @@ impl Histogram {
             });
         }
         let v = data.index("value")?;
-        let values: Vec<f64> = table.rows.iter().filter_map(|r| r[v].as_f64()).collect();
-        if values.is_empty() {
+        let Some(assigned) = self.assign(table, v)? else {
             return Ok(Binned {
                 labels: Vec::new(),
                 edges: Vec::new(),
                 groups: Vec::new(),
                 outside: 0,
             });
-        }
-        let edges = self.edges(&values)?;
-        let open = self.max.is_some()
-            || self.edges.is_some() && values.iter().any(|x| *x >= edges[edges.len() - 1]);
+        };
+        let Assigned { edges, open, bins } = assigned;
         let n = edges.len() - 1 + usize::from(open);
         let mut edge_labels: Vec<String> = edges
             .iter()
@@ -371,22 +438,16 @@ impl Histogram {
         let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut seen = Vec::new();
         let mut outside = 0;
-        for r in &table.rows {
-            let Some(x) = r[v].as_f64() else { continue };
-            let name = group.map(|g| r[g].to_string()).unwrap_or_default();
-            let i = if x < edges[0] || (self.log && x <= 0.0) {
-                outside += 1;
-                continue;
-            } else if x >= edges[edges.len() - 1] {
-                if open {
-                    n - 1
-                } else {
+        for (r, bin) in table.rows.iter().zip(&bins) {
+            let i = match bin {
+                Bin::In(i) => *i,
+                Bin::Outside => {
                     outside += 1;
                     continue;
                 }
-            } else {
-                edges.partition_point(|e| *e <= x) - 1
+                Bin::Empty => continue,
             };
+            let name = group.map(|g| r[g].to_string()).unwrap_or_default();
             if !by_group.contains_key(&name) {
                 seen.push(name.clone());
             }

@@ -14,6 +14,7 @@ use askama::Template;
 use crate::chart::{Chart, Meta};
 use crate::definition::{Panel, Report};
 use crate::output::{self, Page};
+use crate::privacy::{self, Guarded, Policy};
 use crate::query::{Table, Value};
 
 const CSS: &str = include_str!("style.css");
@@ -61,11 +62,13 @@ struct ReportPage<'a> {
     panels: Vec<PanelView>,
 }
 
-/// Builds every page: the index and one page per report, plus a CSV per panel.
+/// Builds every page: the index and one page per report, plus a CSV per panel. Every panel's
+/// result goes through the privacy guard first; only what it returns is drawn and published.
 pub fn render(
     reports: &[Report],
     results: &BTreeMap<String, Table>,
     range: Option<(String, String)>,
+    policy: Policy,
 ) -> Result<Vec<Page>> {
     let mut pages = Vec::new();
     for report in reports {
@@ -87,11 +90,13 @@ pub fn render(
                     panel.query
                 )
             })?;
-            output::refuse_ids(table).with_context(ctx)?;
+            let guarded = privacy::guard(panel, table, policy).with_context(ctx)?;
+            output::refuse_ids(&guarded.drawn).with_context(ctx)?;
+            output::refuse_ids(&guarded.published).with_context(ctx)?;
             let id = format!("p{}", i + 1);
             let csv = format!("data/{}/{}.csv", report.name, id);
             let (view, page) =
-                render_panel(panel, table, &id, &report.name, &csv).with_context(ctx)?;
+                render_panel(panel, &guarded, &id, &report.name, &csv).with_context(ctx)?;
             panels.push(view);
             pages.push(page);
         }
@@ -132,7 +137,7 @@ pub fn render(
 
 fn render_panel(
     panel: &Panel,
-    table: &Table,
+    guarded: &Guarded,
     id: &str,
     report: &str,
     csv: &str,
@@ -146,14 +151,15 @@ fn render_panel(
             panel.description.clone()
         },
     };
-    let svg = panel.chart.render(table, &meta)?;
-    let mut notes = Vec::new();
+    let svg = guarded.chart.render(&guarded.drawn, &meta)?;
+    let table = &guarded.published;
+    let mut notes = guarded.notes.clone();
     let (shown, limit) = match &panel.chart {
         Chart::Table(spec) => (spec.columns.clone(), spec.limit.unwrap_or(HTML_ROWS)),
         _ => (None, HTML_ROWS),
     };
     let open = svg.is_none();
-    let gaps = rows_with_gaps(panel, table);
+    let gaps = rows_with_gaps(&guarded.chart, &guarded.drawn);
     if gaps > 0 {
         notes.push(format!(
             "{gaps} rows have an empty value in a column the chart reads and are left out of it."
@@ -208,12 +214,11 @@ fn render_panel(
 }
 
 /// Rows with an empty (null or NaN) value in a column the chart reads.
-fn rows_with_gaps(panel: &Panel, table: &Table) -> usize {
-    if matches!(panel.chart, Chart::Table(_)) {
+fn rows_with_gaps(chart: &Chart, table: &Table) -> usize {
+    if matches!(chart, Chart::Table(_)) {
         return 0;
     }
-    let cols: Vec<usize> = panel
-        .chart
+    let cols: Vec<usize> = chart
         .columns()
         .iter()
         .filter_map(|(_, c)| table.index_of(c))

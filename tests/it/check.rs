@@ -27,12 +27,12 @@ fn clean_project(dir: &Path) {
     write(
         dir,
         "queries/per_day.sql",
-        "SELECT date,\n  count(*) AS sessions\nFROM sessions\nGROUP BY date\nORDER BY date\n",
+        "SELECT date,\n  count(*) AS sessions, count(DISTINCT user_id) AS installations\nFROM sessions\nGROUP BY date\nORDER BY date\n",
     );
     write(
         dir,
         "queries/busy_days.sql",
-        "SELECT date, sessions FROM per_day WHERE sessions > 10 ORDER BY date\n",
+        "SELECT date, sessions, installations FROM per_day WHERE sessions > 10 ORDER BY date\n",
     );
     write(
         dir,
@@ -122,7 +122,27 @@ x = "day"
 y = "sessions"
 [[panel.expect]]
 not_null = "version"
+
+[[panel]]
+title = "Counts no one"
+query = "no_count"
+chart = "line"
+x = "date"
+y = "sessions"
+
+[[panel]]
+title = "Declared public"
+query = "no_count"
+privacy = "public: a total over all installations"
+chart = "line"
+x = "date"
+y = "sessions"
 "#,
+    );
+    write(
+        dir,
+        "queries/no_count.sql",
+        "SELECT date, count(*) AS sessions FROM sessions GROUP BY date ORDER BY date\n",
     );
     let o = report(&["check"], dir);
     assert_eq!(o.status.code(), Some(1));
@@ -137,8 +157,9 @@ not_null = "version"
         "reports/broken.toml:8: panel 1 (\"Y is a date\"): y = \"date\" is a date in query per_day, but y must be numeric",
         "reports/broken.toml:16: panel 2: \"Colour\" (bar): unknown field `colour`",
         "reports/broken.toml:20: panel 3 (\"No such query\"): no query named \"nothing_here\" (queries/nothing_here.sql)",
-        "reports/broken.toml:27: panel 4 (\"No such column\"): x = \"day\" is not a column of query per_day (it has: date, sessions)",
+        "reports/broken.toml:27: panel 4 (\"No such column\"): x = \"day\" is not a column of query per_day (it has: date, sessions, installations)",
         "reports/broken.toml:29: panel 4 (\"No such column\"): expectation 1 (no null in version): not_null = \"version\" is not a column",
+        "reports/broken.toml:34: panel 5 (\"Counts no one\"): query no_count does not say how many installations stand behind each row: add a column `count(DISTINCT user_id) AS installations`",
     ];
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{out}");
@@ -149,7 +170,7 @@ not_null = "version"
         );
     }
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("11 problems in 7 files"), "{err}");
+    assert!(err.contains("12 problems in 7 files"), "{err}");
 }
 
 #[test]
