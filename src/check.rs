@@ -331,11 +331,14 @@ impl Planned {
                     Ok(df) => {
                         let schema = df.schema().inner().clone();
                         let table = Table::from_batches(&schema, &[]).unwrap_or_default();
-                        // Optimised, so the views it reads are inlined with what they know.
-                        let why = match df.clone().into_optimized_plan() {
-                            Ok(plan) => self::unordered(&plan),
-                            Err(e) => Some(format!("its plan cannot be optimised ({e})")),
-                        };
+                        // When its own plan does not show the order total, optimised: the
+                        // views it reads are inlined with what they know.
+                        let why = self::unordered(df.logical_plan()).and_then(|why| {
+                            match df.clone().into_optimized_plan() {
+                                Ok(plan) => self::unordered(&plan),
+                                Err(_) => Some(why),
+                            }
+                        });
                         unordered.insert(name.clone(), why);
                         if let Err(e) = ctx.register_table(name.as_str(), df.into_view()) {
                             problems.push(Problem::new(

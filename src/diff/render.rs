@@ -118,6 +118,15 @@ fn changed_reports(diff: &Diff) -> impl Iterator<Item = &ReportDiff> {
         .filter(|r| r.status != Status::Unchanged)
 }
 
+/// A changed report file as a row: its file (the head's), its title, what happened to it.
+fn report_row(r: &ReportDiff) -> [String; 3] {
+    [
+        r.after.clone().or(r.before.clone()).unwrap_or_default(),
+        r.title.clone(),
+        report_change(r),
+    ]
+}
+
 /// What happened to a report file: `renamed from reports/a.toml`, `added`, ….
 fn report_change(r: &ReportDiff) -> String {
     match (r.status, &r.before) {
@@ -207,16 +216,7 @@ pub fn markdown(diff: &Diff) -> String {
     let reports: Vec<&ReportDiff> = changed_reports(diff).collect();
     if !reports.is_empty() {
         let _ = writeln!(out, "\n### Reports\n");
-        let rows: Vec<Vec<String>> = reports
-            .iter()
-            .map(|r| {
-                vec![
-                    r.after.clone().or(r.before.clone()).unwrap_or_default(),
-                    r.title.clone(),
-                    report_change(r),
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = reports.iter().map(|r| report_row(r).to_vec()).collect();
         md_table(
             &mut out,
             &["report", "title", "change"].map(String::from),
@@ -522,7 +522,7 @@ struct FailureView {
 {% endif %}{% if !reports.is_empty() %}<h2>Reports</h2>
 <div class="scroll"><table>
 <thead><tr><th scope="col">report</th><th scope="col">title</th><th scope="col">change</th></tr></thead>
-<tbody>{% for r in reports %}<tr><td>{{ r.0 }}</td><td>{{ r.1 }}</td><td>{{ r.2 }}</td></tr>{% endfor %}</tbody>
+<tbody>{% for r in reports %}<tr>{% for c in r %}<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 {% endif %}{% if !failures.is_empty() %}<h2>Expectations not met</h2>
 {% for f in failures %}<section class="panel">
@@ -576,8 +576,8 @@ struct DiffPage<'a> {
     head: &'a str,
     headline: String,
     config: &'a [String],
-    /// (file, title, change)
-    reports: Vec<(String, String, String)>,
+    /// [file, title, change]
+    reports: Vec<[String; 3]>,
     failures: Vec<FailureView>,
     /// (name, status, rows before, rows after, has a section, why)
     all_queries: Vec<(String, &'static str, usize, usize, bool, String)>,
@@ -734,15 +734,7 @@ pub fn html(diff: &Diff) -> Result<String> {
         head: &diff.head,
         headline: headline(diff),
         config: &diff.config,
-        reports: changed_reports(diff)
-            .map(|r| {
-                (
-                    r.after.clone().or(r.before.clone()).unwrap_or_default(),
-                    r.title.clone(),
-                    report_change(r),
-                )
-            })
-            .collect(),
+        reports: changed_reports(diff).map(report_row).collect(),
         failures,
         all_queries: diff
             .queries

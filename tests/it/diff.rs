@@ -184,12 +184,7 @@ fn change(dir: &Path) {
 fn diff_shows_what_a_change_does_to_results_and_charts() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
-    base_project(dir);
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-q", "-m", "base"]);
-    let o = report(&["pull"], dir);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    pulled_project(dir);
 
     // Nothing changed yet.
     let o = report(&["diff", "--fail-on-change"], dir);
@@ -327,11 +322,18 @@ fn a_failing_expectation_fails_the_build_naming_report_expectation_and_rows() {
 /// A git repository of `base_project`, committed, with its warehouse pulled.
 fn pulled_project(dir: &Path) {
     base_project(dir);
+    commit_and_pull(dir, true);
+}
+
+/// Makes `dir` a git repository on `main` with one commit of everything, and pulls.
+fn commit_and_pull(dir: &Path, pull: bool) {
     git(dir, &["init", "-q", "-b", "main"]);
     git(dir, &["add", "."]);
     git(dir, &["commit", "-q", "-m", "base"]);
-    let o = report(&["pull"], dir);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    if pull {
+        let o = report(&["pull"], dir);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
 }
 
 /// `report diff main --format json` and its exit code with `--fail-on-change`.
@@ -445,6 +447,24 @@ fn panels_keep_their_identity_when_moved_inserted_or_their_report_renamed() {
         "{summary}"
     );
     assert!(summary.contains("0 panels changed, 0 added, 0 removed; 1 report file changes."));
+
+    // The summary links to where CI publishes the whole diff.
+    let o = report(
+        &[
+            "diff",
+            "main",
+            "--link",
+            "https://ci.example/runs/7?tab=artifacts",
+        ],
+        dir,
+    );
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        summary.contains(
+            "\n[The whole diff: charts before and after, every changed row](<https://ci.example/runs/7?tab=artifacts>)\n"
+        ),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -514,9 +534,7 @@ fn diff_fails_loud_on_no_warehouse_no_base_and_a_base_that_does_not_build() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();
     base_project(dir);
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-q", "-m", "base"]);
+    commit_and_pull(dir, false);
     let failure = |args: &[&str], says: &[&str]| {
         let o = report(args, dir);
         let err = String::from_utf8_lossy(&o.stderr);
@@ -539,6 +557,10 @@ fn diff_fails_loud_on_no_warehouse_no_base_and_a_base_that_does_not_build() {
     failure(
         &["diff", "no-such-branch"],
         &["\"no-such-branch\" is not a commit"],
+    );
+    failure(
+        &["diff", "--link", "javascript:alert(1)"],
+        &["--link \"javascript:alert(1)\" is not an http(s) URL"],
     );
     // A base whose report does not load.
     write(
@@ -578,11 +600,7 @@ fn fixture_project(dir: &Path) {
             std::fs::copy(&p, dir.join(folder).join(name)).expect("copy");
         }
     }
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-q", "-m", "fixture project"]);
-    let o = report(&["pull"], dir);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    commit_and_pull(dir, true);
 }
 
 #[test]
