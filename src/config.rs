@@ -129,11 +129,26 @@ pub struct Settings {
     pub reports: PathBuf,
     pub sources: Vec<Source>,
     pub pull: PullSettings,
-    /// `[privacy]`: what the guard publishes (see [`crate::privacy`]).
-    pub privacy: crate::privacy::Policy,
+    /// `[privacy]`: what the guard publishes.
+    pub privacy: PrivacySettings,
     /// Every format's tables, typed as its sources configure them (or by its defaults when no
     /// source has the format): what a query can read.
     pub catalog: Vec<TableDef>,
+}
+
+/// `[privacy]`: what the privacy guard publishes (see `privacy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrivacySettings {
+    /// A published cell stands for at least this many distinct installations.
+    pub min_installations: u64,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            min_installations: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -359,12 +374,12 @@ impl Settings {
                 .map_or(defaults.grace_seconds, |m| m * 60),
         };
         let privacy = match file.privacy.min_installations {
-            None => crate::privacy::Policy::default(),
+            None => PrivacySettings::default(),
             Some(0) => bail!(
                 "{}: [privacy] min_installations must be at least 1 (1 publishes every group)",
                 path.display()
             ),
-            Some(n) => crate::privacy::Policy {
+            Some(n) => PrivacySettings {
                 min_installations: n,
             },
         };

@@ -55,7 +55,7 @@ pub struct Panel {
     /// What must hold of the query's result (`[[panel.expect]]`, see [`crate::expect`]).
     pub expect: Vec<Expectation>,
     /// Why the panel may be published without counting installations (`privacy = "public:
-    /// <reason>"`, see [`crate::privacy`]); `None` for every other panel.
+    /// <reason>"`, read by the privacy guard); `None` for every other panel.
     pub privacy: Option<String>,
 }
 
@@ -221,6 +221,16 @@ fn take_string(
     }
 }
 
+/// The reason of a panel's `privacy = "public: <reason>"`, which the privacy guard reads.
+fn public_reason(value: &str) -> Result<String> {
+    match value.strip_prefix("public:").map(str::trim) {
+        Some(reason) if !reason.is_empty() => Ok(reason.to_string()),
+        _ => bail!(
+            "privacy = {value:?}: the only value is \"public: <reason>\", e.g. \"public: total over all installations\""
+        ),
+    }
+}
+
 /// Parses one `[[panel]]` table (errors name the panel's title, not the file); also gives the
 /// line of each of its keys and expectations.
 pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, PanelLines)> {
@@ -262,9 +272,7 @@ pub fn parse_panel(value: Spanned<DeValue<'_>>, text: &str) -> Result<(Panel, Pa
         take_string(&mut table, "chart", true).with_context(|| format!("{title:?}"))?;
     let privacy = match take_string(&mut table, "privacy", false)? {
         (v, _) if v.is_empty() => None,
-        (v, _) => {
-            Some(crate::privacy::parse_declaration(&v).with_context(|| format!("{title:?}"))?)
-        }
+        (v, _) => Some(public_reason(&v).with_context(|| format!("{title:?}"))?),
     };
     let expect = match take(&mut table, "expect") {
         Some(v) => Expectation::parse_list(v).with_context(|| format!("{title:?}"))?,

@@ -29,6 +29,7 @@ use regex::Regex;
 
 use crate::chart::Chart;
 use crate::chart::histogram::{Bin, Histogram};
+use crate::config::PrivacySettings;
 use crate::definition::Panel;
 use crate::query::{Column, Kind, Table, Value};
 
@@ -38,24 +39,6 @@ pub const INSTALLATIONS: &str = "installations";
 pub const INSTALLATION: &str = "installation";
 /// The label of the row suppressed rows are folded into.
 pub const OTHER: &str = "Other";
-/// A panel's `privacy` value starts with this, then says why the panel may be published as
-/// it is.
-pub const PUBLIC: &str = "public:";
-
-/// `[privacy]` in `report.toml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    /// A published cell stands for at least this many distinct installations.
-    pub min_installations: u64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            min_installations: 10,
-        }
-    }
-}
 
 /// What a panel publishes once guarded.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,16 +53,6 @@ pub struct Guarded {
     pub published: Table,
     /// What the guard did, said under the chart.
     pub notes: Vec<String>,
-}
-
-/// Checks a panel's `privacy` value: `"public: <reason>"`.
-pub fn parse_declaration(value: &str) -> Result<String> {
-    match value.strip_prefix(PUBLIC).map(str::trim) {
-        Some(reason) if !reason.is_empty() => Ok(reason.to_string()),
-        _ => bail!(
-            "privacy = {value:?}: the only value is \"public: <reason>\", e.g. \"public: total over all installations\""
-        ),
-    }
 }
 
 /// Why `panel` cannot be guarded over a result with `columns`, or `None` when it can.
@@ -111,7 +84,7 @@ pub fn requirement(panel: &Panel, columns: &[Column]) -> Option<String> {
 
 /// The guard: what `panel` may publish of `table`. Errors name what is missing (see
 /// [`requirement`]); the caller adds the panel.
-pub fn guard(panel: &Panel, table: &Table, policy: Policy) -> Result<Guarded> {
+pub fn guard(panel: &Panel, table: &Table, policy: PrivacySettings) -> Result<Guarded> {
     if let Some(problem) = requirement(panel, &table.columns) {
         bail!(problem);
     }
@@ -706,7 +679,7 @@ mod tests {
             ("sh", 40, 6),
             ("tcsh-of-one-person", 3, 1),
         ]);
-        let g = guard(&bar(), &t, Policy::default()).expect("guarded");
+        let g = guard(&bar(), &t, PrivacySettings::default()).expect("guarded");
         assert_eq!(labels(&g.published), ["zsh", "bash", "Other"]);
         // Other holds the two small shells and fish, the complement: 150 + 40 + 3.
         assert_eq!(g.published.rows[2][1], Value::Int(193));
@@ -721,7 +694,7 @@ mod tests {
         );
         // Nothing below the minimum: nothing changes.
         let big = shells(&[("zsh", 900, 70), ("bash", 800, 80)]);
-        let g = guard(&bar(), &big, Policy::default()).expect("guarded");
+        let g = guard(&bar(), &big, PrivacySettings::default()).expect("guarded");
         assert_eq!(labels(&g.published), ["zsh", "bash"]);
         assert!(g.notes.is_empty());
     }
@@ -736,7 +709,7 @@ mod tests {
             // Float measure: left out rather than folded.
             "chart = 'calendar'\ndate = 'shell'\nvalue = 'sessions'",
         ] {
-            let g = guard(&panel(chart), &t, Policy::default()).expect("guarded");
+            let g = guard(&panel(chart), &t, PrivacySettings::default()).expect("guarded");
             let visible: i64 = g
                 .published
                 .rows
@@ -774,7 +747,7 @@ mod tests {
             ],
         };
         let p = panel("chart = 'line'\nx = 'week'\ny = 'sessions'\nseries = 'version'");
-        let g = guard(&p, &t, Policy::default()).expect("guarded");
+        let g = guard(&p, &t, PrivacySettings::default()).expect("guarded");
         let rows: Vec<(String, String, String)> = g
             .published
             .rows
@@ -809,7 +782,7 @@ mod tests {
             ],
         };
         let p = panel("chart = 'bar'\nx = 'command'\ny = 'failed_share'");
-        let g = guard(&p, &t, Policy::default()).expect("guarded");
+        let g = guard(&p, &t, PrivacySettings::default()).expect("guarded");
         assert_eq!(labels(&g.published), ["run"]);
         assert_eq!(
             g.notes,
@@ -839,7 +812,7 @@ mod tests {
             rows,
         };
         let p = panel("chart = 'histogram'\nvalue = 'duration_ms'\nbin_width = 10000.0");
-        let g = guard(&p, &t, Policy::default()).expect("guarded");
+        let g = guard(&p, &t, PrivacySettings::default()).expect("guarded");
         assert_eq!(
             g.notes,
             ["2 cells with fewer than 10 installations are left out."]
@@ -865,7 +838,7 @@ mod tests {
         for r in &mut same.rows {
             r[1] = text("one");
         }
-        let g = guard(&p, &same, Policy::default()).expect("guarded");
+        let g = guard(&p, &same, PrivacySettings::default()).expect("guarded");
         assert!(g.published.rows.is_empty() && g.drawn.rows.is_empty());
     }
 
@@ -897,7 +870,7 @@ mod tests {
             "chart = 'table'",
             "chart = 'histogram'\nbucket = 'label'\ncount = 'n'",
         ] {
-            let g = guard(&panel(chart), &t, Policy::default()).expect("guarded");
+            let g = guard(&panel(chart), &t, PrivacySettings::default()).expect("guarded");
             assert!(g.published.rows.is_empty(), "{chart}: {:?}", g.published);
             assert!(g.drawn.rows.is_empty(), "{chart}");
             assert_eq!(g.notes.len(), 1, "{chart}");
@@ -910,7 +883,7 @@ mod tests {
             columns: vec![col("shell", Kind::Text), col("sessions", Kind::Int)],
             rows: vec![vec![text("bash"), Value::Int(1)]],
         };
-        let err = guard(&bar(), &t, Policy::default()).expect_err("no installations");
+        let err = guard(&bar(), &t, PrivacySettings::default()).expect_err("no installations");
         let text = err.to_string();
         assert!(
             text.contains("count(DISTINCT user_id) AS installations"),
@@ -920,10 +893,16 @@ mod tests {
         let public =
             panel("privacy = 'public: a total'\nchart = 'bar'\nx = 'shell'\ny = 'sessions'");
         assert_eq!(public.privacy.as_deref(), Some("a total"));
-        let g = guard(&public, &t, Policy::default()).expect("public");
+        let g = guard(&public, &t, PrivacySettings::default()).expect("public");
         assert_eq!(g.published, t);
-        assert!(parse_declaration("yes").is_err());
-        assert!(parse_declaration("public:  ").is_err());
+        for wrong in ["yes", "public:  "] {
+            let text = format!(
+                "title = 't'\n[[panel]]\ntitle = 'P'\nquery = 'q'\nprivacy = '{wrong}'\nchart = 'table'"
+            );
+            let err = crate::definition::Report::parse(&text, std::path::Path::new("r.toml"))
+                .expect_err("not a declaration");
+            assert!(format!("{err:#}").contains("public: <reason>"), "{err:#}");
+        }
     }
 
     #[test]

@@ -12,9 +12,10 @@ use anyhow::{Context, Result};
 use askama::Template;
 
 use crate::chart::{Chart, Meta};
+use crate::config::PrivacySettings;
 use crate::definition::{Panel, Report};
 use crate::output::{self, Page};
-use crate::privacy::{self, Guarded, Policy};
+use crate::privacy::{self, Guarded};
 use crate::query::{Table, Value};
 
 const CSS: &str = include_str!("style.css");
@@ -68,7 +69,7 @@ pub fn render(
     reports: &[Report],
     results: &BTreeMap<String, Table>,
     range: Option<(String, String)>,
-    policy: Policy,
+    policy: PrivacySettings,
 ) -> Result<Vec<Page>> {
     let mut pages = Vec::new();
     for report in reports {
