@@ -246,10 +246,10 @@ fn published_queries_without_a_total_order_are_warned_about() {
     let mut panels = String::new();
     for q in ["shells", "by_count", "by_count_then_shell"] {
         panels.push_str(&format!(
-            "\n[[panel]]\ntitle = \"{q}\"\nquery = \"{q}\"\nchart = \"bar\"\nx = \"shell\"\ny = \"sessions\"\n"
+            "\n[[panel]]\ntitle = \"{q}\"\nquery = \"{q}\"\nchart = \"bar\"\nx = \"shell\"\ny = \"sessions\"\nprivacy = \"public: a test of orders\"\n"
         ));
     }
-    panels.push_str("\n[[panel]]\ntitle = \"Total\"\nquery = \"total\"\nchart = \"number\"\nvalue = \"sessions\"\n");
+    panels.push_str("\n[[panel]]\ntitle = \"Total\"\nquery = \"total\"\nchart = \"number\"\nvalue = \"sessions\"\nprivacy = \"public: a test of orders\"\n");
     write(dir, "reports/s.toml", &format!("title = \"S\"\n{panels}"));
     let o = report(&["check"], dir);
     let out = String::from_utf8_lossy(&o.stdout);
