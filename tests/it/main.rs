@@ -12,4 +12,5 @@ mod diff;
 mod formats;
 mod pipeline;
 mod pull;
+mod robust;
 mod servers;
