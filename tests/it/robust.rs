@@ -636,3 +636,180 @@ fn a_corrupt_commit_says_how_to_recover() {
     let o = binary(&["verify"], tmp.path());
     assert!(text(&o).contains("restore"), "{}", text(&o));
 }
+
+#[test]
+fn one_bad_key_never_stops_an_s3_pull() {
+    let long = format!("v1/batect/0.81.0/{}.json", "l".repeat(300));
+    let mut objects: BTreeMap<String, Vec<u8>> = sessions(9).into_iter().collect();
+    for (key, bytes) in [
+        ("v1/batect/0.81.0/folder/", &b""[..]),
+        ("/lead.json", b"{}"),
+        ("v1/batect/0.81.0/x", b"not json"),
+        ("v1/batect/0.81.0/x/y", b"not json"),
+        (long.as_str(), b"not json"),
+    ] {
+        objects.insert(key.to_string(), bytes.to_vec());
+    }
+    let (_state, port) = S3 {
+        objects,
+        cut_pages: AtomicUsize::new(0),
+        hang_gets: false,
+        requests: Mutex::new(Vec::new()),
+    }
+    .start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = parse(
+        tmp.path(),
+        &project(tmp.path(), &s3_source(port), "concurrency = 4"),
+    );
+    let first = pull(&s);
+    assert_eq!(first.sessions, 9, "{first}");
+    let rules: BTreeMap<String, String> = quarantined(&first)
+        .into_iter()
+        .map(|(k, (rule, _))| (k, rule))
+        .collect();
+    let want: BTreeMap<String, String> = [
+        ("lead.json", "listing.not_found"),
+        ("v1/batect/0.81.0/folder", "listing.not_found"),
+        ("v1/batect/0.81.0/x", "json"),
+        ("v1/batect/0.81.0/x/y", "json"),
+        (long.as_str(), "json"),
+    ]
+    .iter()
+    .map(|(k, r)| (k.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(rules, want, "{first}");
+    assert!(first.failed.is_empty(), "{first}");
+    let second = pull(&s);
+    assert!(second.is_clean(), "{second}");
+    assert_eq!(second.quarantined_before, 5, "{second}");
+}
+
+/// What replaced the pull lock: two pulls at once into one local warehouse race for each commit
+/// number (create-only), the sweep at the end of one leaves the other's uncommitted files
+/// (they are newer than the grace), and a pull after them has every session once with every
+/// committed file in place.
+#[test]
+fn two_pulls_at_once_lose_no_file_and_double_no_session() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    for (key, bytes) in sessions(300) {
+        let path = src.join(key);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+        std::fs::write(path, bytes).expect("session");
+    }
+    let config = project(tmp.path(), &format!("url = {src:?}"), "");
+    std::fs::write(tmp.path().join("report.toml"), &config).expect("report.toml");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_report"))
+            .arg("pull")
+            .current_dir(tmp.path())
+            .env_remove("REPORT_CONFIG")
+            .env_remove("REPORT_WAREHOUSE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pull starts")
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (
+        a.wait_with_output().expect("pull a"),
+        b.wait_with_output().expect("pull b"),
+    );
+    for o in [&a, &b] {
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(o));
+        if o.status.code() == Some(1) {
+            assert!(
+                text(o).contains("another pull or compaction"),
+                "{}",
+                text(o)
+            );
+        }
+    }
+    let o = binary(&["pull"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = binary(&["verify"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = parse(tmp.path(), &config);
+    assert_eq!(count_sessions(&s), Ok(300));
+    let w = block_on(crate::common::open(&s));
+    let ids = block_on(w.read_strings("sessions", &["session_id"])).expect("sessions");
+    let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "a session twice");
+}
+
+/// The keys object_store can write, on s3rver: an object over the size limit, an invalid `x`
+/// beside `x/y` (their raw copies collide in a local warehouse).
+#[test]
+#[ignore = "needs the loopback servers .ci/run starts"]
+fn one_bad_object_never_stops_a_pull_from_s3rver() {
+    use object_store::ObjectStoreExt;
+    let endpoint = std::env::var("REPORT_TEST_S3RVER_ENDPOINT")
+        .expect("REPORT_TEST_S3RVER_ENDPOINT (tests/servers/start.sh STATE && . STATE/env)");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let prefix = format!("robust-{}-{nanos}", std::process::id());
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("telemetry")
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_access_key_id("S3RVER")
+        .with_secret_access_key("S3RVER")
+        .build()
+        .expect("s3 store");
+    // (No very long last segment: s3rver 3.7 keeps objects as files and stops on one of 300
+    // bytes. The loopback server of `one_bad_key_never_stops_an_s3_pull` has one.)
+    let mut objects: Vec<(String, Vec<u8>)> = sessions(9);
+    objects.push(("v1/batect/0.81.0/x".into(), b"not json".to_vec()));
+    objects.push(("v1/batect/0.81.0/x/y".into(), b"not json".to_vec()));
+    objects.push((
+        "v1/batect/0.81.0/big.json".into(),
+        vec![b' '; (64 << 20) + 1],
+    ));
+    block_on(async {
+        for (key, bytes) in &objects {
+            let path = object_store::path::Path::from(format!("{prefix}/{key}").as_str());
+            store
+                .put(&path, bytes.clone().into())
+                .await
+                .expect("upload");
+        }
+    });
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = format!(
+        "url = \"s3://telemetry/{prefix}\"\noptions = {{ aws_endpoint = \"{endpoint}\", aws_region = \"us-east-1\", allow_http = \"true\", aws_access_key_id = \"S3RVER\", aws_secret_access_key = \"S3RVER\" }}"
+    );
+    let s = parse(tmp.path(), &project(tmp.path(), &source, "concurrency = 4"));
+    let first = pull(&s);
+    assert_eq!(first.sessions, 9, "{first}");
+    let rules: BTreeMap<String, String> = quarantined(&first)
+        .into_iter()
+        .map(|(k, (rule, _))| (k, rule))
+        .collect();
+    let key = |k: &str| format!("{prefix}/{k}");
+    let want: BTreeMap<String, String> = [
+        (key("v1/batect/0.81.0/big.json"), "size"),
+        (key("v1/batect/0.81.0/x"), "json"),
+        (key("v1/batect/0.81.0/x/y"), "json"),
+    ]
+    .into_iter()
+    .map(|(k, r)| (k, r.to_string()))
+    .collect();
+    assert_eq!(rules, want, "{first}");
+    assert!(first.failed.is_empty(), "{first}");
+    let second = pull(&s);
+    assert!(second.is_clean(), "{second}");
+    assert_eq!(second.quarantined_before, 3, "{second}");
+    // The build publishes a site.
+    std::fs::write(
+        tmp.path().join("report.toml"),
+        project(tmp.path(), &source, "concurrency = 4"),
+    )
+    .expect("report.toml");
+    let o = binary(&["build"], tmp.path());
+    assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
+    assert!(tmp.path().join("site/index.html").is_file());
+}
