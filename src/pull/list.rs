@@ -193,6 +193,11 @@ fn walk(root: &std::path::Path, start: &str, progress: &ProgressBar) -> Listed {
         } else {
             root.join(&rel)
         };
+        let unreadable = |e: std::io::Error| Unreadable {
+            key: format!("{rel}/"),
+            rule: None,
+            reason: format!("cannot read the folder: {e}"),
+        };
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e)
@@ -201,11 +206,7 @@ fn walk(root: &std::path::Path, start: &str, progress: &ProgressBar) -> Listed {
                 continue; // a prefix with nothing under it
             }
             Err(e) => {
-                listed.unreadable.push(Unreadable {
-                    key: format!("{rel}/"),
-                    rule: None,
-                    reason: format!("cannot read the folder: {e}"),
-                });
+                listed.unreadable.push(unreadable(e));
                 continue;
             }
         };
@@ -213,11 +214,7 @@ fn walk(root: &std::path::Path, start: &str, progress: &ProgressBar) -> Listed {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    listed.unreadable.push(Unreadable {
-                        key: format!("{rel}/"),
-                        rule: None,
-                        reason: format!("cannot read the folder: {e}"),
-                    });
+                    listed.unreadable.push(unreadable(e));
                     break;
                 }
             };

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use report::config::{Overrides, Settings};
 use report::pull::{Options, Summary};
 
-use crate::common::{block_on, fixtures, repo};
+use crate::common::{block_on, fixtures, repo, text};
 
 /// The first `n` fixture sessions: (key below `fixtures/abacus`, bytes).
 fn sessions(n: usize) -> Vec<(String, Vec<u8>)> {
@@ -26,6 +26,15 @@ fn sessions(n: usize) -> Vec<(String, Vec<u8>)> {
             (rel.to_string_lossy().into_owned(), bytes)
         })
         .collect()
+}
+
+/// Writes `sessions` below `dir` by key.
+fn write_sessions(dir: &Path, sessions: &[(String, Vec<u8>)]) {
+    for (key, bytes) in sessions {
+        let path = dir.join(key);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+        std::fs::write(path, bytes).expect("session");
+    }
 }
 
 /// A project in `tmp` over the repository's queries and reports with one abacus source.
@@ -74,14 +83,6 @@ fn binary(args: &[&str], dir: &Path) -> Output {
     cmd.output().expect("binary runs")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 #[test]
 fn one_bad_entry_never_stops_a_local_pull_and_build_publishes() {
     use std::os::unix::ffi::OsStrExt;
@@ -92,11 +93,7 @@ fn one_bad_entry_never_stops_a_local_pull_and_build_publishes() {
     std::fs::create_dir_all(&dir).expect("source folder");
     let all = sessions(23);
     let (valid, spare) = all.split_at(20);
-    for (key, bytes) in valid {
-        let path = src.join(key);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
-        std::fs::write(path, bytes).expect("session");
-    }
+    write_sessions(&src, valid);
     // A valid session outside the bucket, reachable by a symlink from inside.
     let outside = tmp.path().join("outside.json");
     std::fs::write(&outside, &spare[0].1).expect("outside");
@@ -341,6 +338,11 @@ fn s3_source(port: u16) -> String {
     )
 }
 
+/// Settings of a project pulling the loopback S3 server on `port`, with `pull` keys.
+fn s3_settings(tmp: &Path, port: u16, pull: &str) -> Settings {
+    parse(tmp, &project(tmp, &s3_source(port), pull))
+}
+
 fn server(n: usize, cut_pages: usize, hang_gets: bool) -> (Arc<S3>, u16) {
     S3 {
         objects: sessions(n).into_iter().collect(),
@@ -355,10 +357,7 @@ fn server(n: usize, cut_pages: usize, hang_gets: bool) -> (Arc<S3>, u16) {
 fn a_list_body_cut_mid_way_is_retried() {
     let (state, port) = server(12, 1, false);
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = parse(
-        tmp.path(),
-        &project(tmp.path(), &s3_source(port), "concurrency = 4"),
-    );
+    let s = s3_settings(tmp.path(), port, "concurrency = 4");
     let summary = pull(&s);
     assert_eq!(state.cut_pages.load(Ordering::SeqCst), 0, "a page was cut");
     assert_eq!((summary.listed, summary.sessions), (12, 12), "{summary}");
@@ -369,14 +368,7 @@ fn a_list_body_cut_mid_way_is_retried() {
 fn a_store_that_never_answers_a_get_ends_the_pull_at_its_deadline() {
     let (_state, port) = server(12, 0, true);
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = parse(
-        tmp.path(),
-        &project(
-            tmp.path(),
-            &s3_source(port),
-            "concurrency = 4\ndeadline_minutes = 0.05",
-        ),
-    );
+    let s = s3_settings(tmp.path(), port, "concurrency = 4\ndeadline_minutes = 0.05");
     let started = std::time::Instant::now();
     let summary = pull(&s);
     let took = started.elapsed();
@@ -393,11 +385,7 @@ fn a_store_that_never_answers_a_get_ends_the_pull_at_its_deadline() {
 fn progress_is_printed_as_lines_when_stderr_is_not_a_terminal() {
     let tmp = tempfile::tempdir().expect("tmp");
     let src = tmp.path().join("src");
-    for (key, bytes) in sessions(15) {
-        let path = src.join(key);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
-        std::fs::write(path, bytes).expect("session");
-    }
+    write_sessions(&src, &sessions(15));
     std::fs::write(
         tmp.path().join("report.toml"),
         project(tmp.path(), &format!("url = {src:?}"), ""),
@@ -526,11 +514,7 @@ fn s3_without_credentials_is_said_without_asking_the_metadata_endpoint() {
 /// A local source of `n` fixture sessions in `tmp/src`, and its project's `report.toml`.
 fn local_project(tmp: &Path, n: usize) -> Settings {
     let src = tmp.join("src");
-    for (key, bytes) in sessions(n) {
-        let path = src.join(key);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
-        std::fs::write(path, bytes).expect("session");
-    }
+    write_sessions(&src, &sessions(n));
     let text = project(tmp, &format!("url = {src:?}"), "grace_minutes = 0");
     std::fs::write(tmp.join("report.toml"), &text).expect("report.toml");
     parse(tmp, &text)
@@ -658,10 +642,7 @@ fn one_bad_key_never_stops_an_s3_pull() {
     }
     .start();
     let tmp = tempfile::tempdir().expect("tmp");
-    let s = parse(
-        tmp.path(),
-        &project(tmp.path(), &s3_source(port), "concurrency = 4"),
-    );
+    let s = s3_settings(tmp.path(), port, "concurrency = 4");
     let first = pull(&s);
     assert_eq!(first.sessions, 9, "{first}");
     let rules: BTreeMap<String, String> = quarantined(&first)
@@ -693,11 +674,7 @@ fn one_bad_key_never_stops_an_s3_pull() {
 fn two_pulls_at_once_lose_no_file_and_double_no_session() {
     let tmp = tempfile::tempdir().expect("tmp");
     let src = tmp.path().join("src");
-    for (key, bytes) in sessions(300) {
-        let path = src.join(key);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
-        std::fs::write(path, bytes).expect("session");
-    }
+    write_sessions(&src, &sessions(300));
     let config = project(tmp.path(), &format!("url = {src:?}"), "");
     std::fs::write(tmp.path().join("report.toml"), &config).expect("report.toml");
     let spawn = || {
