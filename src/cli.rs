@@ -82,6 +82,14 @@ pub enum Command {
         #[arg(long, value_name = "MINUTES")]
         grace_minutes: Option<u64>,
     },
+    /// Check that every file the warehouse's commits name is there, at the size its commit says.
+    #[command(
+        after_help = "Examples:\n  report verify\n  report verify --warehouse s3://telemetry-warehouse/batect\n\nLooks at every committed data file (a HEAD each, no data read) and lists each one that is\nmissing or of another size than its commit says, with the commit that added it and its table.\nExit code 0 when every file is as committed, 1 when one is not."
+    )]
+    Verify {
+        #[command(flatten)]
+        locations: Locations,
+    },
     /// Validate report.toml, every query, report and expectation without data or network.
     #[command(
         after_help = "Examples:\n  report check\n  report --config other/report.toml check\n\nPlans every queries/*.sql against empty tables with the warehouse's schemas, checks every\nreports/*.toml and queries/*.expect.toml (keys, chart kinds, queries, columns and their types),\nand finds cycles between queries. Lists every problem as FILE:LINE: MESSAGE on stdout.\nExit code 0 when clean, 1 when there is a problem."
@@ -219,6 +227,7 @@ pub fn run() -> Result<ExitCode> {
             let options = crate::pull::Options {
                 retry_quarantined,
                 rebuild,
+                ..Default::default()
             };
             let summary = runtime()?.block_on(pipeline::pull_with(&settings, options))?;
             report_pull(&summary);
@@ -238,6 +247,33 @@ pub fn run() -> Result<ExitCode> {
                 compacted.removed, compacted.added, swept
             ));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { locations } => {
+            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let (files, commits, damaged) = runtime()?.block_on(pipeline::verify(&settings))?;
+            for d in &damaged {
+                messages::warn(format_args!("verify: {d}"));
+            }
+            let mut bad: Vec<u64> = damaged.iter().map(|d| d.commit).collect();
+            bad.dedup();
+            messages::status(format_args!(
+                "verify: {files} committed files of {commits} commits looked at, {} damaged{}",
+                damaged.len(),
+                if bad.is_empty() {
+                    String::new()
+                } else {
+                    let list: Vec<String> = bad.iter().map(u64::to_string).collect();
+                    format!(
+                        " (commits {}; pull with --rebuild to derive the tables again from the sources)",
+                        list.join(", ")
+                    )
+                }
+            ));
+            Ok(if damaged.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Check => {
             let checked =

@@ -53,6 +53,7 @@ struct PullFile {
     retries: Option<usize>,
     target_file_mb: Option<u64>,
     grace_minutes: Option<u64>,
+    deadline_minutes: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +164,9 @@ pub struct PullSettings {
     pub target_file_bytes: u64,
     /// Files a commit removed (or no commit named) are deleted this long after.
     pub grace_seconds: u64,
+    /// How long a pull waits on its sources at most: objects not fetched by then are
+    /// reported as failed (and tried again by the next pull).
+    pub deadline: std::time::Duration,
 }
 
 impl Default for PullSettings {
@@ -173,6 +177,7 @@ impl Default for PullSettings {
             retries: 5,
             target_file_bytes: 64 << 20,
             grace_seconds: 3600,
+            deadline: std::time::Duration::from_secs(2 * 3600),
         }
     }
 }
@@ -372,6 +377,16 @@ impl Settings {
                 .pull
                 .grace_minutes
                 .map_or(defaults.grace_seconds, |m| m * 60),
+            deadline: match file.pull.deadline_minutes {
+                None => defaults.deadline,
+                Some(m) if m.is_finite() && m > 0.0 && m < 1e9 => {
+                    std::time::Duration::from_secs_f64(m * 60.0)
+                }
+                Some(m) => bail!(
+                    "{}: [pull] deadline_minutes must be a positive number of minutes, not {m}",
+                    path.display()
+                ),
+            },
         };
         let privacy = match file.privacy.min_installations {
             None => PrivacySettings::default(),
@@ -457,16 +472,31 @@ impl std::fmt::Display for AtSpan {
 }
 
 impl std::error::Error for AtSpan {}
-/// The URL without user info or query string, which may hold credentials.
+/// The URL without user info, query string or fragment, which may hold credentials. A text
+/// with a scheme that does not parse as a URL loses the same parts by its text: everything
+/// before the last `@` of its authority, and everything from the first `?` or `#`.
 pub fn redact(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut u) if u.has_host() => {
             let _ = u.set_username("");
             let _ = u.set_password(None);
             u.set_query(None);
+            u.set_fragment(None);
             u.to_string()
         }
-        _ => url.to_string(),
+        _ => match url.split_once("://") {
+            Some((scheme, rest)) => {
+                let rest = rest.split(['?', '#']).next().unwrap_or_default();
+                // The authority ends at the first `/` after its last `@` (a password may hold
+                // a `/`, a path rarely holds an `@` before a `/`).
+                let rest = match rest.rfind('@') {
+                    Some(at) => &rest[at + 1..],
+                    None => rest,
+                };
+                format!("{scheme}://{rest}")
+            }
+            None => url.to_string(),
+        },
     }
 }
 

@@ -18,7 +18,11 @@ pub fn warn(line: impl Display) {
     print(&line);
 }
 
+/// Every line is scrubbed of credentials first (`store::scrub_line`): a URL's password or
+/// query string, a signature a server echoed, an option's secret value, whichever store or
+/// stage the text came from.
 fn print(line: &dyn Display) {
+    let line = crate::store::scrub_line(&line.to_string());
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 

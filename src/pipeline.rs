@@ -50,6 +50,14 @@ pub async fn compact(settings: &Settings) -> Result<(crate::warehouse::Compacted
     Ok((compacted, swept))
 }
 
+/// `report verify`: the committed files that are missing or of another size than their commit
+/// says; with how many files and commits were looked at.
+pub async fn verify(settings: &Settings) -> Result<(usize, u64, Vec<crate::warehouse::Damage>)> {
+    let warehouse = open_warehouse(settings, false).await?;
+    let damaged = warehouse.verify().await?;
+    Ok((warehouse.all_files().count(), warehouse.version(), damaged))
+}
+
 /// `report build`: pull (unless `pull` is false), query, render, write.
 pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) -> Result<Built> {
     let mut warehouse = open_warehouse(settings, true).await?;

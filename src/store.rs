@@ -162,33 +162,58 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
         .with_context(|| format!("{what}: {shown} is not a supported URL"))?;
     let store_url = ObjectStoreUrl::parse(format!("{}://{}", url.scheme(), url.authority()))
         .with_context(|| format!("{what}: {shown} is not a supported URL"))?;
+    // A SAS in an Azure URL's query string (`az://container?sv=…&sig=…`) is the credential
+    // (object_store's `with_url` would drop it), unless the options give one.
+    let mut options = place.options.clone();
+    if let (ObjectStoreScheme::MicrosoftAzure, Some(query)) = (&scheme, url.query()) {
+        if options
+            .keys()
+            .any(|k| k.to_ascii_lowercase().contains("sas"))
+        {
+            bail!(
+                "{what}: {shown} carries a SAS in its query string and the options give another; keep one"
+            );
+        }
+        options.insert("azure_storage_sas_key".into(), query.to_string());
+    }
+    register(&options);
     let bad_option = |key: &str| {
         anyhow!("{what}: unknown store option {key:?} for {shown} (see object_store's config keys)")
     };
     let open_failed = |e: &object_store::Error| {
         anyhow!(
             "{what}: cannot open {shown}: {}",
-            scrub(&e.to_string(), place.options)
+            scrub(&e.to_string(), &options)
         )
     };
     // Every builder takes the options by object_store's config keys, then builds.
-    macro_rules! build {
+    macro_rules! configured {
         ($builder:expr) => {{
             let mut b = $builder.with_url(url.as_str()).with_retry(retry);
-            for (k, v) in place.options {
+            for (k, v) in &options {
                 b = b.with_config(k.parse().map_err(|_| bad_option(k))?, v);
             }
-            Arc::new(b.build().map_err(|e| open_failed(&e))?)
+            b
         }};
     }
+    macro_rules! build {
+        ($builder:expr) => {{ Arc::new($builder.build().map_err(|e| open_failed(&e))?) }};
+    }
     let (store, path): (Arc<dyn ObjectStore>, Path) = match scheme {
-        ObjectStoreScheme::AmazonS3 => (build!(AmazonS3Builder::from_env()), path),
-        ObjectStoreScheme::GoogleCloudStorage => {
-            (build!(GoogleCloudStorageBuilder::from_env()), path)
+        ObjectStoreScheme::AmazonS3 => {
+            let b = configured!(AmazonS3Builder::from_env());
+            s3_credentials_given(&b).with_context(|| format!("{what}: {shown}"))?;
+            (build!(b), path)
         }
-        ObjectStoreScheme::MicrosoftAzure => (build!(MicrosoftAzureBuilder::from_env()), path),
+        ObjectStoreScheme::GoogleCloudStorage => (
+            build!(configured!(GoogleCloudStorageBuilder::from_env())),
+            path,
+        ),
+        ObjectStoreScheme::MicrosoftAzure => {
+            (build!(configured!(MicrosoftAzureBuilder::from_env())), path)
+        }
         // The URL names the folder; paths are relative to it.
-        ObjectStoreScheme::Http => (build!(HttpBuilder::new()), Path::default()),
+        ObjectStoreScheme::Http => (build!(configured!(HttpBuilder::new())), Path::default()),
         other => bail!("{what}: {shown}: {other:?} stores are not supported"),
     };
     Ok(Bucket {
@@ -203,6 +228,31 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
         ordered: !matches!(scheme, ObjectStoreScheme::Http),
         folder: None,
     })
+}
+
+/// Whether an S3 builder has a way to sign requests other than asking the instance metadata
+/// endpoint (which, off EC2, answers nothing or a misleading error after a wait): keys, a web
+/// identity, container credentials, unsigned requests, or a metadata endpoint set on purpose
+/// (`aws_metadata_endpoint`, `AWS_METADATA_ENDPOINT`: an EC2 runner's instance role).
+fn s3_credentials_given(b: &AmazonS3Builder) -> Result<()> {
+    use object_store::aws::AmazonS3ConfigKey as K;
+    let given = [
+        K::AccessKeyId,
+        K::WebIdentityTokenFile,
+        K::ContainerCredentialsRelativeUri,
+        K::ContainerCredentialsFullUri,
+        K::MetadataEndpoint,
+    ]
+    .iter()
+    .any(|k| b.get_config_value(k).is_some_and(|v| !v.is_empty()))
+        || b.get_config_value(&K::SkipSignature)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if given {
+        return Ok(());
+    }
+    bail!(
+        "no credentials found for s3:// (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or aws_access_key_id and aws_secret_access_key in the options; aws_skip_signature = \"true\" for a public bucket; on EC2, aws_metadata_endpoint for the instance's role)"
+    )
 }
 
 fn with_prefix(base: Path, prefix: Option<&str>) -> Path {
@@ -220,25 +270,115 @@ static URL_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()]+"#).unwrap()
 });
 
+/// Query parameters that carry a credential, wherever they appear in a text (a URL, an XML
+/// error body that echoes the request): their values are masked.
+static SECRET_PARAM: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a constant pattern, covered by the tests
+    Regex::new(
+        r#"(?i)\b(sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|token|access_token|sas|password|secret|code)(=|%3D)([^&\s"'<>;]+)"#,
+    )
+    .unwrap()
+});
+
 /// An error text (from object_store, reqwest, a server) made safe to show: URLs in it are
-/// redacted and the values of credential options (and of credentials in the environment) are
-/// masked.
+/// redacted, credential query parameters (`sig=`, `token=`, …) masked wherever they appear,
+/// and the values of credential options (and of credentials in the environment) masked as they
+/// are, percent-encoded or decoded, and for a SAS (`sv=…&sig=…`) each of its credential
+/// parameters' values.
 pub fn scrub(text: &str, options: &BTreeMap<String, String>) -> String {
-    let mut out = URL_IN_TEXT
-        .replace_all(text, |c: &regex::Captures| {
-            redact(c.get(0).map_or("", |m| m.as_str()))
-        })
+    let out = URL_IN_TEXT.replace_all(text, |c: &regex::Captures| {
+        redact(c.get(0).map_or("", |m| m.as_str()))
+    });
+    let mut out = SECRET_PARAM
+        .replace_all(&out, |c: &regex::Captures| format!("{}{}***", &c[1], &c[2]))
         .into_owned();
     let from_options = options
         .iter()
         .filter(|(k, _)| is_secret_option(k))
-        .map(|(_, v)| v);
-    for v in from_options.chain(ENV_SECRETS.iter()) {
+        .map(|(_, v)| v.clone());
+    let registered = REGISTERED.lock().map(|r| r.clone()).unwrap_or_default();
+    let mut secrets = Vec::new();
+    for v in from_options
+        .chain(ENV_SECRETS.iter().cloned())
+        .chain(registered)
+    {
+        secrets.extend(secret_forms(&v));
+    }
+    // Longer forms first, so a value is not half masked by a shorter one inside it.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for v in secrets {
         if v.len() >= 4 {
             out = out.replace(v.as_str(), "***");
         }
     }
     out
+}
+
+/// The texts a credential may show as: itself, percent-encoded (upper- and lower-case hex,
+/// `+` or `%20` for a space), percent-decoded; for a query string (a SAS token), the same for
+/// the value of each credential parameter.
+fn secret_forms(value: &str) -> Vec<String> {
+    let mut parts = vec![value.to_string()];
+    let query = value.strip_prefix('?').unwrap_or(value);
+    if query.contains('=') {
+        for pair in query.split('&') {
+            if let Some((k, v)) = pair.split_once('=')
+                && (is_secret_option(k) || k.eq_ignore_ascii_case("sig"))
+            {
+                parts.push(v.to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        let decoded = url::form_urlencoded::parse(format!("x={p}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned());
+        let form: String = url::form_urlencoded::byte_serialize(p.as_bytes()).collect();
+        out.extend([form, percent_encode(&p, false), percent_encode(&p, true)]);
+        out.extend(decoded);
+        out.push(p);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `text` with every byte outside RFC 3986's unreserved set as `%XX` (upper- or lower-case
+/// hex digits).
+fn percent_encode(text: &str, upper: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&if upper {
+                format!("%{b:02X}")
+            } else {
+                format!("%{b:02x}")
+            });
+        }
+    }
+    out
+}
+
+/// Credentials of every store opened so far (option values, a SAS from a URL): every line
+/// `messages` prints is scrubbed of them, whatever store or stage its text came from.
+static REGISTERED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn register(options: &BTreeMap<String, String>) {
+    if let Ok(mut r) = REGISTERED.lock() {
+        for (k, v) in options {
+            if is_secret_option(k) && !r.contains(v) {
+                r.push(v.clone());
+            }
+        }
+    }
+}
+
+/// A line for stderr made safe to show: [`scrub`] with the credentials of every store opened.
+pub fn scrub_line(text: &str) -> String {
+    scrub(text, &BTreeMap::new())
 }
 
 /// Credentials object_store reads from the environment, masked in error texts too.
@@ -317,6 +457,97 @@ mod tests {
         assert!(is_secret_option("AZURE_STORAGE_SAS_KEY"));
         assert!(!is_secret_option("aws_endpoint"));
         assert!(!is_secret_option("azure_storage_account_name"));
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_loses_its_password_too() {
+        for url in [
+            "s3://user:hunter2-pw@bucket name/x?sig=abc",
+            "https://user:hunter2-pw@[::1/x",
+            "az://acct:hunter2-pw/with/slash@container/p#frag",
+        ] {
+            assert!(url::Url::parse(url).is_err() || !redact(url).contains('@'));
+            let shown = redact(url);
+            assert!(!shown.contains("hunter2"), "{url} → {shown}");
+            assert!(!shown.contains("sig="), "{url} → {shown}");
+        }
+        assert_eq!(
+            redact("s3://user:pw@bucket name/raw"),
+            "s3://bucket name/raw"
+        );
+    }
+
+    #[test]
+    fn an_echoed_request_loses_its_signature_percent_encoded_or_not() {
+        let sas = "sv=2022-11-02&ss=b&sig=Ab+cD/ef=";
+        let options: BTreeMap<String, String> =
+            [("azure_storage_sas_key".to_string(), sas.to_string())].into();
+        let text = "403 AuthenticationFailed: <Message>Signature mismatch for \
+            GET /acct/c?restype=container&sig=Ab%2BcD%2Fef%3D&comp=list; \
+            lower-case Ab%2bcD%2fef%3d; decoded Ab+cD/ef=; \
+            other token=t0k3n-value, X-Amz-Signature=f00dfeed</Message>";
+        let shown = scrub(text, &options);
+        for secret in [
+            "Ab%2BcD%2Fef%3D",
+            "Ab%2bcD%2fef%3d",
+            "Ab+cD/ef=",
+            "t0k3n-value",
+            "f00dfeed",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // What is not a credential stays readable.
+        assert!(shown.contains("restype=container"), "{shown}");
+        assert!(
+            shown.contains("2022-11-02") || !shown.contains("sv="),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_sas_in_an_azure_url_is_the_credential() {
+        let s = source(
+            "az://telemetry/raw?sv=2022-11-02&sig=SECRETSIG",
+            &[("azure_storage_account_name", "acct")],
+        );
+        let bucket = open(&s, &PullSettings::default()).expect("azure store with a SAS");
+        assert_eq!(bucket.prefix.as_ref(), "raw/v1/batect");
+        assert!(!bucket.store.to_string().contains("SECRETSIG"));
+        let both = source(
+            "az://telemetry/raw?sv=2022-11-02&sig=SECRETSIG",
+            &[
+                ("azure_storage_account_name", "acct"),
+                ("azure_storage_sas_key", "sv=1&sig=OTHER"),
+            ],
+        );
+        let err = open_err(&both);
+        assert!(err.contains("keep one"), "{err}");
+        assert!(
+            !err.contains("SECRETSIG") && !err.contains("OTHER"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn s3_without_credentials_says_so_before_any_request() {
+        // The environment of the test run may hold AWS_* variables: only a builder with none is
+        // judged here.
+        let bare = AmazonS3Builder::new().with_bucket_name("b");
+        let err = format!(
+            "{:#}",
+            s3_credentials_given(&bare).expect_err("no credentials")
+        );
+        assert!(err.contains("no credentials found for s3://"), "{err}");
+        assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+        let keys = bare
+            .clone()
+            .with_access_key_id("AKID")
+            .with_secret_access_key("secret");
+        s3_credentials_given(&keys).expect("keys");
+        let public = bare.clone().with_skip_signature(true);
+        s3_credentials_given(&public).expect("unsigned");
+        let role = bare.with_metadata_endpoint("http://127.0.0.1:1");
+        s3_credentials_given(&role).expect("instance role asked for");
     }
 
     #[test]

@@ -244,12 +244,27 @@ pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
 }
 
-/// Decompressed objects larger than this are refused (a gzip bomb is not a session).
-const MAX_OBJECT_BYTES: u64 = 64 << 20;
+/// Objects larger than this, as stored or decompressed, are refused (a gzip bomb, or a plain
+/// object of a gigabyte, is not a session): the pull reads no more of an object than this.
+pub const MAX_OBJECT_BYTES: u64 = 64 << 20;
+
+/// The rejection of an object of `size` bytes as stored, over [`MAX_OBJECT_BYTES`].
+pub fn too_large(size: u64) -> Rejection {
+    reject(
+        "size",
+        format!(
+            "{size} bytes or more as stored, more than the {MAX_OBJECT_BYTES} an object may hold"
+        ),
+    )
+}
 
 /// Gunzips when the bytes start with the gzip magic number; otherwise returns them as they are.
+/// Either way, more than [`MAX_OBJECT_BYTES`] is refused.
 pub fn gunzip(bytes: &[u8]) -> Result<Cow<'_, [u8]>, Rejection> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
+        if bytes.len() as u64 > MAX_OBJECT_BYTES {
+            return Err(too_large(bytes.len() as u64));
+        }
         return Ok(Cow::Borrowed(bytes));
     }
     let mut out = Vec::with_capacity(bytes.len() * 4);

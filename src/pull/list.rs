@@ -52,16 +52,35 @@ const DEPTH: usize = 3;
 const SPLITS: &str = "0123456789abcdef";
 
 /// What a listing found: every key under the bucket's prefix, relative to its root, sorted;
-/// and the entries the store could not name (a local file whose name is not a valid key), each
-/// with its error.
+/// and the entries that are not objects a GET can read, each reported once.
 #[derive(Debug, Default)]
 pub struct Listed {
     pub keys: Vec<String>,
-    pub unnamed: Vec<(String, String)>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A listing entry that is not an object a GET can read: a file name that is not UTF-8 or not
+/// a valid key, a symlink that cannot be resolved or leads out of the source's folder, a
+/// folder that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The entry's name relative to the bucket's root, bytes that are not UTF-8 as `\xNN`.
+    pub key: String,
+    /// The rule it is quarantined with (`listing.name`, `listing.symlink`), or `None` when it
+    /// may read another time (an unreadable folder): then it is a failed object, not recorded.
+    pub rule: Option<&'static str>,
+    pub reason: String,
 }
 
 /// Lists the bucket (see the module's doc).
 pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -> Result<Listed> {
+    if let Some(folder) = &bucket.folder {
+        let start = bucket.rel(&bucket.prefix).unwrap_or_default().to_string();
+        let (folder, progress) = (folder.clone(), progress.clone());
+        return tokio::task::spawn_blocking(move || walk(&folder, &start, &progress))
+            .await
+            .map_err(|e| anyhow::anyhow!("the listing stopped: {e}"));
+    }
     let store = bucket.store.clone();
     let parallel = concurrency.max(1);
     let mut found: Vec<Path> = Vec::new();
@@ -132,14 +151,22 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
     let mut parts = futures::stream::iter(ranges)
         .map(|(folder, from, until)| {
             let store = store.clone();
-            async move { list_range(store.as_ref(), &folder, from.as_ref(), until.as_ref()).await }
+            let ordered = bucket.ordered;
+            async move {
+                let (from, until) = (from.as_ref(), until.as_ref());
+                list_range(store.as_ref(), &folder, from, until, ordered).await
+            }
         })
         .buffered(parallel);
-    let mut unnamed = Vec::new();
+    let mut unreadable = Vec::new();
     while let Some(part) = parts.next().await {
         let (paths, errors) = part?;
         found.extend(paths);
-        unnamed.extend(errors.into_iter().map(|e| (unnamed_key(bucket, &e), e)));
+        unreadable.extend(errors.into_iter().map(|e| Unreadable {
+            key: unnamed_key(bucket, &e),
+            rule: Some("listing.name"),
+            reason: format!("not a valid object name: {e}"),
+        }));
         progress.set_message(format!("{} objects listed", found.len()));
     }
     let mut keys: Vec<String> = found
@@ -148,7 +175,124 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
         .collect();
     keys.sort_unstable();
     keys.dedup();
-    Ok(Listed { keys, unnamed })
+    Ok(Listed { keys, unreadable })
+}
+
+/// Lists a local folder: the files below `root/start`, as keys relative to `root`, sorted.
+/// Symlinks are resolved: one to a file inside `root` is listed under its own name, one to a
+/// folder is not followed (its target is listed where it is, and no loop is walked), and one
+/// that leads out of `root`, to itself, round a loop or nowhere is an entry of its own, as is a
+/// name that is not UTF-8. A folder that cannot be read is reported and the walk goes on.
+fn walk(root: &std::path::Path, start: &str, progress: &ProgressBar) -> Listed {
+    let mut listed = Listed::default();
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut folders = vec![start.trim_matches('/').to_string()];
+    while let Some(rel) = folders.pop() {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&rel)
+        };
+        let unreadable = |e: std::io::Error| Unreadable {
+            key: format!("{rel}/"),
+            rule: None,
+            reason: format!("cannot read the folder: {e}"),
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e)
+                if rel == start.trim_matches('/') && e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                continue; // a prefix with nothing under it
+            }
+            Err(e) => {
+                listed.unreadable.push(unreadable(e));
+                continue;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    listed.unreadable.push(unreadable(e));
+                    break;
+                }
+            };
+            let name = entry.file_name();
+            let key = match rel.as_str() {
+                "" => escaped(name.as_encoded_bytes()),
+                _ => format!("{rel}/{}", escaped(name.as_encoded_bytes())),
+            };
+            let Some(text) = name.to_str() else {
+                listed.unreadable.push(Unreadable {
+                    key,
+                    rule: Some("listing.name"),
+                    reason: "the file name is not UTF-8".into(),
+                });
+                continue;
+            };
+            if let Err(e) = object_store::path::PathPart::parse(text) {
+                listed.unreadable.push(Unreadable {
+                    key,
+                    rule: Some("listing.name"),
+                    reason: format!("not a valid object name: {e}"),
+                });
+                continue;
+            }
+            let path = entry.path();
+            let kind = match entry.file_type() {
+                Ok(kind) => kind,
+                Err(e) => {
+                    listed.unreadable.push(Unreadable {
+                        key,
+                        rule: None,
+                        reason: format!("cannot read the entry: {e}"),
+                    });
+                    continue;
+                }
+            };
+            if kind.is_dir() {
+                folders.push(key);
+            } else if kind.is_symlink() {
+                let symlink = |reason: String| Unreadable {
+                    key: key.clone(),
+                    rule: Some("listing.symlink"),
+                    reason,
+                };
+                match std::fs::canonicalize(&path) {
+                    Err(e) => listed
+                        .unreadable
+                        .push(symlink(format!("a symlink that does not resolve: {e}"))),
+                    Ok(target) if !target.starts_with(&real_root) => listed.unreadable.push(
+                        symlink("a symlink out of the source's folder, not followed".into()),
+                    ),
+                    Ok(target) if target.is_dir() => listed.unreadable.push(symlink(
+                        "a symlink to a folder, not followed (the folder is listed where it is)"
+                            .into(),
+                    )),
+                    Ok(_) => listed.keys.push(key),
+                }
+            } else {
+                listed.keys.push(key);
+            }
+        }
+        progress.set_message(format!("{} objects listed", listed.keys.len()));
+    }
+    listed.keys.sort_unstable();
+    listed.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
+    listed
+}
+
+/// A file name's bytes as text, each byte that is not part of valid UTF-8 as `\xNN`.
+fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// The key an entry the store could not name would have: the path its error quotes, relative
@@ -174,17 +318,18 @@ fn unnamed_key(bucket: &Bucket, error: &str) -> String {
 /// object named exactly as a split point belongs to the range before it; the end when
 /// `None`).
 /// An entry the store cannot name (an invalid path) is given back as an error of its own; any
-/// other error ends the listing.
+/// other error ends the listing, unless it is one in transit: a listing cut off by the server
+/// (a body that ends mid-way, a reset), whole or a range, goes on after the last key it gave
+/// when the store lists in key order, and starts again when it does not.
 async fn list_range(
     store: &dyn ObjectStore,
     folder: &Path,
     from: Option<&Path>,
     until: Option<&Path>,
+    ordered: bool,
 ) -> object_store::Result<(Vec<Path>, Vec<String>)> {
     let (mut out, mut unnamed) = (Vec::new(), Vec::new());
     let mut attempt = 0;
-    // A listing cut off by the server (a body that ends mid-way, a reset) goes on after the
-    // last key it gave; a local folder's, which has no order to go on from, starts again.
     let mut after: Option<Path> = from.cloned();
     'listing: loop {
         let mut stream = match &after {
@@ -198,19 +343,15 @@ async fn list_range(
                     unnamed.push(e.to_string());
                     continue;
                 }
-                Err(e)
-                    if is_transient(&e)
-                        && attempt < LIST_ATTEMPTS
-                        && (from.is_some() || until.is_some()) =>
-                {
+                Err(e) if is_transient(&e) && attempt < LIST_ATTEMPTS => {
                     attempt += 1;
                     tokio::time::sleep(backoff(attempt)).await;
-                    after = out.last().cloned().or_else(|| from.cloned());
-                    continue 'listing;
-                }
-                Err(e) if is_transient(&e) && attempt < LIST_ATTEMPTS && out.is_empty() => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+                    if ordered {
+                        after = out.last().cloned().or_else(|| from.cloned());
+                    } else {
+                        out.clear();
+                        unnamed.clear();
+                    }
                     continue 'listing;
                 }
                 Err(e) => return Err(e),
@@ -264,7 +405,7 @@ mod tests {
                 .collect();
             want.sort_unstable();
             assert_eq!(listed.keys, want, "{parallel} at once");
-            assert!(listed.unnamed.is_empty());
+            assert!(listed.unreadable.is_empty());
         }
     }
 }

@@ -22,7 +22,9 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::config::{Settings, Source};
-use crate::formats::{Located, ObjectInfo, Record, Rejection, Spec, gunzip};
+use crate::formats::{
+    Located, MAX_OBJECT_BYTES, ObjectInfo, Record, Rejection, Spec, gunzip, reject, too_large,
+};
 use crate::store::{self, Bucket, scrub};
 use crate::warehouse::{DataFile, Warehouse};
 
@@ -119,7 +121,9 @@ impl fmt::Display for Summary {
 
 enum Outcome {
     Records(Vec<Record>),
-    Rejected(Rejection, bytes::Bytes),
+    /// Quarantined, with the object's bytes for the raw copy when they were read whole (not
+    /// for an object over the size limit, nor for one the listing named but a GET cannot).
+    Rejected(Rejection, Option<bytes::Bytes>),
     Failed(String),
 }
 
@@ -132,6 +136,10 @@ pub struct Options {
     /// Start the tables afresh: one commit removes every data file, then every object is
     /// pulled again, typed as `report.toml` says now.
     pub rebuild: bool,
+    /// When the pull gives up waiting on its sources (`[pull] deadline_minutes` after it
+    /// started, set by [`pull`] when not given): objects not fetched by then are reported as
+    /// failed, each by name, and what was fetched is committed.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 /// Pulls every source of `settings` into the warehouse, then compacts the days it touched and
@@ -139,9 +147,12 @@ pub struct Options {
 pub async fn pull(
     settings: &Settings,
     warehouse: &mut Warehouse,
-    options: Options,
+    mut options: Options,
 ) -> Result<Summary> {
     let mut summary = Summary::default();
+    options
+        .deadline
+        .get_or_insert_with(|| tokio::time::Instant::now() + settings.pull.deadline);
     let schemas = schemas_fingerprint(settings);
     if options.rebuild {
         let all: Vec<String> = warehouse.all_files().map(|f| f.path.clone()).collect();
@@ -187,27 +198,86 @@ pub async fn pull_source(
 
     // The keys not yet looked at: the listing (in key order) less the keys the objects table
     // holds for the source.
+    let deadline = options
+        .deadline
+        .unwrap_or_else(|| tokio::time::Instant::now() + settings.pull.deadline);
     let progress = spinner(&format!("listing {}", source.name));
-    let listed = list::keys(bucket, settings.pull.concurrency, &progress)
-        .await
-        .map_err(|e| {
+    let listing = list::keys(bucket, settings.pull.concurrency, &progress);
+    let listed = match tokio::time::timeout_at(deadline, listing).await {
+        Ok(listed) => listed.map_err(|e| {
             anyhow::anyhow!(
                 "source {:?}: cannot list {}: {}",
                 source.name,
                 crate::config::redact(&source.url),
                 scrub(&format!("{e:#}"), &source.options)
             )
-        })?;
+        })?,
+        Err(_) => anyhow::bail!(
+            "source {:?}: the listing of {} did not end within the pull's deadline ([pull] deadline_minutes = {}): the store stopped answering; nothing of this source was fetched",
+            source.name,
+            crate::config::redact(&source.url),
+            settings.pull.deadline.as_secs_f64() / 60.0
+        ),
+    };
     progress.finish_and_clear();
-    for (key, error) in listed.unnamed {
-        summary.listed += 1;
-        summary.fail(Failed {
-            source: source.name.clone(),
-            key,
-            error: format!("not a valid object name: {error}"),
-        });
+    if progress.is_hidden() {
+        crate::messages::status(format_args!(
+            "pull {}: {} objects listed",
+            source.name,
+            listed.keys.len() + listed.unreadable.len()
+        ));
     }
     let known = known_keys(warehouse, settings, &source.name, &config).await?;
+    let is_known_quarantined = |key: &str| {
+        known
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .is_ok_and(|i| known[i].1 == Known::Quarantined)
+    };
+    // Entries a GET cannot read: each quarantined once (a row in `objects`, no raw copy), or
+    // failed when it may read another time; then counted as quarantined before.
+    let mut entries = ObjectRows {
+        fingerprint: config.clone(),
+        ..ObjectRows::default()
+    };
+    for entry in listed.unreadable {
+        summary.listed += 1;
+        match entry.rule {
+            None => summary.fail(Failed {
+                source: source.name.clone(),
+                key: entry.key,
+                error: entry.reason,
+            }),
+            Some(_) if is_known_quarantined(&entry.key) && !options.retry_quarantined => {
+                summary.quarantined_before += 1;
+            }
+            Some(rule) => {
+                let r = crate::formats::reject(rule, entry.reason);
+                let pull = warehouse.version() + 1;
+                entries.push(pull, source, &entry.key, 0, "quarantined", Some(&r), None);
+                summary.quarantine(Quarantined {
+                    source: source.name.clone(),
+                    key: entry.key,
+                    rule: r.rule,
+                    message: r.message,
+                });
+            }
+        }
+    }
+    if !entries.is_empty() {
+        let pull = warehouse.version() + 1;
+        let rel = format!("objects/c{pull:06}-b0000.parquet");
+        let file = warehouse.write("objects", &rel, &entries.finish()?).await?;
+        warehouse
+            .commit("pull", &schemas, vec![file], Vec::new())
+            .await
+            .with_context(|| {
+                format!(
+                    "{}: the pull of source {:?} stopped before recording its unreadable entries (pull again)",
+                    warehouse.shown(),
+                    source.name
+                )
+            })?;
+    }
     let mut todo = Vec::new();
     let mut known_iter = known.iter().peekable();
     for key in listed.keys {
@@ -249,11 +319,28 @@ pub async fn pull_source(
             }
         }
         let store = bucket.store.clone();
+        let minutes = settings.pull.deadline.as_secs_f64() / 60.0;
         let mut results = futures::stream::iter(locations.into_iter().map(|(key, location)| {
             let (store, spec) = (store.clone(), spec.clone());
             async move {
-                let got = tokio::spawn(fetch(store, location, spec)).await;
-                (key, got)
+                let late = || {
+                    let error = format!(
+                        "not fetched: the pull's deadline passed ([pull] deadline_minutes = {minutes}); the store did not answer in time"
+                    );
+                    Ok((Outcome::Failed(error), 0))
+                };
+                if tokio::time::Instant::now() >= deadline {
+                    return (key, late());
+                }
+                let task = tokio::spawn(fetch(store, location, spec));
+                let abort = task.abort_handle();
+                match tokio::time::timeout_at(deadline, task).await {
+                    Ok(got) => (key, got),
+                    Err(_) => {
+                        abort.abort();
+                        (key, late())
+                    }
+                }
             }
         }))
         .buffered(settings.pull.concurrency.max(1));
@@ -276,10 +363,17 @@ pub async fn pull_source(
                         error: scrub(&error, &source.options),
                     });
                 }
-                Outcome::Rejected(r, raw) => {
+                Outcome::Rejected(mut r, raw) => {
                     summary.fetched += 1;
                     summary.bytes += size;
-                    warehouse.quarantine(&source.name, &key, raw).await?;
+                    if let Some(raw) = raw {
+                        // A copy that cannot be written (a name too long for the warehouse's
+                        // file system, a folder in its way) is said in the reason; the object
+                        // stays quarantined.
+                        if let Err(e) = warehouse.quarantine(&source.name, &key, raw).await {
+                            r.message = format!("{} (no raw copy kept: {e:#})", r.message);
+                        }
+                    }
                     objects.push(pull, source, &key, size, "quarantined", Some(&r), None);
                     summary.quarantine(Quarantined {
                         source: source.name.clone(),
@@ -346,9 +440,26 @@ pub async fn pull_source(
                     )
                 })?;
         }
+        if progress.is_hidden() {
+            progress_line(
+                &source.name,
+                progress.position(),
+                todo.len(),
+                listed,
+                summary,
+            );
+        }
     }
     progress.finish_and_clear();
     Ok(())
+}
+
+/// A progress line for stderr that is not a terminal (a CI log), one per committed batch.
+fn progress_line(source: &str, done: u64, todo: usize, listed: u64, summary: &Summary) {
+    crate::messages::status(format_args!(
+        "pull {source}: {done} of {todo} objects looked at; {}",
+        progress_message(listed, summary)
+    ));
 }
 
 /// A fingerprint of every table's schema: a commit records what its files were typed with.
@@ -488,21 +599,47 @@ fn is_transient(e: &object_store::Error) -> bool {
 /// GETs one object (with retries) and decodes it; also gives its size as stored. Decoding runs
 /// here, on the runtime's worker threads: at a few tens of microseconds per object it is cheaper
 /// than a hand-off to the blocking pool, and the workers are as many as the cores.
+///
+/// No more than [`MAX_OBJECT_BYTES`] of an object is read: a larger one (by the size the store
+/// gives, or by its body) is quarantined without a raw copy. An object the listing named but a
+/// GET cannot find (an S3 folder marker `x/`, a key with a leading `/`, one deleted since) is
+/// quarantined too, so it is reported once, not as a failure on every pull.
 async fn fetch(store: Arc<dyn ObjectStore>, location: Path, spec: Arc<dyn Spec>) -> (Outcome, u64) {
     let mut attempt = 1;
     let (raw, last_modified) = loop {
         let got = match store.get(&location).await {
             Ok(r) => {
                 let modified = r.meta.last_modified.timestamp_nanos_opt();
-                r.bytes().await.map(|b| (b, modified))
+                let size = r.meta.size;
+                if size > MAX_OBJECT_BYTES {
+                    return (Outcome::Rejected(too_large(size), None), size);
+                }
+                read_at_most(r.into_stream(), MAX_OBJECT_BYTES)
+                    .await
+                    .map(|b| (b, modified))
             }
             Err(e) => Err(e),
         };
         match got {
-            Ok(got) => break got,
+            Ok((Some(raw), modified)) => break (raw, modified),
+            Ok((None, _)) => {
+                let over = MAX_OBJECT_BYTES + 1;
+                return (Outcome::Rejected(too_large(over), None), over);
+            }
             Err(e) if attempt < FETCH_ATTEMPTS && is_transient(&e) => {
                 tokio::time::sleep(std::time::Duration::from_millis(250 << attempt)).await;
                 attempt += 1;
+            }
+            Err(object_store::Error::NotFound { .. }) => {
+                let r = reject(
+                    "listing.not_found",
+                    "listed, but a GET finds no object of that name (a folder marker, a key a path cannot hold as it is, or an object deleted since)",
+                );
+                return (Outcome::Rejected(r, None), 0);
+            }
+            Err(e @ object_store::Error::InvalidPath { .. }) => {
+                let r = reject("listing.name", format!("not a valid object name: {e}"));
+                return (Outcome::Rejected(r, None), 0);
             }
             Err(e) if attempt > 1 => {
                 let error = format!("{e} (gave up after {attempt} attempts)");
@@ -515,6 +652,27 @@ async fn fetch(store: Arc<dyn ObjectStore>, location: Path, spec: Arc<dyn Spec>)
     (decode(&location, raw, last_modified, spec.as_ref()), size)
 }
 
+/// The body, whole, or `None` once it passes `limit` bytes (the rest is not read).
+async fn read_at_most(
+    mut body: futures::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+    limit: u64,
+) -> object_store::Result<Option<bytes::Bytes>> {
+    let mut chunks = Vec::new();
+    let mut total = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        total += chunk.len() as u64;
+        if total > limit {
+            return Ok(None);
+        }
+        chunks.push(chunk);
+    }
+    Ok(Some(match chunks.len() {
+        1 => chunks.swap_remove(0),
+        _ => bytes::Bytes::from(chunks.concat()),
+    }))
+}
+
 /// Gunzips and decodes one object's bytes; a rejected object keeps them for the quarantine.
 fn decode(key: &Path, raw: bytes::Bytes, last_modified: Option<i64>, spec: &dyn Spec) -> Outcome {
     let info = ObjectInfo {
@@ -523,7 +681,7 @@ fn decode(key: &Path, raw: bytes::Bytes, last_modified: Option<i64>, spec: &dyn 
     };
     match gunzip(&raw).and_then(|bytes| spec.decode(&info, &bytes)) {
         Ok(records) => Outcome::Records(records),
-        Err(r) => Outcome::Rejected(r, raw),
+        Err(r) => Outcome::Rejected(r, Some(raw)),
     }
 }
 

@@ -23,6 +23,7 @@
 pub mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -101,6 +102,27 @@ impl std::fmt::Display for Conflict {
 
 impl std::error::Error for Conflict {}
 
+/// A committed file that is not as its commit says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The commit that added the file.
+    pub commit: u64,
+    pub table: String,
+    pub path: String,
+    /// `is missing`, `is N bytes, not the M its commit says`.
+    pub problem: String,
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "commit {}: {} (table {}) {}",
+            self.commit, self.path, self.table, self.problem
+        )
+    }
+}
+
 pub struct Warehouse {
     bucket: Bucket,
     /// What the warehouse is, for messages (its URL without credentials).
@@ -108,6 +130,8 @@ pub struct Warehouse {
     version: u64,
     /// Committed files by path.
     files: BTreeMap<String, DataFile>,
+    /// The commit that added each committed file.
+    added_by: BTreeMap<String, u64>,
     /// Files a commit removed, with when that commit was written (the store's clock).
     removed: BTreeMap<String, DateTime<Utc>>,
     /// When the newest commit was written (the store's clock).
@@ -124,6 +148,7 @@ impl Warehouse {
             shown: shown.to_string(),
             version: 0,
             files: BTreeMap::new(),
+            added_by: BTreeMap::new(),
             removed: BTreeMap::new(),
             newest: None,
             schemas: String::new(),
@@ -153,21 +178,40 @@ impl Warehouse {
             }
         }
         listed.sort_by_key(|(n, _, _)| *n);
+        let highest = listed.last().map_or(0, |(n, _, _)| *n);
         let store = self.bucket.store.clone();
         let mut commits = futures::stream::iter(listed.into_iter().map(|(n, path, when)| {
             let store = store.clone();
             async move {
-                let bytes = ObjectStoreExt::get(store.as_ref(), &path)
-                    .await?
-                    .bytes()
-                    .await?;
-                Ok::<_, object_store::Error>((n, path, when, bytes))
+                let read = async {
+                    ObjectStoreExt::get(store.as_ref(), &path)
+                        .await?
+                        .bytes()
+                        .await
+                };
+                let bytes = read.await.map_err(|e| (n, e))?;
+                Ok::<_, (u64, object_store::Error)>((n, path, when, bytes))
             }
         }))
         .buffered(16);
         while let Some(got) = commits.next().await {
-            let (n, path, when, bytes) =
-                got.with_context(|| format!("{}: cannot read a commit", self.shown))?;
+            let (n, path, when, bytes) = got.map_err(|(n, e)| {
+                anyhow::Error::new(e).context(format!(
+                    "{}: cannot read commit {}",
+                    self.shown,
+                    commit_name(n)
+                ))
+            })?;
+            // What to do about a commit that does not read as one.
+            let recover = if n == highest {
+                format!(
+                    "it is the newest commit: delete {path} and pull again (its batch is pulled again, and the files it named are swept)"
+                )
+            } else {
+                format!(
+                    "restore {path} from a backup, or delete the commits from {n} on and pull again (the batches they held are pulled again)"
+                )
+            };
             if n != self.version + 1 {
                 bail!(
                     "{}: commit {} is missing before {n} (the commit log is damaged; restore {} from a backup, or remove the commits from {n} on and pull again)",
@@ -176,11 +220,15 @@ impl Warehouse {
                     commit_name(self.version + 1)
                 );
             }
-            let commit: Commit = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{}: {path} is not a commit", self.shown))?;
+            let commit: Commit = serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{}: {path} is not a commit (the commit log is damaged; {recover})",
+                    self.shown
+                )
+            })?;
             if commit.format != COMMIT_FORMAT || commit.commit != n {
                 bail!(
-                    "{}: {path} is commit {} of format {}, not commit {n} of format {COMMIT_FORMAT}",
+                    "{}: {path} is commit {} of format {}, not commit {n} of format {COMMIT_FORMAT} (the commit log is damaged; {recover})",
                     self.shown,
                     commit.commit,
                     commit.format
@@ -194,11 +242,13 @@ impl Warehouse {
     fn apply(&mut self, commit: &Commit, when: DateTime<Utc>) {
         for path in &commit.remove {
             self.files.remove(path);
+            self.added_by.remove(path);
             self.removed.insert(path.clone(), when);
         }
         for f in &commit.add {
             self.removed.remove(&f.path);
             self.files.insert(f.path.clone(), f.clone());
+            self.added_by.insert(f.path.clone(), commit.commit);
         }
         if !commit.add.is_empty() && commit.kind == "pull" {
             self.schemas = commit.schemas.clone();
@@ -240,10 +290,51 @@ impl Warehouse {
     pub fn view(&self) -> Arc<dyn ObjectStore> {
         Arc::new(view::Committed::new(
             self.bucket.store.clone(),
-            self.files
-                .values()
-                .map(|f| (self.bucket.path(&f.path), f.bytes)),
+            self.files.values().map(|f| {
+                let file = view::File {
+                    size: f.bytes,
+                    table: f.table.clone(),
+                    path: f.path.clone(),
+                };
+                (self.bucket.path(&f.path), file)
+            }),
+            &self.shown,
         ))
+    }
+
+    /// Every committed file that is missing, or not of the size its commit says, with the
+    /// commit that added it: what `report verify` prints. Files are looked at with a HEAD, 16
+    /// at a time.
+    pub async fn verify(&self) -> Result<Vec<Damage>> {
+        let store = self.bucket.store.clone();
+        let mut heads = futures::stream::iter(self.files.values().map(|f| {
+            let (store, location) = (store.clone(), self.bucket.path(&f.path));
+            async move { (f, store.head(&location).await) }
+        }))
+        .buffered(16);
+        let mut damaged = Vec::new();
+        while let Some((f, head)) = heads.next().await {
+            let problem = match head {
+                Ok(meta) if meta.size == f.bytes => continue,
+                Ok(meta) => format!(
+                    "is {} bytes, not the {} its commit says",
+                    meta.size, f.bytes
+                ),
+                Err(object_store::Error::NotFound { .. }) => "is missing".to_string(),
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("{}: cannot look at {}", self.shown, f.path));
+                }
+            };
+            damaged.push(Damage {
+                commit: self.added_by.get(&f.path).copied().unwrap_or_default(),
+                table: f.table.clone(),
+                path: f.path.clone(),
+                problem,
+            });
+        }
+        damaged.sort_by(|a, b| (a.commit, &a.path).cmp(&(b.commit, &b.path)));
+        Ok(damaged)
     }
 
     /// The URL of `table`'s folder, as DataFusion registers it.

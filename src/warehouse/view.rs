@@ -15,19 +15,48 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
 };
 
+/// What a commit says of one file.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub size: u64,
+    pub table: String,
+    /// Relative to the warehouse, as the commit names it.
+    pub path: String,
+}
+
 /// Committed files over the store that holds them.
 #[derive(Debug)]
 pub struct Committed {
     inner: Arc<dyn ObjectStore>,
-    /// Full path → size in bytes.
-    files: BTreeMap<Path, u64>,
+    /// Full path → what its commit says.
+    files: BTreeMap<Path, File>,
+    /// The warehouse, for messages.
+    shown: String,
 }
 
 impl Committed {
-    pub fn new(inner: Arc<dyn ObjectStore>, files: impl IntoIterator<Item = (Path, u64)>) -> Self {
+    pub fn new(
+        inner: Arc<dyn ObjectStore>,
+        files: impl IntoIterator<Item = (Path, File)>,
+        shown: &str,
+    ) -> Self {
         Committed {
             inner,
             files: files.into_iter().collect(),
+            shown: shown.to_string(),
+        }
+    }
+
+    /// A committed file that is missing or of another size than its commit says: an error
+    /// naming the file and its table.
+    fn damaged(&self, file: &File, problem: String) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "warehouse",
+            source: format!(
+                "{}: committed file {} of table {} {problem}: the warehouse is damaged (`report verify` lists every damaged commit)",
+                self.shown, file.path, file.table
+            )
+            .into(),
         }
     }
 
@@ -49,7 +78,7 @@ impl Committed {
                 None => true,
                 Some(pre) => p.prefix_matches(pre) && *p != pre,
             })
-            .map(|(p, s)| (p, *s))
+            .map(|(p, f)| (p, f.size))
     }
 
     fn read_only() -> object_store::Error {
@@ -80,7 +109,23 @@ impl ObjectStore for Committed {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
-        self.inner.get_opts(location, options).await
+        let got = self.inner.get_opts(location, options).await;
+        let Some(file) = self.files.get(location) else {
+            return got;
+        };
+        match got {
+            Ok(r) if r.meta.size != file.size => Err(self.damaged(
+                file,
+                format!(
+                    "is {} bytes, not the {} its commit says",
+                    r.meta.size, file.size
+                ),
+            )),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(self.damaged(file, "is missing".to_string()))
+            }
+            other => other,
+        }
     }
 
     fn delete_stream(
@@ -147,9 +192,26 @@ mod tests {
         }
         let view = Committed::new(
             inner,
-            ["w/t/date=1/a", "w/t/date=2/c", "w/tx/d"]
+            ["w/t/date=1/a", "w/t/date=2/c", "w/tx/d", "w/t/date=3/gone"]
                 .into_iter()
-                .map(|p| (Path::from(p), 1)),
+                .map(|p| {
+                    let file = File {
+                        size: 1,
+                        table: "t".into(),
+                        path: p.into(),
+                    };
+                    (Path::from(p), file)
+                }),
+            "w",
+        );
+        // A committed file that is missing is an error naming it and its table.
+        let gone = object_store::ObjectStoreExt::get(&view, &Path::from("w/t/date=3/gone"))
+            .await
+            .expect_err("missing");
+        assert!(
+            gone.to_string()
+                .contains("committed file w/t/date=3/gone of table t is missing"),
+            "{gone}"
         );
         let listed: Vec<String> = view
             .list(Some(&Path::from("w/t")))
@@ -157,13 +219,13 @@ mod tests {
             .try_collect()
             .await
             .expect("list");
-        assert_eq!(listed, ["w/t/date=1/a", "w/t/date=2/c"]);
+        assert_eq!(listed, ["w/t/date=1/a", "w/t/date=2/c", "w/t/date=3/gone"]);
         let top = view
             .list_with_delimiter(Some(&Path::from("w/t")))
             .await
             .expect("list");
         let folders: Vec<String> = top.common_prefixes.iter().map(|p| p.to_string()).collect();
-        assert_eq!(folders, ["w/t/date=1", "w/t/date=2"]);
+        assert_eq!(folders, ["w/t/date=1", "w/t/date=2", "w/t/date=3"]);
         assert!(top.objects.is_empty());
         let day = view
             .list_with_delimiter(Some(&Path::from("w/t/date=1")))

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::common::{fixtures, invalid_fixtures, repo};
+use crate::common::{fixtures, invalid_fixtures, repo, text};
 
 fn report(args: &[&str], dir: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_report"))
@@ -13,14 +13,6 @@ fn report(args: &[&str], dir: &std::path::Path) -> Output {
         .env_remove("REPORT_OUTPUT")
         .output()
         .expect("binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

@@ -202,3 +202,12 @@ pub fn main_of(html: &[u8]) -> Vec<u8> {
     out.push(b'\n');
     out
 }
+
+/// A command's stdout and stderr, as one text.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -13,4 +13,5 @@ mod formats;
 mod pipeline;
 mod privacy;
 mod pull;
+mod robust;
 mod servers;

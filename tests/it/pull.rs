@@ -225,10 +225,10 @@ async fn a_local_folder_pulls_exactly_as_through_local_file_system() {
     }
 }
 
-/// A file whose name object_store cannot hold is reported as failed (so the exit code says so
-/// and the next pull tries it again); the other objects are pulled.
+/// A file whose name object_store cannot hold is quarantined (so the exit code says so), once:
+/// the next pull counts it as quarantined before; the other objects are pulled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_name_object_store_cannot_hold_fails_alone() {
+async fn a_file_name_object_store_cannot_hold_is_quarantined_once() {
     let tmp = tempfile::tempdir().expect("tmp");
     let bucket = tmp.path().join("bucket");
     let some: Vec<_> = files(&fixtures()).into_iter().take(5).collect();
@@ -237,9 +237,13 @@ async fn a_file_name_object_store_cannot_hold_fails_alone() {
     let s = settings(tmp.path(), &[("batect", &bucket)]);
     let summary = report::pipeline::pull_only(&s).await.expect("pull");
     assert_eq!(summary.sessions, 5, "{summary}");
-    assert_eq!(summary.failed.len(), 1, "{summary}");
-    assert_eq!(summary.failed[0].key, "bell\u{7}.json");
+    assert_eq!(summary.quarantined.len(), 1, "{summary}");
+    assert_eq!(summary.quarantined[0].key, "bell\u{7}.json");
+    assert_eq!(summary.quarantined[0].rule, "listing.name");
     assert!(!summary.is_clean());
+    let again = report::pipeline::pull_only(&s).await.expect("pull");
+    assert!(again.is_clean(), "{again}");
+    assert_eq!(again.quarantined_before, 1, "{again}");
 }
 
 /// Settings of `tmp` pulling the fixtures with `extra` keys on the Abacus source.
