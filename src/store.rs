@@ -181,12 +181,44 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
             Arc::new(b.build().map_err(|e| open_failed(&e))?)
         }};
     }
+    // object_store's own variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`), as each builder's
+    // `from_env` reads them, except that an empty one counts as unset: a workflow passes
+    // `${{ vars.AWS_REGION }}` whether or not the repository defines it.
+    macro_rules! from_env {
+        ($builder:ty, $prefix:literal) => {{
+            let mut b = <$builder>::default();
+            for (key, value) in std::env::vars() {
+                if key.starts_with($prefix) && !value.is_empty() {
+                    if let Ok(config_key) = key.to_ascii_lowercase().parse() {
+                        b = b.with_config(config_key, value);
+                    }
+                }
+            }
+            b
+        }};
+    }
     let (store, path): (Arc<dyn ObjectStore>, Path) = match scheme {
-        ObjectStoreScheme::AmazonS3 => (build!(AmazonS3Builder::from_env()), path),
+        ObjectStoreScheme::AmazonS3 => (build!(from_env!(AmazonS3Builder, "AWS_")), path),
         ObjectStoreScheme::GoogleCloudStorage => {
-            (build!(GoogleCloudStorageBuilder::from_env()), path)
+            let mut b = from_env!(GoogleCloudStorageBuilder, "GOOGLE_");
+            if let Some(file) = std::env::var("SERVICE_ACCOUNT")
+                .ok()
+                .filter(|v| !v.is_empty())
+            {
+                b = b.with_service_account_path(file);
+            }
+            (build!(b), path)
         }
-        ObjectStoreScheme::MicrosoftAzure => (build!(MicrosoftAzureBuilder::from_env()), path),
+        ObjectStoreScheme::MicrosoftAzure => {
+            let mut b = from_env!(MicrosoftAzureBuilder, "AZURE_");
+            if let Some(msi) = std::env::var("IDENTITY_ENDPOINT")
+                .ok()
+                .filter(|v| !v.is_empty())
+            {
+                b = b.with_msi_endpoint(msi);
+            }
+            (build!(b), path)
+        }
         // The URL names the folder; paths are relative to it.
         ObjectStoreScheme::Http => (build!(HttpBuilder::new()), Path::default()),
         other => bail!("{what}: {shown}: {other:?} stores are not supported"),
