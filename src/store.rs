@@ -181,6 +181,7 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
             Arc::new(b.build().map_err(|e| open_failed(&e))?)
         }};
     }
+    let set_var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     // object_store's own variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`), as each builder's
     // `from_env` reads them, except that an empty one counts as unset: a workflow passes
     // `${{ vars.AWS_REGION }}` whether or not the repository defines it.
@@ -200,23 +201,19 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
     let (store, path): (Arc<dyn ObjectStore>, Path) = match scheme {
         ObjectStoreScheme::AmazonS3 => (build!(from_env!(AmazonS3Builder, "AWS_")), path),
         ObjectStoreScheme::GoogleCloudStorage => {
-            let mut b = from_env!(GoogleCloudStorageBuilder, "GOOGLE_");
-            if let Some(file) = std::env::var("SERVICE_ACCOUNT")
-                .ok()
-                .filter(|v| !v.is_empty())
-            {
-                b = b.with_service_account_path(file);
-            }
+            let b = from_env!(GoogleCloudStorageBuilder, "GOOGLE_");
+            let b = match set_var("SERVICE_ACCOUNT") {
+                Some(file) => b.with_service_account_path(file),
+                None => b,
+            };
             (build!(b), path)
         }
         ObjectStoreScheme::MicrosoftAzure => {
-            let mut b = from_env!(MicrosoftAzureBuilder, "AZURE_");
-            if let Some(msi) = std::env::var("IDENTITY_ENDPOINT")
-                .ok()
-                .filter(|v| !v.is_empty())
-            {
-                b = b.with_msi_endpoint(msi);
-            }
+            let b = from_env!(MicrosoftAzureBuilder, "AZURE_");
+            let b = match set_var("IDENTITY_ENDPOINT") {
+                Some(msi) => b.with_msi_endpoint(msi),
+                None => b,
+            };
             (build!(b), path)
         }
         // The URL names the folder; paths are relative to it.

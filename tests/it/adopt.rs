@@ -4,29 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use crate::cli::{report, text};
 use crate::common::{files, repo};
-
-fn report(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_report"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("REPORT_CONFIG")
-        .env_remove("REPORT_WAREHOUSE")
-        .env_remove("REPORT_OUTPUT")
-        .env_remove("REPORT_SOURCE_URL")
-        .output()
-        .expect("binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// `report init` then `report generate` shaped like it, in `dir`: a project with made-up data.
 fn init_with_data(dir: &Path, format: &str, sessions: &str) {

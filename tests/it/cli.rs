@@ -4,18 +4,21 @@ use std::process::{Command, Output};
 
 use crate::common::{fixtures, invalid_fixtures, repo};
 
-fn report(args: &[&str], dir: &std::path::Path) -> Output {
+/// The real binary run in `dir`, none of the `REPORT_*` variables of the test's environment set.
+pub fn report(args: &[&str], dir: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_report"))
         .args(args)
         .current_dir(dir)
         .env_remove("REPORT_CONFIG")
         .env_remove("REPORT_WAREHOUSE")
         .env_remove("REPORT_OUTPUT")
+        .env_remove("REPORT_SOURCE_URL")
         .output()
         .expect("binary runs")
 }
 
-fn text(o: &Output) -> String {
+/// A run's stdout, then its stderr.
+pub fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
