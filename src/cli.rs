@@ -1,7 +1,7 @@
 //! Command-line arguments. clap types stop here: each subcommand resolves its arguments into
 //! [`Settings`] (or generator options) and calls one library entry.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -20,30 +20,44 @@ pub const EXIT_QUARANTINED: u8 = 3;
 #[derive(Debug, Parser)]
 #[command(
     name = "report",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("REPORT_COMMIT"), ")"),
     about = "Turn CLI telemetry sessions in object storage into reviewed, reproducible static reports",
     long_about = "Turn CLI telemetry sessions in object storage into reviewed, reproducible static reports.\n\n\
         `report build` pulls new session objects from the sources in report.toml into a Parquet \
         warehouse, runs the SQL in queries/*.sql with DataFusion, and renders reports/*.toml as \
         static HTML with SVG charts.",
-    after_help = "Examples:\n  report build                 pull, query and render into site/\n  report pull                  only ingest new objects (for CI jobs)\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n\nExit codes: 0 success, 1 error, 2 usage error, 3 finished but objects were quarantined or failed to fetch."
+    after_help = "Examples:\n  report init --format abacus --application-id acme-cli --source gs://bucket/prefix\n  report build                 pull, query and render into site/\n  report pull                  only ingest new objects (for CI jobs)\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n\nExit codes: 0 success, 1 error, 2 usage error, 3 finished but objects were quarantined or failed to fetch."
 )]
 pub struct Cli {
-    /// Project config file; relative paths in it start from its folder.
-    #[arg(
-        long,
-        short = 'c',
-        global = true,
-        env = "REPORT_CONFIG",
-        default_value = "report.toml"
-    )]
-    pub config: PathBuf,
+    /// Project config file; relative paths in it start from its folder [env: REPORT_CONFIG]
+    /// [default: report.toml in this folder or the nearest folder above it].
+    #[arg(long, short = 'c', global = true)]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make a new project for your tool: report.toml, starter queries and reports, .gitignore and the CI workflows.
+    #[command(
+        after_help = "Examples:\n  report init --format abacus --application-id acme-cli --source gs://acme-telemetry/v1/acme-cli\n  report init --format abacus --application-id acme-cli --source fixtures/acme-cli\n  report init --format go-telemetry --dir dashboards\n\nWrites report.toml (one [[source]]), queries/ and reports/ with the format's starter\ndashboards, .gitignore (warehouse, site, diff) and .github/workflows/{nightly,pr}.yml.\nPrompts for what is missing when stdin is a terminal, and prompts nothing when the flags are\ngiven. Refuses to write over a file that exists. Then, with no network:\n  report generate --application-id acme-cli --sessions 300 --out fixtures/acme-cli && report build"
+    )]
+    Init {
+        /// Format of your telemetry objects.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(formats::names()))]
+        format: Option<String>,
+        /// Abacus: the applicationId your tool sends (others are quarantined).
+        #[arg(long, value_name = "ID")]
+        application_id: Option<String>,
+        /// Where the objects are: s3://bucket/prefix, gs://…, az://…, https://… or a folder
+        /// [default: fixtures/<name>, for `report generate`].
+        #[arg(long, value_name = "URL")]
+        source: Option<String>,
+        /// Folder of the new project (created if needed).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Pull new objects, run every query and render every report into the output folder.
     #[command(
         after_help = "Examples:\n  report build\n  report build --no-pull --output /tmp/site\n  REPORT_WAREHOUSE=/data/wh report build"
@@ -133,7 +147,7 @@ pub enum Command {
     },
     /// Write realistic telemetry objects (Batect sessions, or --format) in the real bucket layout (fixtures, demos, benchmarks).
     #[command(
-        after_help = "Examples:\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n  report generate --invalid --out fixtures/invalid\n  report generate --format go-telemetry --sessions 300 --start 2024-08-01 --days 84 --out fixtures/go-telemetry\n\nWith --format, --sessions counts reports (go-telemetry), installs (pace) or runs (devstack).\nThe same options and seed always give the same bytes."
+        after_help = "Examples:\n  report generate --sessions 2400 --seed 1 --out fixtures/abacus\n  report generate --invalid --out fixtures/invalid\n  report generate --application-id acme-cli --attributes schemas/session_attributes.json --sessions 300 --out fixtures/acme-cli\n  report generate --format go-telemetry --sessions 300 --start 2024-08-01 --days 84 --out fixtures/go-telemetry\n\nWith --format, --sessions counts reports (go-telemetry), installs (pace) or runs (devstack).\nThe same options and seed always give the same bytes."
     )]
     Generate {
         /// Number of sessions.
@@ -157,6 +171,13 @@ pub enum Command {
         /// Source format of the objects.
         #[arg(long, default_value = "abacus", value_parser = clap::builder::PossibleValuesParser::new(formats::names()))]
         format: String,
+        /// Abacus: the applicationId of the sessions (and their keys' v1/<ID>/) [default: batect].
+        #[arg(long, value_name = "ID")]
+        application_id: Option<String>,
+        /// Abacus: a BigQuery-style schema of your session attributes; the sessions send
+        /// exactly these, typed as it says [default: Batect's].
+        #[arg(long, value_name = "FILE")]
+        attributes: Option<PathBuf>,
         /// Folder to write into (created if needed).
         #[arg(long)]
         out: PathBuf,
@@ -204,40 +225,103 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// Parses the process arguments and runs the command.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
+    let config = || crate::config::locate(cli.config.as_deref());
     match cli.command {
-        Command::Build { locations, no_pull } => {
-            let (settings, defs) = project::load(&cli.config, &locations.overrides()).ready()?;
-            let built = runtime()?.block_on(pipeline::build(&settings, &defs, !no_pull))?;
-            if !no_pull {
-                report_pull(&built.pull);
-            }
+        Command::Init {
+            format,
+            application_id,
+            source,
+            dir,
+        } => {
+            crate::init::refuse_existing(&dir, [Path::new(crate::config::FILE_NAME)])?;
+            let format = match format {
+                Some(f) => f,
+                None => ask("format", &formats::names().join(", "))?,
+            };
+            let format = formats::by_name(&format).with_context(|| {
+                format!(
+                    "format {format:?} is not one of {}",
+                    formats::names().join(", ")
+                )
+            })?;
+            let application_id = match application_id {
+                None if format.name() == "abacus" => {
+                    Some(ask("application-id", "the applicationId your tool sends")?)
+                }
+                given => given,
+            };
+            let opts = crate::init::Options {
+                format,
+                application_id,
+                source,
+            };
+            let files = crate::init::files(&opts)?;
+            crate::init::refuse_existing(&dir, files.iter().map(|(p, _)| p.as_path()))?;
+            crate::output::write_files(
+                &dir,
+                files.iter().map(|(p, b)| (p.as_path(), b.as_slice())),
+            )?;
+            let config = dir.join(crate::config::FILE_NAME);
             messages::status(format_args!(
-                "site: {} files written to {}",
-                built.pages,
-                settings.output.display()
+                "init: {} files written to {} ({}, queries/, reports/, .gitignore, .github/workflows/)",
+                files.len(),
+                dir.display(),
+                config.display()
             ));
-            Ok(exit_code(&built.pull))
+            let settings = Settings::load(&config, &Overrides::default())?;
+            let source = &settings.sources[0];
+            let generate = match &opts.application_id {
+                Some(id) => format!("--application-id {id} "),
+                None => format!("--format {} ", format.name()),
+            };
+            messages::status(format_args!(
+                "next: `report generate {generate}--sessions 300 --out {}` and `report build` make a site from made-up data; then point url in {} at your bucket (README, \"Your own project\")",
+                source.url,
+                config.display()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build { locations, no_pull } => {
+            let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
+            let runtime = runtime()?;
+            let pulled = if no_pull {
+                crate::pull::Summary::default()
+            } else {
+                let started = std::time::Instant::now();
+                let summary = runtime.block_on(pipeline::pull_only(&settings))?;
+                report_pull(&summary, started.elapsed());
+                summary
+            };
+            let built = runtime.block_on(pipeline::build(&settings, &defs, false))?;
+            messages::status(format_args!(
+                "site: {} files written to {}; open {}",
+                built.pages,
+                settings.output.display(),
+                settings.output.join("index.html").display()
+            ));
+            Ok(exit_code(&pulled))
         }
         Command::Pull {
             locations,
             retry_quarantined,
             rebuild,
         } => {
-            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let settings = Settings::load(&config()?, &locations.overrides())?;
             let options = crate::pull::Options {
                 retry_quarantined,
                 rebuild,
                 ..Default::default()
             };
+            let started = std::time::Instant::now();
             let summary = runtime()?.block_on(pipeline::pull_with(&settings, options))?;
-            report_pull(&summary);
+            report_pull(&summary, started.elapsed());
             Ok(exit_code(&summary))
         }
         Command::Compact {
             locations,
             grace_minutes,
         } => {
-            let mut settings = Settings::load(&cli.config, &locations.overrides())?;
+            let mut settings = Settings::load(&config()?, &locations.overrides())?;
             if let Some(m) = grace_minutes {
                 settings.pull.grace_seconds = m * 60;
             }
@@ -249,7 +333,7 @@ pub fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { locations } => {
-            let settings = Settings::load(&cli.config, &locations.overrides())?;
+            let settings = Settings::load(&config()?, &locations.overrides())?;
             let (files, commits, damaged) = runtime()?.block_on(pipeline::verify(&settings))?;
             for d in &damaged {
                 messages::warn(format_args!("verify: {d}"));
@@ -277,10 +361,14 @@ pub fn run() -> Result<ExitCode> {
         }
         Command::Check => {
             let checked =
-                runtime()?.block_on(crate::check::check(&cli.config, &Overrides::default()));
-            for p in checked.problems.iter().chain(&checked.warnings) {
-                println!("{p}");
-            }
+                runtime()?.block_on(crate::check::check(&config()?, &Overrides::default()));
+            let listed: String = checked
+                .problems
+                .iter()
+                .chain(&checked.warnings)
+                .map(|p| format!("{p}\n"))
+                .collect();
+            stdout(&listed)?;
             if checked.is_clean() {
                 messages::status(format_args!(
                     "check: ok ({} queries, {} reports with {} panels, {} expectations)",
@@ -311,9 +399,10 @@ pub fn run() -> Result<ExitCode> {
                 warehouse,
                 ..Overrides::default()
             };
-            let settings = Settings::load(&cli.config, &overrides)?;
+            let config = config()?;
+            let settings = Settings::load(&config, &overrides)?;
             let options = crate::diff::Options {
-                config: cli.config.clone(),
+                config,
                 base,
                 head,
                 link,
@@ -322,8 +411,8 @@ pub fn run() -> Result<ExitCode> {
             let out = out.unwrap_or_else(|| settings.root.join("diff"));
             crate::output::write(&out, &crate::diff::render::pages(&diff)?)?;
             match format {
-                DiffFormat::Markdown => print!("{}", crate::diff::render::markdown(&diff)),
-                DiffFormat::Json => println!("{}", crate::diff::render::json(&diff)?),
+                DiffFormat::Markdown => stdout(&crate::diff::render::markdown(&diff))?,
+                DiffFormat::Json => stdout(&format!("{}\n", crate::diff::render::json(&diff)?))?,
             }
             messages::status(format_args!(
                 "diff: {} (index.html and summary.md written to {})",
@@ -337,9 +426,9 @@ pub fn run() -> Result<ExitCode> {
             }
         }
         Command::Query { name, locations } => {
-            let (settings, defs) = project::load(&cli.config, &locations.overrides()).ready()?;
+            let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
             let table = runtime()?.block_on(pipeline::query_one(&settings, &defs, &name))?;
-            print!("{}", crate::output::to_csv(&table));
+            stdout(&crate::output::to_csv(&table))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate {
@@ -350,6 +439,8 @@ pub fn run() -> Result<ExitCode> {
             plain_share,
             invalid,
             format,
+            application_id,
+            attributes,
             out,
         } => {
             let start_day = chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
@@ -358,6 +449,14 @@ pub fn run() -> Result<ExitCode> {
                 .num_days();
             let format = formats::by_name(&format)
                 .with_context(|| format!("--format {format:?} is not a known format"))?;
+            anyhow::ensure!(
+                format.name() == "abacus" || (application_id.is_none() && attributes.is_none()),
+                "--application-id and --attributes shape Abacus sessions; format {:?} has neither",
+                format.name()
+            );
+            let session_attributes = attributes
+                .map(|p| formats::abacus::tables::AttributeSchema::load(&p))
+                .transpose()?;
             let write = |o: &generate::Object| {
                 crate::output::write_files(
                     &out,
@@ -383,6 +482,8 @@ pub fn run() -> Result<ExitCode> {
                     start_day,
                     days: days.max(1),
                     plain_share: plain_share.clamp(0.0, 1.0),
+                    application_id,
+                    session_attributes,
                 };
                 format.generate_each(&opts, &mut |o| {
                     write(&o)?;
@@ -401,7 +502,46 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
-fn report_pull(summary: &crate::pull::Summary) {
+/// Asks for a missing flag on a terminal (`--NAME`); without one it is an error naming the flag,
+/// so CI and tests never wait for an answer.
+fn ask(name: &str, what: &str) -> Result<String> {
+    use std::io::IsTerminal;
+    anyhow::ensure!(
+        std::io::stdin().is_terminal(),
+        "--{name} is required ({what})"
+    );
+    messages::status(format_args!("{name} ({what}):"));
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .with_context(|| format!("cannot read --{name} from stdin"))?;
+    let answer = answer.trim().to_string();
+    anyhow::ensure!(!answer.is_empty(), "--{name} is required ({what})");
+    Ok(answer)
+}
+
+/// Writes a command's result to stdout. A reader that went away (`report query NAME | head -1`)
+/// ends the command quietly: [`is_broken_pipe`] tells `main` to exit 0.
+fn stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+}
+
+/// Whether `err` is a write to a closed pipe: the reader of the output has all it wanted.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints what a pull did: its quarantined and failed objects, then the one-line summary with
+/// how fast it fetched (the time is this command's, read here: no stage reads the clock).
+fn report_pull(summary: &crate::pull::Summary, took: std::time::Duration) {
     for q in &summary.quarantined {
         messages::status(format_args!(
             "quarantined {}:{}: {}: {}",
@@ -426,7 +566,15 @@ fn report_pull(summary: &crate::pull::Summary) {
             summary.more_failed
         ));
     }
-    messages::status(format_args!("{summary}"));
+    for hint in &summary.hints {
+        messages::warn(hint);
+    }
+    let seconds = took.as_secs_f64();
+    messages::status(format_args!(
+        "{summary} in {seconds:.1} s ({} objects/s, {}/s)",
+        messages::count(messages::per_second(summary.fetched, seconds)),
+        messages::bytes(messages::per_second(summary.bytes, seconds))
+    ));
 }
 
 fn exit_code(summary: &crate::pull::Summary) -> ExitCode {

@@ -519,11 +519,47 @@ pub fn is_secret_option(key: &str) -> bool {
         && !k.contains("endpoint")
 }
 
-/// The process's `REPORT_*` variables.
+/// The process's `REPORT_*` variables. An empty one counts as unset, so a workflow can pass
+/// `${{ vars.X }}` whether or not the repository defines `X`.
 pub fn report_env() -> BTreeMap<String, String> {
     std::env::vars()
-        .filter(|(k, _)| k.starts_with("REPORT_"))
+        .filter(|(k, v)| k.starts_with("REPORT_") && !v.is_empty())
         .collect()
+}
+
+/// The name of the project file.
+pub const FILE_NAME: &str = "report.toml";
+
+/// The project file: `explicit` (`--config`), else `REPORT_CONFIG` (unless empty), as given;
+/// else `report.toml` in the current folder or the nearest folder above it, as cargo and git
+/// find theirs.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os("REPORT_CONFIG").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    find_upwards(&cwd).with_context(|| {
+        format!(
+            "no {FILE_NAME} in {} or any folder above it (`report init` makes one; --config names another)",
+            cwd.display()
+        )
+    })
+}
+
+/// `report.toml` in `start` or its nearest ancestor, as a path relative to `start`
+/// (`report.toml`, `../report.toml`, …), so messages name files as the user sees them.
+fn find_upwards(start: &Path) -> Option<PathBuf> {
+    let mut relative = PathBuf::new();
+    for dir in start.ancestors() {
+        if dir.join(FILE_NAME).is_file() {
+            return Some(relative.join(FILE_NAME));
+        }
+        relative.push("..");
+    }
+    None
 }
 
 /// URLs with a scheme are kept; anything else is a local path relative to `root`.
@@ -564,10 +600,7 @@ mod tests {
         assert_eq!(s.output, PathBuf::from("proj/site"));
         assert_eq!(s.sources[0].url, "proj/fixtures/abacus");
         let spec = format!("{:?}", s.sources[0].spec);
-        assert!(
-            spec.contains(r#"["batect", "test-app", "smoke-test-app"]"#),
-            "{spec}"
-        );
+        assert!(spec.contains("application_ids: None"), "{spec}");
     }
 
     #[test]
@@ -722,6 +755,24 @@ mod tests {
             parse("[[source]]\nname='g'\nformat='go-telemetry'\nurl='x'\napplication_ids=['a']")
                 .expect_err("wrong format");
         assert!(format!("{err:#}").contains("application_ids"));
+    }
+
+    #[test]
+    fn the_project_file_is_found_in_the_nearest_folder_above() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let deep = tmp.path().join("queries/more");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        assert_eq!(find_upwards(&deep), None);
+        std::fs::write(tmp.path().join(FILE_NAME), "").expect("write");
+        assert_eq!(
+            find_upwards(&deep),
+            Some(PathBuf::from("../../report.toml"))
+        );
+        assert_eq!(find_upwards(tmp.path()), Some(PathBuf::from(FILE_NAME)));
+        assert_eq!(
+            locate(Some(Path::new("other.toml"))).expect("explicit"),
+            PathBuf::from("other.toml")
+        );
     }
 
     #[test]

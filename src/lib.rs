@@ -10,6 +10,7 @@ pub mod definition;
 pub mod diff;
 pub mod expect;
 pub mod formats;
+pub mod init;
 pub mod messages;
 pub mod output;
 pub mod pipeline;

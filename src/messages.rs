@@ -33,3 +33,66 @@ pub fn error(err: &anyhow::Error) {
         print(&format_args!("  caused by: {cause}"));
     }
 }
+
+/// A count for people: `7,819`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A size for people, in powers of 1000 as `ls -h --si` and `du --si` print them: `812 B`,
+/// `53 MB`, `1.2 GB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.5 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 9.95 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// `n` things in `seconds`, per second (0 when no time passed), to print with [`count`] or
+/// [`bytes`]: `7,819 objects/s`, `53 MB/s`.
+pub fn per_second(n: u64, seconds: f64) -> u64 {
+    if seconds > 0.0 && seconds.is_finite() {
+        (n as f64 / seconds).round() as u64
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_people_write_them() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(7819), "7,819");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(1_250), "1.2 kB");
+        assert_eq!(bytes(53_012_345), "53 MB");
+        assert_eq!(bytes(999_600), "1.0 MB");
+        assert_eq!(bytes(1_234_000_000), "1.2 GB");
+        assert_eq!(count(per_second(15_638, 2.0)), "7,819");
+        assert_eq!(per_second(300, 0.0), 0);
+    }
+}

@@ -37,6 +37,21 @@ pub async fn open_warehouse(settings: &Settings, create: bool) -> Result<Warehou
     Warehouse::open(bucket, &crate::config::redact(&settings.warehouse)).await
 }
 
+/// Opens a warehouse to read: one that does not exist, or holds no commit yet, is an error
+/// naming it (a query over it would answer an empty result), and nothing is created.
+pub async fn open_existing_warehouse(settings: &Settings) -> Result<Warehouse> {
+    let warehouse = open_warehouse(settings, false).await.context(
+        "nothing to read: run `report pull` first, or name another warehouse with --warehouse",
+    )?;
+    if warehouse.version() == 0 {
+        bail!(
+            "the warehouse {} holds nothing yet (no commit in its _commits/): run `report pull` first, or name another with --warehouse",
+            warehouse.shown()
+        );
+    }
+    Ok(warehouse)
+}
+
 /// `report compact`: merges small files into one per day and table, then deletes files no
 /// commit names that are past the grace period.
 pub async fn compact(settings: &Settings) -> Result<(crate::warehouse::Compacted, usize)> {
@@ -91,7 +106,7 @@ pub async fn query_one(
     defs: &Definitions,
     name: &str,
 ) -> Result<query::Table> {
-    let warehouse = open_warehouse(settings, true).await?;
+    let warehouse = open_existing_warehouse(settings).await?;
     let queries = &defs.queries;
     let Some(q) = queries.iter().find(|q| q.name == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();

@@ -199,18 +199,44 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
     macro_rules! build {
         ($builder:expr) => {{ Arc::new($builder.build().map_err(|e| open_failed(&e))?) }};
     }
+    let set_var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    // object_store's own variables (`AWS_*`, `GOOGLE_*`, `AZURE_*`), as each builder's
+    // `from_env` reads them, except that an empty one counts as unset: a workflow passes
+    // `${{ vars.AWS_REGION }}` whether or not the repository defines it.
+    macro_rules! from_env {
+        ($builder:ty, $prefix:literal) => {{
+            let mut b = <$builder>::default();
+            for (key, value) in std::env::vars() {
+                if key.starts_with($prefix) && !value.is_empty() {
+                    if let Ok(config_key) = key.to_ascii_lowercase().parse() {
+                        b = b.with_config(config_key, value);
+                    }
+                }
+            }
+            b
+        }};
+    }
     let (store, path): (Arc<dyn ObjectStore>, Path) = match scheme {
         ObjectStoreScheme::AmazonS3 => {
-            let b = configured!(AmazonS3Builder::from_env());
+            let b = configured!(from_env!(AmazonS3Builder, "AWS_"));
             s3_credentials_given(&b).with_context(|| format!("{what}: {shown}"))?;
             (build!(b), path)
         }
-        ObjectStoreScheme::GoogleCloudStorage => (
-            build!(configured!(GoogleCloudStorageBuilder::from_env())),
-            path,
-        ),
+        ObjectStoreScheme::GoogleCloudStorage => {
+            let b = from_env!(GoogleCloudStorageBuilder, "GOOGLE_");
+            let b = match set_var("SERVICE_ACCOUNT") {
+                Some(file) => b.with_service_account_path(file),
+                None => b,
+            };
+            (build!(configured!(b)), path)
+        }
         ObjectStoreScheme::MicrosoftAzure => {
-            (build!(configured!(MicrosoftAzureBuilder::from_env())), path)
+            let b = from_env!(MicrosoftAzureBuilder, "AZURE_");
+            let b = match set_var("IDENTITY_ENDPOINT") {
+                Some(msi) => b.with_msi_endpoint(msi),
+                None => b,
+            };
+            (build!(configured!(b)), path)
         }
         // The URL names the folder; paths are relative to it.
         ObjectStoreScheme::Http => (build!(configured!(HttpBuilder::new())), Path::default()),

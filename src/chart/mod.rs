@@ -489,14 +489,7 @@ pub fn format_number(v: f64) -> String {
         format!("{}k", trim(format!("{:.1}", v / 1e3)))
     } else if (v - v.round()).abs() < 1e-9 {
         let i = v.round() as i64;
-        let s = i.abs().to_string();
-        let mut out = String::new();
-        for (n, c) in s.chars().enumerate() {
-            if n > 0 && (s.len() - n).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
+        let out = crate::messages::count(i.unsigned_abs());
         if i < 0 { format!("-{out}") } else { out }
     } else if a >= 100.0 {
         trim(format!("{v:.0}"))

@@ -16,6 +16,13 @@ pub struct Options {
     pub days: i64,
     /// Share of objects stored plain instead of gzipped.
     pub plain_share: f64,
+    /// Abacus: the `applicationId` the sessions carry (and their keys' `v1/<id>/`); Batect's
+    /// when `None`.
+    pub application_id: Option<String>,
+    /// Abacus: the session attributes to send, as the user's attribute schema has them
+    /// (values of Batect's model where a name matches, others made up by type); Batect's
+    /// when `None`.
+    pub session_attributes: Option<crate::formats::abacus::tables::AttributeSchema>,
 }
 
 impl Default for Options {
@@ -27,6 +34,8 @@ impl Default for Options {
             start_day: 19_478,
             days: 120,
             plain_share: 0.1,
+            application_id: None,
+            session_attributes: None,
         }
     }
 }

@@ -74,6 +74,12 @@ pub trait Format: Sync + 'static {
     /// (paths relative to `root`). An empty table gives the format's defaults.
     fn configure(&self, keys: toml::Table, root: &Path) -> Result<Arc<dyn Spec>>;
 
+    /// The `[[source]]` key to check when most objects break `rule` (Abacus's
+    /// `applicationId.oneof` → `application_ids`): the summary names it.
+    fn setting_for(&self, _rule: &str) -> Option<&'static str> {
+        None
+    }
+
     /// The table and string column that hold every kept record's dedup key (one row per
     /// record).
     fn id_column(&self) -> (&'static str, &'static str);

@@ -25,6 +25,7 @@ use crate::config::{Settings, Source};
 use crate::formats::{
     Located, MAX_OBJECT_BYTES, ObjectInfo, Record, Rejection, Spec, gunzip, reject, too_large,
 };
+use crate::messages::count;
 use crate::store::{self, Bucket, scrub};
 use crate::warehouse::{DataFile, Warehouse};
 
@@ -63,6 +64,9 @@ pub struct Summary {
     /// Quarantined and failed objects beyond those listed.
     pub more_quarantined: u64,
     pub more_failed: u64,
+    /// What looks like a setting to check, one line each: a source that listed no object, or
+    /// one whose pull was mostly quarantined by one rule (see [`hint`]).
+    pub hints: Vec<String>,
 }
 
 /// Quarantined (and failed) objects a summary names one by one: a bucket that is all bad, or a
@@ -71,7 +75,7 @@ pub const LISTED_PROBLEMS: usize = 1000;
 
 impl Summary {
     pub fn is_clean(&self) -> bool {
-        self.quarantined_count() == 0 && self.failed_count() == 0
+        self.quarantined_count() == 0 && self.failed_count() == 0 && self.hints.is_empty()
     }
 
     pub fn quarantined_count(&self) -> u64 {
@@ -105,16 +109,16 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "pull: {} objects listed, {} already ingested, {} quarantined before, {} fetched ({} bytes), {} new records, {} duplicates, {} quarantined, {} failed",
-            self.listed,
-            self.already_ingested,
-            self.quarantined_before,
-            self.fetched,
-            self.bytes,
-            self.sessions,
-            self.duplicates,
-            self.quarantined_count(),
-            self.failed_count()
+            "pull: {} objects listed, {} already ingested, {} quarantined before, {} fetched ({}), {} new records, {} duplicates, {} quarantined, {} failed",
+            count(self.listed),
+            count(self.already_ingested),
+            count(self.quarantined_before),
+            count(self.fetched),
+            crate::messages::bytes(self.bytes),
+            count(self.sessions),
+            count(self.duplicates),
+            count(self.quarantined_count()),
+            count(self.failed_count())
         )
     }
 }
@@ -201,6 +205,7 @@ pub async fn pull_source(
     let deadline = options
         .deadline
         .unwrap_or_else(|| tokio::time::Instant::now() + settings.pull.deadline);
+    let listed_before = summary.listed;
     let progress = spinner(&format!("listing {}", source.name));
     let listing = list::keys(bucket, settings.pull.concurrency, &progress);
     let listed = match tokio::time::timeout_at(deadline, listing).await {
@@ -298,6 +303,9 @@ pub async fn pull_source(
         }
     }
     drop(known);
+    let listed_here = summary.listed - listed_before;
+    let fetched_before = summary.fetched;
+    let mut by_rule: BTreeMap<String, (u64, String)> = BTreeMap::new();
 
     let progress = bar(&source.name);
     progress.set_length(todo.len() as u64);
@@ -375,6 +383,10 @@ pub async fn pull_source(
                         }
                     }
                     objects.push(pull, source, &key, size, "quarantined", Some(&r), None);
+                    let seen = by_rule
+                        .entry(r.rule.clone())
+                        .or_insert((0, r.message.clone()));
+                    seen.0 += 1;
                     summary.quarantine(Quarantined {
                         source: source.name.clone(),
                         key,
@@ -451,6 +463,12 @@ pub async fn pull_source(
         }
     }
     progress.finish_and_clear();
+    summary.hints.extend(hint(
+        source,
+        listed_here,
+        summary.fetched - fetched_before,
+        &by_rule,
+    ));
     Ok(())
 }
 
@@ -460,6 +478,45 @@ fn progress_line(source: &str, done: u64, todo: usize, listed: u64, summary: &Su
         "pull {source}: {done} of {todo} objects looked at; {}",
         progress_message(listed, summary)
     ));
+}
+
+/// The line that names the setting to check when a source's pull looks misconfigured: it
+/// listed no object (its `url` or `prefix`), or one rule quarantined most of the objects it
+/// looked at (the setting the format names for the rule, such as Abacus's `application_ids`).
+pub fn hint(
+    source: &Source,
+    listed: u64,
+    fetched: u64,
+    by_rule: &BTreeMap<String, (u64, String)>,
+) -> Option<String> {
+    let at = match &source.prefix {
+        Some(prefix) => format!("{} (prefix {prefix:?})", crate::config::redact(&source.url)),
+        None => crate::config::redact(&source.url),
+    };
+    if listed == 0 {
+        return Some(format!(
+            "pull: source {:?} listed no object under {at}: check its url and prefix in report.toml",
+            source.name
+        ));
+    }
+    let (rule, (n, example)) = by_rule.iter().max_by_key(|(_, (n, _))| *n)?;
+    if *n < 2 || *n * 2 <= fetched {
+        return None;
+    }
+    let setting = match source.format.setting_for(rule) {
+        Some(key) => format!("`{key}` of source {:?} in report.toml", source.name),
+        None => format!(
+            "that source {:?} (format {:?}, {at}) holds objects of that format",
+            source.name,
+            source.format.name()
+        ),
+    };
+    Some(format!(
+        "pull: source {:?}: {} of the {} objects fetched were quarantined by rule {rule} (e.g. {example}): check {setting}",
+        source.name,
+        count(*n),
+        count(fetched)
+    ))
 }
 
 /// A fingerprint of every table's schema: a commit records what its files were typed with.
@@ -886,7 +943,7 @@ mod tests {
         assert_eq!(summary.failed.last().map(|f| f.key.as_str()), Some("f999"));
         let line = summary.to_string();
         assert!(
-            line.contains(&format!("{n} quarantined, {n} failed")),
+            line.contains(&format!("{} quarantined, {} failed", count(n), count(n))),
             "{line}"
         );
         assert!(!summary.is_clean());

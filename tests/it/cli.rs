@@ -4,13 +4,15 @@ use std::process::{Command, Output};
 
 use crate::common::{fixtures, invalid_fixtures, repo, text};
 
-fn report(args: &[&str], dir: &std::path::Path) -> Output {
+/// The real binary run in `dir`, none of the `REPORT_*` variables of the test's environment set.
+pub fn report(args: &[&str], dir: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_report"))
         .args(args)
         .current_dir(dir)
         .env_remove("REPORT_CONFIG")
         .env_remove("REPORT_WAREHOUSE")
         .env_remove("REPORT_OUTPUT")
+        .env_remove("REPORT_SOURCE_URL")
         .output()
         .expect("binary runs")
 }
@@ -65,7 +67,7 @@ fn usage_errors_exit_2() {
 fn quarantine_sets_exit_code_3_and_names_each_object() {
     let tmp = tempfile::tempdir().expect("tmp");
     let config = format!(
-        "[[source]]\nname = \"bad\"\nformat = \"abacus\"\nurl = {:?}\n",
+        "[[source]]\nname = \"bad\"\nformat = \"abacus\"\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\nurl = {:?}\n",
         invalid_fixtures()
     );
     std::fs::write(tmp.path().join("report.toml"), config).expect("write");
@@ -152,4 +154,150 @@ fn the_committed_fixtures_are_what_the_documented_command_generates() {
             );
         }
     }
+}
+
+/// A project in `dir` over the repository's queries and reports, with one Abacus source of
+/// `sessions` generated sessions, pulled.
+fn pulled_project(dir: &std::path::Path, sessions: &str) {
+    let o = report(
+        &[
+            "generate",
+            "--sessions",
+            sessions,
+            "--days",
+            "20",
+            "--out",
+            "fx",
+        ],
+        dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let config = format!(
+        "queries = {:?}\nreports = {:?}\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = \"fx\"\napplication_ids = [\"batect\"]\n",
+        repo().join("queries"),
+        repo().join("reports")
+    );
+    std::fs::write(dir.join("report.toml"), config).expect("write");
+    let o = report(&["pull"], dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    pulled_project(tmp.path(), "60");
+    // `report query sessions_per_day | head -0`: the pipe is closed before anything is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_report"))
+        .args(["query", "sessions_per_day"])
+        .current_dir(tmp.path())
+        .env_remove("REPORT_CONFIG")
+        .env_remove("REPORT_WAREHOUSE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // The same through a shell: `| head -1` and `2>&1 | head -1`.
+    let bin = env!("CARGO_BIN_EXE_report");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; {bin:?} query sessions_per_day | head -1 && {bin:?} pull --retry-quarantined 2>&1 | head -1 >/dev/null"
+        ))
+        .current_dir(tmp.path())
+        .env_remove("REPORT_CONFIG")
+        .env_remove("REPORT_WAREHOUSE")
+        .output()
+        .expect("bash runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim_end(),
+        "date,sessions"
+    );
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+}
+
+#[test]
+fn query_over_a_missing_or_empty_warehouse_is_an_error_that_creates_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let config = format!(
+        "queries = {:?}\nreports = {:?}\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = \"fx\"\n",
+        repo().join("queries"),
+        repo().join("reports")
+    );
+    std::fs::write(tmp.path().join("report.toml"), config).expect("write");
+    let o = report(&["query", "sessions_per_day"], tmp.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("warehouse"), "{}", text(&o));
+    assert!(text(&o).contains("report pull"), "{}", text(&o));
+    assert!(
+        !tmp.path().join("warehouse").exists(),
+        "the query made the warehouse"
+    );
+    std::fs::create_dir(tmp.path().join("warehouse")).expect("mkdir");
+    let o = report(&["query", "sessions_per_day"], tmp.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("holds nothing yet"), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+}
+
+#[test]
+fn commands_find_report_toml_in_a_folder_above() {
+    let o = report(&["check"], &repo().join("queries"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("check: ok"), "{}", text(&o));
+}
+
+#[test]
+fn empty_variables_count_as_unset() {
+    // A workflow passes `${{ vars.REPORT_SOURCE_URL }}` whether or not it is defined; the
+    // repository has four sources, so a set REPORT_SOURCE_URL would be an error.
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .arg("check")
+        .current_dir(repo())
+        .env("REPORT_CONFIG", "")
+        .env("REPORT_WAREHOUSE", "")
+        .env("REPORT_OUTPUT", "")
+        .env("REPORT_SOURCE_URL", "")
+        .env("REPORT_SOURCE_BATECT_URL", "")
+        .env("AWS_REGION", "")
+        .output()
+        .expect("binary runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .arg("check")
+        .current_dir(repo())
+        .env("REPORT_SOURCE_URL", "s3://bucket/x")
+        .output()
+        .expect("binary runs");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+#[test]
+fn the_pull_summary_reads_as_people_write_figures() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = report(
+        &["generate", "--sessions", "1200", "--out", "fx"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(
+        tmp.path().join("report.toml"),
+        "[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = \"fx\"\napplication_ids = [\"batect\"]\n",
+    )
+    .expect("write");
+    let o = report(&["pull"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let last = text(&o).lines().last().unwrap_or_default().to_string();
+    assert!(last.starts_with("pull: 1,200 objects listed"), "{last}");
+    let size = regex::Regex::new(r"1,200 fetched \(\d+(\.\d)? [kM]B\)").expect("regex");
+    assert!(size.is_match(&last), "{last}");
+    let rate = regex::Regex::new(r" in \d+\.\d s \([\d,]+ objects/s, \d+(\.\d)? [kMG]?B/s\)$")
+        .expect("regex");
+    assert!(rate.is_match(&last), "{last}");
 }

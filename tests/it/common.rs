@@ -20,7 +20,7 @@ pub fn settings(tmp: &Path, sources: &[(&str, &Path)]) -> Settings {
     );
     for (name, dir) in sources {
         text.push_str(&format!(
-            "[[source]]\nname = {name:?}\nformat = \"abacus\"\nurl = {:?}\n",
+            "[[source]]\nname = {name:?}\nformat = \"abacus\"\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\nurl = {:?}\n",
             dir
         ));
     }

@@ -38,7 +38,7 @@ fn write_config(dir: &Path, bucket: &Path) -> std::path::PathBuf {
         &path,
         format!(
             "warehouse = \"warehouse\"\n[pull]\nbatch_size = 100\nconcurrency = 8\ngrace_minutes = 0\n\
-             [[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\n",
+             [[source]]\nname = \"batect\"\nformat = \"abacus\"\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\nurl = {:?}\n",
             bucket
         ),
     )

@@ -88,7 +88,7 @@ fn base_project(dir: &Path) {
         dir,
         "report.toml",
         &format!(
-            "warehouse = \"warehouse\"\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\n",
+            "warehouse = \"warehouse\"\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\nurl = {:?}\n",
             fixtures()
         ),
     );

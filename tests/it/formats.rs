@@ -424,6 +424,7 @@ fn the_committed_fixtures_are_what_the_documented_commands_generate() {
             start_day,
             days,
             plain_share: 0.1,
+            ..Default::default()
         });
         let committed = repo().join("fixtures").join(dir);
         let keys: Vec<String> = objects.iter().map(|o| o.key.clone()).collect();

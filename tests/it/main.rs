@@ -1,6 +1,7 @@
 //! The one integration-test binary: the fixture project end to end, the pull against a
 //! counting store, quarantine, determinism, and the real binary's CLI.
 
+mod adopt;
 mod architecture;
 mod charts;
 mod check;

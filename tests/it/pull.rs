@@ -324,7 +324,7 @@ async fn a_rebuild_types_the_tables_as_a_fresh_pull_does() {
             None => String::new(),
         };
         let text = format!(
-            "warehouse = {:?}\n[pull]\ngrace_minutes = 0\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\n{extra}\n",
+            "warehouse = {:?}\n[pull]\ngrace_minutes = 0\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {:?}\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\n{extra}\n",
             dir.join("warehouse"),
             bucket
         );

@@ -79,7 +79,7 @@ fn settings(dir: &FsPath, url: &str, options: &[(&str, &str)]) -> Settings {
         .collect();
     let text = format!(
         "warehouse = {:?}\n[pull]\nbatch_size = 700\nconcurrency = 16\n\
-         [[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = {url:?}\noptions = {{ {} }}\n",
+         [[source]]\nname = \"batect\"\nformat = \"abacus\"\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\nurl = {url:?}\noptions = {{ {} }}\n",
         dir.join("warehouse"),
         options.join(", ")
     );

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::formats::abacus::tables::{AttrType, AttributeSchema};
 use crate::formats::generate::{Object, Options, Rng, go_json, gzip};
 
 /// The knobs the fixture reports are checked against.
@@ -514,18 +515,21 @@ fn session(rng: &mut Rng, user: &User, start: i64, day: f64, opts: &Options) -> 
         attrs.insert("totalTasksToExecute", json!(total_tasks.max(1)));
     }
 
+    let attrs = match &opts.session_attributes {
+        Some(schema) => shaped_like(schema, attrs, rng, start),
+        None => attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    };
+    let application_id = opts.application_id.as_deref().unwrap_or("batect");
+
     let mut doc = Map::new();
     doc.insert("sessionId".into(), json!(session_id));
     doc.insert("userId".into(), json!(user.id));
     doc.insert("sessionStartTime".into(), json!(time(start, 6)));
     doc.insert("sessionEndTime".into(), json!(time(end, 6)));
     doc.insert("ingestionTime".into(), json!(time(ingestion, 9)));
-    doc.insert("applicationId".into(), json!("batect"));
+    doc.insert("applicationId".into(), json!(application_id));
     doc.insert("applicationVersion".into(), json!(version));
-    doc.insert(
-        "attributes".into(),
-        Value::Object(attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
-    );
+    doc.insert("attributes".into(), Value::Object(attrs));
     // Go sorts nothing inside arrays: events and spans keep the client's order (by time).
     doc.insert("events".into(), Value::Array(events));
     doc.insert("spans".into(), Value::Array(spans));
@@ -536,9 +540,42 @@ fn session(rng: &mut Rng, user: &User, start: i64, day: f64, opts: &Options) -> 
         gzip(text.as_bytes())
     };
     Object {
-        key: format!("v1/batect/{version}/{session_id}.json"),
+        key: format!("v1/{application_id}/{version}/{session_id}.json"),
         bytes,
     }
+}
+
+/// The session attributes `schema` names, in its types: the value Batect's model gave a name
+/// when it has one of that type, else one made up for the type (a few strings per attribute,
+/// small integers, …). Attributes the schema does not name are not sent.
+fn shaped_like(
+    schema: &AttributeSchema,
+    model: BTreeMap<&str, Value>,
+    rng: &mut Rng,
+    start: i64,
+) -> Map<String, Value> {
+    schema
+        .fields
+        .iter()
+        .map(|(name, kind)| {
+            let modelled = model.get(name.as_str()).filter(|v| match kind {
+                AttrType::String => v.is_string(),
+                AttrType::Integer => v.is_i64() || v.is_u64(),
+                AttrType::Float => v.is_number(),
+                AttrType::Boolean => v.is_boolean(),
+                AttrType::Timestamp => false,
+            });
+            let value = match (modelled, kind) {
+                (Some(v), _) => v.clone(),
+                (None, AttrType::String) => json!(format!("{name}-{}", rng.below(4) + 1)),
+                (None, AttrType::Integer) => json!(rng.below(10)),
+                (None, AttrType::Float) => json!((rng.f64() * 1000.0).round() / 10.0),
+                (None, AttrType::Boolean) => json!(rng.chance(0.5)),
+                (None, AttrType::Timestamp) => json!(time(start, 6)),
+            };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 /// Objects that break one rule each (the rule is in the key), for quarantine tests.
@@ -694,13 +731,39 @@ mod tests {
             ..Options::default()
         }) {
             let json = crate::formats::gunzip(&o.bytes).expect("gzip");
-            let s = crate::formats::abacus::decode(&json, &ids)
+            let s = crate::formats::abacus::decode(&json, Some(&ids))
                 .unwrap_or_else(|e| panic!("{}: {e:?}", o.key));
             assert_eq!(
                 o.key,
                 format!("v1/batect/{}/{}.json", s.application_version, s.session_id)
             );
         }
+    }
+
+    #[test]
+    fn sessions_take_the_application_id_and_attribute_schema_given() {
+        let schema = AttributeSchema::parse(
+            r#"[{"name": "shell", "type": "STRING"}, {"name": "exitCode", "type": "INTEGER"},
+                {"name": "region", "type": "STRING"}, {"name": "fast", "type": "BOOLEAN"}]"#,
+            "test schema",
+        )
+        .expect("schema");
+        let opts = Options {
+            sessions: 50,
+            application_id: Some("acme-cli".into()),
+            session_attributes: Some(schema.clone()),
+            ..Options::default()
+        };
+        let ids = vec!["acme-cli".to_string()];
+        for o in generate(&opts) {
+            assert!(o.key.starts_with("v1/acme-cli/"), "{}", o.key);
+            let json = crate::formats::gunzip(&o.bytes).expect("gzip");
+            let s = crate::formats::abacus::decode(&json, Some(&ids))
+                .unwrap_or_else(|e| panic!("{}: {e:?}", o.key));
+            let names: Vec<&str> = s.attributes.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(names, ["exitCode", "fast", "region", "shell"], "{}", o.key);
+        }
+        assert_eq!(generate(&opts), generate(&opts));
     }
 
     #[test]
@@ -717,7 +780,7 @@ mod tests {
                 .and_then(|f| f.split("--").next())
                 .expect("rule in key");
             let got = crate::formats::gunzip(&o.bytes)
-                .and_then(|j| crate::formats::abacus::decode(&j, &ids));
+                .and_then(|j| crate::formats::abacus::decode(&j, Some(&ids)));
             assert_eq!(got.expect_err(&o.key).rule, rule, "{}", o.key);
         }
     }

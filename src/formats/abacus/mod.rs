@@ -23,7 +23,8 @@ use serde::Deserialize;
 use super::{FormatSpec, Located, ObjectInfo, Rejection, TableDef, reject, shown};
 use tables::{AbacusSchemas, AttributeSchema};
 
-/// The default Abacus allow-list (`server/types/session.go`).
+/// Batect's allow-list (`server/types/session.go`): what Batect's own project configures. A
+/// source without `application_ids` accepts every application id.
 pub const APPLICATION_IDS: [&str; 3] = ["batect", "test-app", "smoke-test-app"];
 
 /// The Abacus format in the registry.
@@ -33,7 +34,7 @@ pub struct Abacus;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Keys {
-    /// Application ids the Abacus server accepts; anything else is quarantined.
+    /// Application ids to keep; anything else is quarantined. Every id when left out.
     #[serde(default)]
     application_ids: Option<Vec<String>>,
     /// BigQuery-style attribute schema files (`[{"name":…,"type":…}]`); Batect's by default.
@@ -67,15 +68,20 @@ impl super::Format for Abacus {
             None => Ok(default),
         };
         Ok(Arc::new(Spec {
-            application_ids: keys
-                .application_ids
-                .unwrap_or_else(|| APPLICATION_IDS.iter().map(|s| s.to_string()).collect()),
+            application_ids: keys.application_ids,
             schemas: AbacusSchemas {
                 session: pick(&keys.session_attributes, batect.session)?,
                 event: pick(&keys.event_attributes, batect.event)?,
                 span: pick(&keys.span_attributes, batect.span)?,
             },
         }))
+    }
+
+    fn setting_for(&self, rule: &str) -> Option<&'static str> {
+        match rule {
+            "applicationId.oneof" => Some("application_ids"),
+            _ => None,
+        }
     }
 
     fn id_column(&self) -> (&'static str, &'static str) {
@@ -166,7 +172,8 @@ const EVENT_FIELDS: [&str; 3] = ["type", "time", "attributes"];
 const SPAN_FIELDS: [&str; 4] = ["type", "startTime", "endTime", "attributes"];
 
 /// Decodes one JSON document (already gunzipped) and applies every Abacus rule.
-pub fn decode(bytes: &[u8], application_ids: &[String]) -> Result<Session, Rejection> {
+/// `application_ids` is the allow-list; `None` accepts every id.
+pub fn decode(bytes: &[u8], application_ids: Option<&[String]>) -> Result<Session, Rejection> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| reject("json", format!("not valid JSON: {e}")))?;
     let Value::Object(obj) = value else {
@@ -189,7 +196,9 @@ pub fn decode(bytes: &[u8], application_ids: &[String]) -> Result<Session, Rejec
         Some(_) => Some(required_time(&obj, "ingestionTime", "ingestionTime")?),
     };
     let application_id = required_string(&obj, "applicationId", "applicationId")?;
-    if !application_ids.iter().any(|a| a == &application_id) {
+    if let Some(application_ids) = application_ids
+        && !application_ids.iter().any(|a| a == &application_id)
+    {
         return Err(reject(
             "applicationId.oneof",
             format!(
@@ -391,7 +400,8 @@ fn attributes(value: Option<&Value>, path: &str) -> Result<Attributes, Rejection
 /// partitioned by the UTC day of its start, filling `sessions`, `events` and `spans`.
 #[derive(Debug)]
 pub struct Spec {
-    pub application_ids: Vec<String>,
+    /// The allow-list; `None` (no `application_ids` in report.toml) accepts every id.
+    pub application_ids: Option<Vec<String>>,
     pub schemas: AbacusSchemas,
 }
 
@@ -403,7 +413,7 @@ impl FormatSpec for Spec {
     }
 
     fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Session>, Rejection> {
-        decode(bytes, &self.application_ids).map(|s| vec![s])
+        decode(bytes, self.application_ids.as_deref()).map(|s| vec![s])
     }
 
     fn id(&self, s: &Session) -> String {
@@ -446,12 +456,12 @@ mod tests {
     fn with(edit: impl FnOnce(&mut Map<String, Value>)) -> Result<Session, Rejection> {
         let mut v: Value = serde_json::from_str(EXAMPLE).expect("example parses");
         edit(v.as_object_mut().expect("object"));
-        decode(v.to_string().as_bytes(), &ids())
+        decode(v.to_string().as_bytes(), Some(&ids()))
     }
 
     #[test]
     fn the_reference_example_decodes() {
-        let s = decode(EXAMPLE.as_bytes(), &ids()).expect("valid");
+        let s = decode(EXAMPLE.as_bytes(), Some(&ids())).expect("valid");
         assert_eq!(s.session_id, "b2d6e0f4-59c1-4f7a-8e3b-0a9c4d2f6e18");
         assert_eq!(s.application_version, "0.83.9");
         assert_eq!(s.events.len(), 2);
@@ -483,8 +493,9 @@ mod tests {
 
     #[test]
     fn every_rule_rejects() {
-        crate::formats::rules::abacus::table()
-            .check(include_str!("mod.rs"), &[], |o| decode(&o.bytes, &ids()));
+        crate::formats::rules::abacus::table().check(include_str!("mod.rs"), &[], |o| {
+            decode(&o.bytes, Some(&ids()))
+        });
     }
 
     #[test]
@@ -508,7 +519,7 @@ mod tests {
             b"{\"events\":[null]}",
             b"{\"attributes\":{\"\":1}}",
         ] {
-            assert!(decode(doc, &ids()).is_err());
+            assert!(decode(doc, Some(&ids())).is_err());
         }
     }
 

@@ -56,6 +56,10 @@ impl super::Format for GoTelemetry {
         Ok(Arc::new(Spec { config }))
     }
 
+    fn setting_for(&self, rule: &str) -> Option<&'static str> {
+        rule.ends_with(".config").then_some("upload_config")
+    }
+
     fn id_column(&self) -> (&'static str, &'static str) {
         ("reports", "x")
     }

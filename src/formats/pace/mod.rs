@@ -72,6 +72,10 @@ impl super::Format for Pace {
         }))
     }
 
+    fn setting_for(&self, rule: &str) -> Option<&'static str> {
+        rule.starts_with("written_at.").then_some("written_at")
+    }
+
     fn id_column(&self) -> (&'static str, &'static str) {
         ("pace_snapshots", "snapshot")
     }
