@@ -200,6 +200,9 @@ pub fn run() -> Result<ExitCode> {
             if !no_pull {
                 report_pull(&built.pull);
             }
+            for line in &built.held {
+                messages::warn(format_args!("site: held back in {line}"));
+            }
             messages::status(format_args!(
                 "site: {} files written to {}",
                 built.pages,

@@ -19,7 +19,26 @@ pub fn warn(line: impl Display) {
 }
 
 fn print(line: &dyn Display) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", shown(&line.to_string()));
+}
+
+/// `line` with every control character but newline and tab written as an escape (`\u{1b}`), so
+/// a name from the data (an object key, a reason quoting a value) cannot drive the terminal.
+fn shown(line: &str) -> std::borrow::Cow<'_, str> {
+    let raw = |c: char| c.is_control() && !matches!(c, '\n' | '\t');
+    if !line.chars().any(raw) {
+        return line.into();
+    }
+    line.chars()
+        .map(|c| {
+            if raw(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// An error that ends the command: its message, then each cause on a line of its own.
@@ -27,5 +46,17 @@ pub fn error(err: &anyhow::Error) {
     print(&format_args!("error: {err}"));
     for cause in err.chain().skip(1) {
         print(&format_args!("  caused by: {cause}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_from_names_are_escaped() {
+        assert_eq!(
+            super::shown("quarantined: v1/\u{1b}[2Jx\u{0}\r.json: json"),
+            "quarantined: v1/\\u{1b}[2Jx\\u{0}\\r.json: json"
+        );
+        assert_eq!(super::shown("two\n\tlines"), "two\n\tlines");
     }
 }

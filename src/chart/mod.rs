@@ -258,7 +258,26 @@ fn render<K: ChartKind>(spec: &K, table: &Table, meta: &Meta) -> Result<Option<S
         .iter()
         .filter_map(|(key, name)| Some((*key, table.index_of(name)?)))
         .collect();
-    spec.draw(&Data { table, found }, meta)
+    let svg = spec.draw(&Data { table, found }, meta)?;
+    Ok(svg.map(|svg| well_formed(&svg)))
+}
+
+/// The SVG with every character XML does not allow in a document (a NUL in a label, other
+/// control characters) replaced by `�`, so a page stays well-formed whatever the data held.
+fn well_formed(svg: &str) -> String {
+    if svg.chars().any(crate::output::not_xml_text) {
+        svg.chars()
+            .map(|c| {
+                if crate::output::not_xml_text(c) {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    } else {
+        svg.to_string()
+    }
 }
 
 /// A spec's column references, checked against the query's result before drawing.

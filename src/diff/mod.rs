@@ -333,7 +333,10 @@ fn compare_panels(
                         p.description.clone()
                     },
                 };
-                match p.chart.render(table, &meta) {
+                // Drawn from what the site would publish: ids masked, long labels cut.
+                let drawn = crate::output::publishable(table)
+                    .and_then(|(table, _)| p.chart.render(&table, &meta));
+                match drawn {
                     Ok(svg) => (svg, None),
                     Err(e) => (None, Some(format!("{e:#}"))),
                 }

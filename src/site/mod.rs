@@ -61,13 +61,24 @@ struct ReportPage<'a> {
     panels: Vec<PanelView>,
 }
 
-/// Builds every page: the index and one page per report, plus a CSV per panel.
+/// Every page the site has, and what was held back of the data to publish it.
+#[derive(Debug, Default)]
+pub struct Site {
+    pub pages: Vec<Page>,
+    /// One line per panel whose result had values masked, cleaned or cut
+    /// ([`output::publishable`]), naming the report and the panel.
+    pub held: Vec<String>,
+}
+
+/// Builds every page: the index and one page per report, plus a CSV per panel. Each panel shows
+/// its result as [`output::publishable`] makes it.
 pub fn render(
     reports: &[Report],
     results: &BTreeMap<String, Table>,
     range: Option<(String, String)>,
-) -> Result<Vec<Page>> {
+) -> Result<Site> {
     let mut pages = Vec::new();
+    let mut held_back = Vec::new();
     for report in reports {
         let mut panels = Vec::new();
         for (i, panel) in report.panels.iter().enumerate() {
@@ -87,11 +98,14 @@ pub fn render(
                     panel.query
                 )
             })?;
-            output::refuse_ids(table).with_context(ctx)?;
+            let (table, held) = output::publishable(table).with_context(ctx)?;
+            if !held.is_empty() {
+                held_back.push(format!("{}: {held}", ctx()));
+            }
             let id = format!("p{}", i + 1);
             let csv = format!("data/{}/{}.csv", report.name, id);
             let (view, page) =
-                render_panel(panel, table, &id, &report.name, &csv).with_context(ctx)?;
+                render_panel(panel, &table, &id, &report.name, &csv).with_context(ctx)?;
             panels.push(view);
             pages.push(page);
         }
@@ -127,7 +141,10 @@ pub fn render(
         bytes: index.into_bytes(),
     });
     pages.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(pages)
+    Ok(Site {
+        pages,
+        held: held_back,
+    })
 }
 
 fn render_panel(
