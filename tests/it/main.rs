@@ -11,5 +11,6 @@ mod dashboards;
 mod diff;
 mod formats;
 mod pipeline;
+mod publish;
 mod pull;
 mod servers;
