@@ -293,6 +293,9 @@ pub fn run() -> Result<ExitCode> {
                 summary
             };
             let built = runtime.block_on(pipeline::build(&settings, &defs, false))?;
+            for line in &built.held {
+                messages::warn(format_args!("site: held back in {line}"));
+            }
             messages::status(format_args!(
                 "site: {} files written to {}; open {}",
                 built.pages,

@@ -23,7 +23,26 @@ pub fn warn(line: impl Display) {
 /// stage the text came from.
 fn print(line: &dyn Display) {
     let line = crate::store::scrub_line(&line.to_string());
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", shown(&line));
+}
+
+/// `line` with every control character but newline and tab written as an escape (`\u{1b}`), so
+/// a name from the data (an object key, a reason quoting a value) cannot drive the terminal.
+fn shown(line: &str) -> std::borrow::Cow<'_, str> {
+    let raw = |c: char| c.is_control() && !matches!(c, '\n' | '\t');
+    if !line.chars().any(raw) {
+        return line.into();
+    }
+    line.chars()
+        .map(|c| {
+            if raw(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// An error that ends the command: its message, then each cause on a line of its own.
@@ -94,5 +113,14 @@ mod tests {
         assert_eq!(bytes(1_234_000_000), "1.2 GB");
         assert_eq!(count(per_second(15_638, 2.0)), "7,819");
         assert_eq!(per_second(300, 0.0), 0);
+    }
+
+    #[test]
+    fn control_characters_from_names_are_escaped() {
+        assert_eq!(
+            super::shown("quarantined: v1/\u{1b}[2Jx\u{0}\r.json: json"),
+            "quarantined: v1/\\u{1b}[2Jx\\u{0}\\r.json: json"
+        );
+        assert_eq!(super::shown("two\n\tlines"), "two\n\tlines");
     }
 }

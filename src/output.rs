@@ -1,6 +1,8 @@
 //! Output: what leaves the program as files. Pages and CSVs as `(path, bytes)` pairs, the id
-//! guard and id masking that keep session and user ids out of them, and the one writer that
-//! puts files on disk (the site, `report diff`'s pages, `report generate`'s objects).
+//! guard and id masking that keep session and user ids out of them, what a published cell may
+//! hold ([`publishable`]: ids masked, control characters replaced, long values cut), and the
+//! one writer that puts files on disk (the site, `report diff`'s pages, `report generate`'s
+//! objects).
 //!
 //! CSV cells that a spreadsheet would run as a formula are neutralised.
 
@@ -25,7 +27,57 @@ static UUID: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-/// A published page must not carry a session or user id: refuse results that hold one.
+/// Text a published cell holds at most, in characters; a longer value is cut and ends in `…`
+/// (one 50 MB attribute must not make a site of hundreds of megabytes).
+pub const MAX_CELL_CHARS: usize = 200;
+
+/// What [`publishable`] held back of one result: cells whose UUID-like parts were masked, whose
+/// control characters were replaced, or that were cut to [`MAX_CELL_CHARS`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub ids: usize,
+    pub controls: usize,
+    pub cut: usize,
+}
+
+impl Held {
+    pub fn is_empty(&self) -> bool {
+        *self == Held::default()
+    }
+}
+
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut parts = Vec::new();
+        if self.ids > 0 {
+            parts.push(format!(
+                "{} value{} with a UUID-like part masked",
+                self.ids,
+                plural(self.ids)
+            ));
+        }
+        if self.controls > 0 {
+            parts.push(format!(
+                "{} value{} with control characters replaced",
+                self.controls,
+                plural(self.controls)
+            ));
+        }
+        if self.cut > 0 {
+            parts.push(format!(
+                "{} value{} cut to {MAX_CELL_CHARS} characters",
+                self.cut,
+                plural(self.cut)
+            ));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// A published page must not carry a session or user id. A column named `session_id` or
+/// `user_id` is the query's doing, and refused; a UUID-like value is one client's data (a
+/// `commandType` of `zsh-0d3f9c2e-…`), and masked by [`publishable`].
 pub fn refuse_ids(table: &Table) -> Result<()> {
     for c in &table.columns {
         if c.name == "session_id" || c.name == "user_id" {
@@ -36,23 +88,66 @@ pub fn refuse_ids(table: &Table) -> Result<()> {
             );
         }
     }
-    for row in &table.rows {
-        for v in row {
-            if let Value::Text(s) = v
-                && UUID.is_match(s)
-            {
-                bail!(
-                    "the result holds a UUID-like value; session and user ids are never published"
-                );
-            }
-        }
-    }
     Ok(())
 }
 
 /// `s` with every UUID-like part replaced by `‹id›`.
 pub fn mask_ids(s: &str) -> String {
     UUID.replace_all(s, "‹id›").into_owned()
+}
+
+/// The result as a page may show it: refused when it has an id column ([`refuse_ids`]); every
+/// text cell with its UUID-like parts masked, its control characters (which no XML page may
+/// hold, and which a terminal would run) replaced by `�`, and cut to [`MAX_CELL_CHARS`].
+/// Numbers, dates and times pass as they are. What was changed is counted in [`Held`].
+pub fn publishable(table: &Table) -> Result<(Table, Held)> {
+    refuse_ids(table)?;
+    let mut held = Held::default();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| match v {
+                    Value::Text(s) => Value::Text(published_text(s, &mut held)),
+                    other => other.clone(),
+                })
+                .collect()
+        })
+        .collect();
+    let table = Table {
+        columns: table.columns.clone(),
+        rows,
+    };
+    Ok((table, held))
+}
+
+fn published_text(s: &str, held: &mut Held) -> String {
+    let mut out = if UUID.is_match(s) {
+        held.ids += 1;
+        mask_ids(s)
+    } else {
+        s.to_string()
+    };
+    if out.chars().any(not_xml_text) {
+        held.controls += 1;
+        out = out
+            .chars()
+            .map(|c| if not_xml_text(c) { '\u{fffd}' } else { c })
+            .collect();
+    }
+    if let Some((end, _)) = out.char_indices().nth(MAX_CELL_CHARS) {
+        held.cut += 1;
+        out.truncate(end);
+        out.push('…');
+    }
+    out
+}
+
+/// A character XML 1.0 does not allow in text (NUL, most C0 controls, U+FFFE, U+FFFF), or a
+/// C1 control (ESC-like sequences a terminal would run).
+pub fn not_xml_text(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
 }
 
 /// RFC 4180 CSV. Text cells a spreadsheet would treat as a formula get a leading `'`.
@@ -81,9 +176,23 @@ pub fn to_csv(table: &Table) -> String {
     out
 }
 
+/// Characters that make a spreadsheet read a cell as a formula, full-width forms included
+/// (spreadsheets fold `＝` to `=`).
+const FORMULA: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
+/// Whether a spreadsheet could run the text cell `s`: it starts with a formula character, or
+/// with a tab, a line break or another control character, or with spaces before a formula
+/// character (spreadsheets trim them).
+fn runs_as_formula(s: &str) -> bool {
+    let first = s.chars().next();
+    let first_shown = s.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
+    first.is_some_and(|c| c.is_control() || FORMULA.contains(&c))
+        || first_shown.starts_with(FORMULA)
+}
+
 fn csv_cell(s: &str, text: bool) -> String {
     let mut s = s.to_string();
-    if text && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if text && runs_as_formula(&s) {
         s.insert(0, '\'');
     }
     if s.contains([',', '"', '\n', '\r']) {
@@ -197,15 +306,37 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_never_published() {
-        let t = table(vec![vec![
-            Value::Text("3f0c5e52-8a0e-4c6b-9d0b-2f7c6a1e9b41".into()),
-            Value::Int(1),
-        ]]);
-        assert!(refuse_ids(&t).is_err());
+    fn csv_neutralises_what_a_spreadsheet_would_run() {
+        for cell in [
+            " =1+1",
+            "  @SUM(A1)",
+            "＝1+1",
+            "＋1",
+            "\n=1+1",
+            "\r=1",
+            "\t1",
+            "\u{1}x",
+        ] {
+            let t = table(vec![vec![Value::Text(cell.into()), Value::Int(1)]]);
+            let csv = to_csv(&t);
+            let row = csv.split("\r\n").skip(1).collect::<Vec<_>>().join("\r\n");
+            assert!(
+                row.starts_with('\'') || row.starts_with("\"'"),
+                "{cell:?} gave {row:?}"
+            );
+        }
+        for cell in ["bash", "a = b", " zsh", "0.84.0"] {
+            let t = table(vec![vec![Value::Text(cell.into()), Value::Int(1)]]);
+            assert!(to_csv(&t).contains(&format!("\r\n{cell},1")), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn id_columns_are_never_published() {
         let mut t = table(vec![]);
         t.columns[0].name = "user_id".into();
         assert!(refuse_ids(&t).is_err());
+        assert!(publishable(&t).is_err());
         assert!(
             refuse_ids(&table(vec![vec![
                 Value::Text("bash".into()),
@@ -213,5 +344,40 @@ mod tests {
             ]]))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn one_clients_values_are_masked_cleaned_and_cut_not_refused() {
+        let long = "x".repeat(50_000);
+        let t = table(vec![
+            vec![
+                Value::Text("zsh-3f0c5e52-8a0e-4c6b-9d0b-2f7c6a1e9b41".into()),
+                Value::Int(1),
+            ],
+            vec![Value::Text("a\0b\u{1b}[31m".into()), Value::Int(2)],
+            vec![Value::Text(long), Value::Int(3)],
+            vec![Value::Text("bash\tzsh".into()), Value::Int(4)],
+        ]);
+        let (shown, held) = publishable(&t).expect("publishable");
+        assert_eq!(
+            held,
+            Held {
+                ids: 1,
+                controls: 1,
+                cut: 1
+            }
+        );
+        let text = |r: usize| shown.rows[r][0].to_string();
+        assert_eq!(text(0), "zsh-‹id›");
+        assert_eq!(text(1), "a\u{fffd}b\u{fffd}[31m");
+        assert_eq!(text(2).chars().count(), MAX_CELL_CHARS + 1);
+        assert!(text(2).ends_with('…'));
+        assert_eq!(text(3), "bash\tzsh");
+        assert_eq!(shown.rows[3][1], Value::Int(4));
+        assert_eq!(
+            held.to_string(),
+            "1 value with a UUID-like part masked, 1 value with control characters replaced, 1 value cut to 200 characters"
+        );
+        assert!(publishable(&table(vec![])).expect("empty").1.is_empty());
     }
 }

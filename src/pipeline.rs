@@ -8,7 +8,7 @@ use datafusion::prelude::SessionContext;
 use crate::config::Settings;
 use crate::expect::{self, Failure, Origin};
 use crate::formats::TableDef;
-use crate::output::{self, Page};
+use crate::output;
 use crate::project::Definitions;
 use crate::pull::{self, Summary};
 use crate::query::{self, Table};
@@ -20,6 +20,8 @@ use crate::warehouse::Warehouse;
 pub struct Built {
     pub pull: Summary,
     pub pages: usize,
+    /// What the site held back of the data, one line per panel (see `site::Site::held`).
+    pub held: Vec<String>,
 }
 
 /// Opens the warehouse of `settings` (creating a local folder when `create`).
@@ -81,11 +83,12 @@ pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) ->
     } else {
         Summary::default()
     };
-    let pages = render(settings, defs, &warehouse).await?;
-    output::write(&settings.output, &pages)?;
+    let site = render(settings, defs, &warehouse).await?;
+    output::write(&settings.output, &site.pages)?;
     Ok(Built {
         pull: summary,
-        pages: pages.len(),
+        pages: site.pages.len(),
+        held: site.held,
     })
 }
 
@@ -129,7 +132,7 @@ pub async fn render(
     settings: &Settings,
     defs: &Definitions,
     warehouse: &Warehouse,
-) -> Result<Vec<Page>> {
+) -> Result<site::Site> {
     let evaluated = evaluate(defs, warehouse, &settings.catalog).await?;
     if !evaluated.failures.is_empty() {
         let list: Vec<String> = evaluated.failures.iter().map(|f| f.to_string()).collect();

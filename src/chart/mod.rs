@@ -362,7 +362,25 @@ fn render<K: ChartKind>(
         asked: std::cell::Cell::new(Bounds::default()),
     };
     let svg = spec.draw(&data, meta)?;
-    Ok((svg, data.asked.get()))
+    Ok((svg.map(|svg| well_formed(&svg)), data.asked.get()))
+}
+
+/// The SVG with every character XML does not allow in a document (a NUL in a label, other
+/// control characters) replaced by `�`, so a page stays well-formed whatever the data held.
+fn well_formed(svg: &str) -> String {
+    if svg.chars().any(crate::output::not_xml_text) {
+        svg.chars()
+            .map(|c| {
+                if crate::output::not_xml_text(c) {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    } else {
+        svg.to_string()
+    }
 }
 
 /// A spec's column references, checked against the query's result before drawing.

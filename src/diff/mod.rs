@@ -589,6 +589,7 @@ fn compare_sides(base_label: String, head_label: String, base: Evaluated, head: 
         base: bres,
         head: hres,
         status_of: &status_of,
+        privacy: hside.settings.privacy,
     };
     let panels = pairs
         .iter()
@@ -646,6 +647,8 @@ struct Sides<'a> {
     base: &'a BTreeMap<String, Table>,
     head: &'a BTreeMap<String, Table>,
     status_of: &'a BTreeMap<&'a str, Status>,
+    /// The head's privacy settings: charts are drawn from what the guard publishes.
+    privacy: crate::config::PrivacySettings,
 }
 
 /// A panel and its 0-based position in its report.
@@ -730,7 +733,13 @@ fn compare_panels(b: Option<&Report>, h: Option<&Report>, sides: &Sides) -> Vec<
                     p.description.clone()
                 },
             };
-            match p.chart.render_within(table, &meta, shared) {
+            // Drawn from what the site would publish: the privacy guard, then ids masked and
+            // long labels cut.
+            let drawn = crate::privacy::guard(p, table, sides.privacy).and_then(|g| {
+                let (table, _) = crate::output::publishable(&g.drawn)?;
+                g.chart.render_within(&table, &meta, shared)
+            });
+            match drawn {
                 Ok((svg, bounds)) => (svg, None, bounds),
                 Err(e) => (None, Some(format!("{e:#}")), Bounds::default()),
             }

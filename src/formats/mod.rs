@@ -18,6 +18,7 @@ pub mod devstack;
 pub mod generate;
 pub mod go_telemetry;
 pub mod pace;
+pub mod plausible;
 #[cfg(test)]
 pub(crate) mod rules;
 

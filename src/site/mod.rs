@@ -63,15 +63,26 @@ struct ReportPage<'a> {
     panels: Vec<PanelView>,
 }
 
+/// Every page the site has, and what was held back of the data to publish it.
+#[derive(Debug, Default)]
+pub struct Site {
+    pub pages: Vec<Page>,
+    /// One line per panel whose result had values masked, cleaned or cut
+    /// ([`output::publishable`]), naming the report and the panel.
+    pub held: Vec<String>,
+}
+
 /// Builds every page: the index and one page per report, plus a CSV per panel. Every panel's
-/// result goes through the privacy guard first; only what it returns is drawn and published.
+/// result goes through the privacy guard first, then [`output::publishable`]; only what they
+/// return is drawn and published.
 pub fn render(
     reports: &[Report],
     results: &BTreeMap<String, Table>,
     range: Option<(String, String)>,
     policy: PrivacySettings,
-) -> Result<Vec<Page>> {
+) -> Result<Site> {
     let mut pages = Vec::new();
+    let mut held_back = Vec::new();
     for report in reports {
         let mut panels = Vec::new();
         for (i, panel) in report.panels.iter().enumerate() {
@@ -91,9 +102,14 @@ pub fn render(
                     panel.query
                 )
             })?;
-            let guarded = privacy::guard(panel, table, policy).with_context(ctx)?;
-            output::refuse_ids(&guarded.drawn).with_context(ctx)?;
-            output::refuse_ids(&guarded.published).with_context(ctx)?;
+            let mut guarded = privacy::guard(panel, table, policy).with_context(ctx)?;
+            let (drawn, _) = output::publishable(&guarded.drawn).with_context(ctx)?;
+            let (published, held) = output::publishable(&guarded.published).with_context(ctx)?;
+            if !held.is_empty() {
+                held_back.push(format!("{}: {held}", ctx()));
+            }
+            guarded.drawn = drawn;
+            guarded.published = published;
             let id = format!("p{}", i + 1);
             let csv = format!("data/{}/{}.csv", report.name, id);
             let (view, page) =
@@ -133,7 +149,10 @@ pub fn render(
         bytes: index.into_bytes(),
     });
     pages.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(pages)
+    Ok(Site {
+        pages,
+        held: held_back,
+    })
 }
 
 fn render_panel(

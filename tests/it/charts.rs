@@ -232,6 +232,13 @@ fn check_xml(name: &str, svg: &str) {
         }
     }
     assert_eq!(depth, 0, "{name}: unbalanced SVG");
+    // quick-xml does not check characters: XML 1.0 allows no C0 control but tab and newlines.
+    if let Some(c) = svg
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        panic!("{name}: SVG holds {c:?}, which XML does not allow");
+    }
 }
 
 /// (golden name, spec, data)
@@ -313,6 +320,20 @@ fn cases() -> Vec<(&'static str, &'static str, Table)> {
             hostile(),
         ),
     ]
+}
+
+#[test]
+fn a_nul_or_an_escape_in_a_label_still_makes_well_formed_xml() {
+    for (name, toml_text, mut table) in cases() {
+        for row in &mut table.rows {
+            for v in row.iter_mut() {
+                if let Value::Text(s) = v {
+                    *s = format!("a\0b\u{1b}[31m{s}\u{7}");
+                }
+            }
+        }
+        render(&format!("{name}-nul"), &spec(toml_text), &table);
+    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod diff;
 mod formats;
 mod pipeline;
 mod privacy;
+mod publish;
 mod pull;
 mod robust;
 mod servers;

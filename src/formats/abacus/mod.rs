@@ -20,6 +20,7 @@ use datafusion::arrow::array::RecordBatch;
 
 use serde::Deserialize;
 
+use super::plausible::Window;
 use super::{FormatSpec, Located, ObjectInfo, Rejection, TableDef, reject, shown};
 use tables::{AbacusSchemas, AttributeSchema};
 
@@ -44,7 +45,14 @@ struct Keys {
     event_attributes: Option<String>,
     #[serde(default)]
     span_attributes: Option<String>,
+    /// The window of plausible times (`not_before`, `ahead_hours`).
+    #[serde(default)]
+    plausible: Option<super::plausible::Keys>,
 }
+
+/// The day Batect's telemetry started (0.58.0, upload added 2020-08-10; Abacus stored sessions
+/// in Cloud Storage from 2020-08-06): no genuine session is older.
+pub const FIRST_RELEASE: &str = "2020-08-01";
 
 impl super::Format for Abacus {
     fn name(&self) -> &'static str {
@@ -57,6 +65,7 @@ impl super::Format for Abacus {
             "session_attributes",
             "event_attributes",
             "span_attributes",
+            "plausible",
         ]
     }
 
@@ -74,6 +83,7 @@ impl super::Format for Abacus {
                 event: pick(&keys.event_attributes, batect.event)?,
                 span: pick(&keys.span_attributes, batect.span)?,
             },
+            window: Window::configure(keys.plausible, FIRST_RELEASE)?,
         }))
     }
 
@@ -151,6 +161,12 @@ static UUID4: LazyLock<Regex> = LazyLock::new(|| {
 });
 static VERSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(\d+)(\.(\d+)(\.(\d+)(-([a-zA-Z0-9-.]+))?(\+([a-zA-Z0-9-.]+))?)?)?$")
+        .expect("valid regex")
+});
+/// RFC 3339 as Go's `time.Time` reads it: a `T`, seconds, an optional fraction, `Z` or an
+/// offset. chrono alone also takes a space for the `T` and a leap second (`23:59:60Z`).
+static RFC3339: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
         .expect("valid regex")
 });
 static ATTRIBUTE_KEY: LazyLock<Regex> =
@@ -277,6 +293,33 @@ pub fn decode(bytes: &[u8], application_ids: Option<&[String]>) -> Result<Sessio
     })
 }
 
+/// Checks every time of `s` against `window` (FORMATS.md §1.6: sessions reach the server
+/// seconds to weeks after they end, so only the ends are bounded). The server's stamp is the
+/// earlier of `ingestionTime` and the store's `last_modified`, which is itself checked.
+pub fn plausible(
+    s: &Session,
+    window: &Window,
+    last_modified: Option<i64>,
+) -> Result<(), Rejection> {
+    if let Some(ingestion) = s.ingestion {
+        window.check("ingestionTime", ingestion, last_modified)?;
+    }
+    let stamp = match (s.ingestion, last_modified) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    window.check("sessionStartTime", s.start, stamp)?;
+    window.check("sessionEndTime", s.end, stamp)?;
+    for (i, e) in s.events.iter().enumerate() {
+        window.check(&format!("events[{i}].time"), e.time, stamp)?;
+    }
+    for (i, span) in s.spans.iter().enumerate() {
+        window.check(&format!("spans[{i}].startTime"), span.start, stamp)?;
+        window.check(&format!("spans[{i}].endTime"), span.end, stamp)?;
+    }
+    Ok(())
+}
+
 fn no_unknown_fields(
     obj: &Map<String, Value>,
     known: &[&str],
@@ -330,15 +373,23 @@ fn uuid4(obj: &Map<String, Value>, key: &str) -> Result<String, Rejection> {
     }
 }
 
-/// An RFC 3339 time with any offset, as nanoseconds since the epoch in UTC.
+/// An RFC 3339 time with any offset, as nanoseconds since the epoch in UTC, read as strictly as
+/// Abacus's Go server reads it.
 fn required_time(obj: &Map<String, Value>, key: &str, path: &str) -> Result<i64, Rejection> {
     let s = required_string(obj, key, path)?;
-    let t = DateTime::parse_from_rfc3339(&s).map_err(|e| {
-        reject(
-            format!("{path}.format"),
-            format!("{path} must be an RFC 3339 time (got {}: {e})", shown(&s)),
-        )
-    })?;
+    let strict = if RFC3339.is_match(&s) {
+        Ok(())
+    } else {
+        Err("not the form 2006-01-02T15:04:05Z07:00".to_string())
+    };
+    let t = strict
+        .and_then(|()| DateTime::parse_from_rfc3339(&s).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            reject(
+                format!("{path}.format"),
+                format!("{path} must be an RFC 3339 time (got {}: {e})", shown(&s)),
+            )
+        })?;
     // Go's zero time counts as missing; times outside what nanoseconds hold are refused.
     t.timestamp_nanos_opt().ok_or_else(|| {
         reject(
@@ -403,6 +454,7 @@ pub struct Spec {
     /// The allow-list; `None` (no `application_ids` in report.toml) accepts every id.
     pub application_ids: Option<Vec<String>>,
     pub schemas: AbacusSchemas,
+    pub window: Window,
 }
 
 impl FormatSpec for Spec {
@@ -412,8 +464,10 @@ impl FormatSpec for Spec {
         tables::abacus_tables(&self.schemas)
     }
 
-    fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Session>, Rejection> {
-        decode(bytes, self.application_ids.as_deref()).map(|s| vec![s])
+    fn decode(&self, object: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Session>, Rejection> {
+        let session = decode(bytes, self.application_ids.as_deref())?;
+        plausible(&session, &self.window, object.last_modified)?;
+        Ok(vec![session])
     }
 
     fn id(&self, s: &Session) -> String {
@@ -493,9 +547,26 @@ mod tests {
 
     #[test]
     fn every_rule_rejects() {
+        let window = Window::configure(None, FIRST_RELEASE).expect("window");
         crate::formats::rules::abacus::table().check(include_str!("mod.rs"), &[], |o| {
-            decode(&o.bytes, Some(&ids()))
+            let s = decode(&o.bytes, Some(&ids()))?;
+            plausible(&s, &window, None)
         });
+    }
+
+    #[test]
+    fn a_store_stamp_bounds_sessions_without_ingestion_time() {
+        let window = Window::configure(None, FIRST_RELEASE).expect("window");
+        let s = with(|o| {
+            o.remove("ingestionTime");
+        })
+        .expect("valid");
+        // 2023-06-30T01:02:12Z starts the session; the object was written a day later.
+        let written = 1_688_086_932_000_000_000 + 86_400_000_000_000;
+        assert_eq!(plausible(&s, &window, Some(written)), Ok(()));
+        let early = 1_688_086_932_000_000_000 - 25 * 3_600_000_000_000;
+        let r = plausible(&s, &window, Some(early)).expect_err("ahead of the store");
+        assert_eq!(r.rule, "sessionStartTime.plausible");
     }
 
     #[test]

@@ -66,6 +66,36 @@ pub fn table() -> Table {
             Case::edit("spans[2].attributes.value", |v| {
                 v["spans"][2]["attributes"]["x"] = json!({});
             }),
+            // Go's RFC 3339 takes no space for the `T` and no leap second.
+            Case::edit("sessionStartTime.format", |v| {
+                v["sessionStartTime"] = json!("2023-06-30 01:02:12Z");
+            }),
+            Case::edit("sessionEndTime.format", |v| {
+                v["sessionEndTime"] = json!("2023-06-30T23:59:60Z");
+            }),
+            Case::edit("events[0].time.format", |v| {
+                v["events"][0]["time"] = json!("2023-06-30t01:02:12z");
+            }),
+            // Plausible times: not before Batect's telemetry, not a day past the server's stamp.
+            Case::edit("sessionStartTime.plausible", |v| {
+                v["sessionStartTime"] = json!("1900-01-01T00:00:00Z");
+            }),
+            Case::edit("sessionEndTime.plausible", |v| {
+                v["sessionEndTime"] = json!("2030-01-01T00:00:00Z");
+            }),
+            Case::edit("sessionStartTime.plausible", |v| {
+                v["sessionStartTime"] = json!("2262-01-01T00:00:00Z");
+                v["sessionEndTime"] = json!("2262-01-01T00:00:01Z");
+            }),
+            Case::edit("ingestionTime.plausible", |v| {
+                v["ingestionTime"] = json!("2019-01-01T00:00:00Z");
+            }),
+            Case::edit("events[1].time.plausible", |v| {
+                v["events"][1]["time"] = json!("2031-01-01T00:00:00Z");
+            }),
+            Case::edit("spans[0].startTime.plausible", |v| {
+                v["spans"][0]["startTime"] = json!("2000-01-01T00:00:00Z");
+            }),
         ],
     }
 }
