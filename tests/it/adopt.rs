@@ -162,8 +162,8 @@ fn jobs(workflow: &str) -> Vec<Job> {
     out
 }
 
-/// `${{ vars.X }}`, `${{ secrets.X }}` and `${{ github.base_ref }}` as the runner would put
-/// them: `vars` from `vars` (an undefined one is empty, as on GitHub), secrets empty. Any other
+/// `${{ vars.X }}`, `${{ secrets.X }}` and `${{ github.base_ref }}` (and the run page's
+/// `server_url`, `repository`, `run_id`) as the runner would put them: `vars` from `vars` (an undefined one is empty, as on GitHub), secrets empty. Any other
 /// expression fails the test: the workflows keep expressions out of scripts.
 fn expand(value: &str, vars: &BTreeMap<&str, String>) -> String {
     let expr = regex::Regex::new(r"\$\{\{\s*([a-z_]+)\.([A-Za-z_]+)\s*\}\}").expect("regex");
@@ -171,6 +171,9 @@ fn expand(value: &str, vars: &BTreeMap<&str, String>) -> String {
         ("vars", name) => vars.get(name).cloned().unwrap_or_default(),
         ("secrets", _) => String::new(),
         ("github", "base_ref") => "main".to_string(),
+        ("github", "server_url") => "https://github.example".to_string(),
+        ("github", "repository") => "acme/acme-cli".to_string(),
+        ("github", "run_id") => "42".to_string(),
         (ctx, name) => panic!("unexpected expression {ctx}.{name} in {value:?}"),
     });
     assert!(!out.contains("${{"), "an expression left in {value:?}");

@@ -48,6 +48,7 @@ const REPORT: &str = r#"title = "Overview"
 [[panel]]
 title = "Sessions per day"
 query = "sessions_per_day"
+privacy = "public: a test of the diff"
 chart = "line"
 x = "date"
 y = "sessions"
@@ -55,6 +56,7 @@ y = "sessions"
 [[panel]]
 title = "Top shells"
 query = "top_shells"
+privacy = "public: a test of the diff"
 chart = "bar"
 x = "shell"
 y = "sessions"
@@ -62,11 +64,13 @@ y = "sessions"
 [[panel]]
 title = "Failures by command"
 query = "failures_by_command"
+privacy = "public: a test of the diff"
 chart = "table"
 
 [[panel]]
 title = "Popular versions"
 query = "popular_versions"
+privacy = "public: a test of the diff"
 chart = "bar"
 x = "version"
 y = "sessions"
@@ -74,6 +78,7 @@ y = "sessions"
 [[panel]]
 title = "Failed share by shell"
 query = "failed_share_by_shell"
+privacy = "public: a test of the diff"
 chart = "bar"
 x = "shell"
 y = "failed_share"
@@ -176,7 +181,7 @@ fn change(dir: &Path) {
             "title = \"Top shells\"",
             "title = \"Top shells (without fish)\"",
         )
-        + "\n[[panel]]\ntitle = \"Operating systems\"\nquery = \"top_os\"\nchart = \"bar\"\nx = \"os\"\ny = \"sessions\"\n";
+        + "\n[[panel]]\ntitle = \"Operating systems\"\nquery = \"top_os\"\nprivacy = \"public: a test of the diff\"\nchart = \"bar\"\nx = \"os\"\ny = \"sessions\"\n";
     write(dir, "reports/overview.toml", &report);
 }
 
