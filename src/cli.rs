@@ -283,16 +283,13 @@ pub fn run() -> Result<ExitCode> {
         }
         Command::Build { locations, no_pull } => {
             let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
-            let runtime = runtime()?;
-            let pulled = if no_pull {
-                crate::pull::Summary::default()
-            } else {
-                let started = std::time::Instant::now();
-                let summary = runtime.block_on(pipeline::pull_only(&settings))?;
-                report_pull(&summary, started.elapsed());
-                summary
-            };
-            let built = runtime.block_on(pipeline::build(&settings, &defs, false))?;
+            let started = std::time::Instant::now();
+            let built = runtime()?.block_on(pipeline::build_with(
+                &settings,
+                &defs,
+                !no_pull,
+                |summary| report_pull(summary, started.elapsed()),
+            ))?;
             for line in &built.held {
                 messages::warn(format_args!("site: held back in {line}"));
             }
@@ -302,7 +299,7 @@ pub fn run() -> Result<ExitCode> {
                 settings.output.display(),
                 settings.output.join("index.html").display()
             ));
-            Ok(exit_code(&pulled))
+            Ok(exit_code(&built.pull))
         }
         Command::Pull {
             locations,

@@ -77,9 +77,22 @@ pub async fn verify(settings: &Settings) -> Result<(usize, u64, Vec<crate::wareh
 
 /// `report build`: pull (unless `pull` is false), query, render, write.
 pub async fn build(settings: &Settings, defs: &Definitions, pull_first: bool) -> Result<Built> {
+    build_with(settings, defs, pull_first, |_| {}).await
+}
+
+/// [`build`], handing the pull's summary to `pulled` as soon as the pull ends (the CLI prints
+/// it, timed, before the queries run), over one opened warehouse.
+pub async fn build_with(
+    settings: &Settings,
+    defs: &Definitions,
+    pull_first: bool,
+    pulled: impl FnOnce(&Summary),
+) -> Result<Built> {
     let mut warehouse = open_warehouse(settings, true).await?;
     let summary = if pull_first {
-        pull::pull(settings, &mut warehouse, pull::Options::default()).await?
+        let summary = pull::pull(settings, &mut warehouse, pull::Options::default()).await?;
+        pulled(&summary);
+        summary
     } else {
         Summary::default()
     };
