@@ -534,6 +534,32 @@ mod tests {
     }
 
     #[test]
+    fn numbers_keep_their_text_even_where_no_float_holds_them() {
+        // Abacus keeps numbers as `json.Number`: `1e400` and `1.50` are valid JSON, and one
+        // client sending them is no reason to lose its session.
+        let text = EXAMPLE.replacen(
+            "\"attributes\":{",
+            "\"attributes\":{\"huge\":1e400,\"price\":1.50,\"small\":-1e-400,",
+            1,
+        );
+        assert_ne!(text, EXAMPLE, "the example has attributes");
+        let s = decode(text.as_bytes(), Some(&ids())).expect("valid");
+        let get = |k: &str| {
+            s.attributes
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| match v {
+                    AttrValue::Number(n) => n.to_string(),
+                    other => panic!("{k} is {other:?}"),
+                })
+        };
+        // serde_json writes an exponent with its sign.
+        assert_eq!(get("huge").as_deref(), Some("1e+400"));
+        assert_eq!(get("price").as_deref(), Some("1.50"));
+        assert_eq!(get("small").as_deref(), Some("-1e-400"));
+    }
+
+    #[test]
     fn offsets_are_converted_to_utc() {
         let s = with(|o| {
             o.insert(
