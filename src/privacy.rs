@@ -117,6 +117,7 @@ pub fn guard(panel: &Panel, table: &Table, policy: PrivacySettings) -> Result<Gu
                 .map(|r| Cell {
                     rows: vec![r],
                     group: shape.group_key(&table.rows[r]),
+                    cross: shape.cross_key(&table.rows[r]),
                 })
                 .collect(),
         };
@@ -193,6 +194,9 @@ struct Shape {
     fold: Option<usize>,
     /// The columns whose values make a group: cells of one group add up to one total.
     group: Vec<usize>,
+    /// The columns whose values make a cross group, the other axis: one series over every x
+    /// (whose total another panel may publish).
+    cross: Vec<usize>,
 }
 
 impl Shape {
@@ -200,49 +204,62 @@ impl Shape {
         let col = |name: &str| table.index_of(name);
         let text = |i: &usize| table.columns[*i].kind == Kind::Text;
         let int = |name: &str| col(name).is_some_and(|i| table.columns[i].kind == Kind::Int);
-        // (label, group columns, measure) per kind.
-        let (label, group, measure): (Option<usize>, Vec<Option<usize>>, Option<&str>) = match chart
-        {
+        // (label, group column, cross group column, measure) per kind.
+        type Parts<'a> = (Option<usize>, Option<usize>, Option<usize>, Option<&'a str>);
+        let (label, group, cross, measure): Parts = match chart {
             Chart::Line(c) => match &c.series {
-                Some(s) => (col(s), vec![col(&c.x)], Some(&c.y)),
-                None => (col(&c.x), vec![], Some(&c.y)),
+                Some(s) => (col(s), col(&c.x), col(s), Some(&c.y)),
+                None => (col(&c.x), None, None, Some(&c.y)),
             },
             Chart::Bar(c) => match &c.series {
-                Some(s) => (col(s), vec![col(&c.x)], Some(&c.y)),
-                None => (col(&c.x), vec![], Some(&c.y)),
+                Some(s) => (col(s), col(&c.x), col(s), Some(&c.y)),
+                None => (col(&c.x), None, None, Some(&c.y)),
             },
-            Chart::Area(c) => (col(&c.series), vec![col(&c.x)], Some(&c.y)),
-            Chart::Heatmap(c) => (None, vec![col(&c.x)], None),
-            Chart::Histogram(c) => (None, vec![c.group.as_deref().and_then(col)], None),
-            Chart::Calendar(_) | Chart::Box(_) | Chart::Number(_) => (None, vec![], None),
+            Chart::Area(c) => (col(&c.series), col(&c.x), col(&c.series), Some(&c.y)),
+            Chart::Heatmap(c) => (None, col(&c.x), col(&c.y), None),
+            // A raw histogram's cross groups are its bins (see `histogram_cells`).
+            Chart::Histogram(c) => (None, c.group.as_deref().and_then(col), None, None),
+            Chart::Calendar(_) | Chart::Box(_) | Chart::Number(_) => (None, None, None, None),
             Chart::Table(c) => {
                 let shown: Vec<usize> = match &c.columns {
                     Some(names) => names.iter().filter_map(|n| col(n)).collect(),
                     None => (0..table.columns.len()).collect(),
                 };
-                (shown.into_iter().find(text), vec![], None)
+                (shown.into_iter().find(text), None, None, None)
             }
         };
         let fold = label.filter(text).filter(|_| measure.is_none_or(int));
         Shape {
             fold,
-            group: group.into_iter().flatten().collect(),
+            group: group.into_iter().collect(),
+            cross: cross.into_iter().collect(),
         }
     }
 
     fn group_key(&self, row: &[Value]) -> String {
-        self.group
-            .iter()
-            .map(|&g| row[g].to_string())
-            .collect::<Vec<_>>()
-            .join("\u{1f}")
+        key(&self.group, row)
+    }
+
+    /// The row's cross group, when the panel has a second axis.
+    fn cross_key(&self, row: &[Value]) -> Option<String> {
+        (!self.cross.is_empty()).then(|| key(&self.cross, row))
     }
 }
 
-/// A published unit: the rows behind it (one, or a histogram bin's) and its group.
+fn key(columns: &[usize], row: &[Value]) -> String {
+    columns
+        .iter()
+        .map(|&g| row[g].to_string())
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+/// A published unit: the rows behind it (one, or a histogram bin's), its group and its cross
+/// group.
 struct Cell {
     rows: Vec<usize>,
     group: String,
+    cross: Option<String>,
 }
 
 /// What [`suppress`] decided.
@@ -258,46 +275,74 @@ struct Outcome {
     complementary: usize,
 }
 
-/// Suppresses, per group, the cells behind fewer than `k` installations (but more than none),
-/// and then the smallest others until the suppressed ones together reach `k`, or the whole
-/// group is suppressed.
+/// Suppresses the cells behind fewer than `k` installations (but more than none), and then,
+/// along each axis (a group: the series at one x; a cross group: one series over every x),
+/// the smallest others until the suppressed cells of every group and every cross group that
+/// has any are at least two and together reach `k`, or the whole line is suppressed. Suppressing along one axis can make
+/// a group of the other axis need more, so this repeats until nothing changes.
 fn suppress(cells: &[Cell], behind: &Behind, k: u64) -> Outcome {
+    let size = |i: usize| behind.at_least(cells[i].rows.iter().copied());
+    let together =
+        |out: &[usize]| behind.at_least(out.iter().flat_map(|&i| cells[i].rows.iter().copied()));
+    let mut out: BTreeSet<usize> = (0..cells.len())
+        .filter(|&i| (1..k).contains(&size(i)))
+        .collect();
+    let mut outcome = Outcome {
+        small: out.len(),
+        ..Outcome::default()
+    };
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut crosses: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, c) in cells.iter().enumerate() {
         groups.entry(&c.group).or_default().push(i);
+        if let Some(cross) = &c.cross {
+            crosses.entry(cross).or_default().push(i);
+        }
     }
-    let mut outcome = Outcome::default();
+    loop {
+        let mut grew = false;
+        for members in groups.values().chain(crosses.values()) {
+            let mut inside: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|i| out.contains(i))
+                .collect();
+            if inside.is_empty() {
+                continue;
+            }
+            // One suppressed cell in a line of several is the line's total minus the rest.
+            while together(&inside) < k || (inside.len() == 1 && members.len() > 1) {
+                // The smallest cell left (the last in query order on a tie).
+                let next = members
+                    .iter()
+                    .rev()
+                    .copied()
+                    .filter(|i| !out.contains(i))
+                    .min_by_key(|&i| size(i));
+                let Some(next) = next else { break };
+                out.insert(next);
+                inside.push(next);
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    outcome.complementary = out.len() - outcome.small;
     for (group, members) in groups {
-        let size = |i: usize| behind.at_least(cells[i].rows.iter().copied());
-        let mut out: Vec<usize> = members
+        let inside: Vec<usize> = members
             .iter()
             .copied()
-            .filter(|&i| (1..k).contains(&size(i)))
+            .filter(|i| out.contains(i))
             .collect();
-        if out.is_empty() {
+        if inside.is_empty() {
             continue;
         }
-        outcome.small += out.len();
-        let together = |out: &[usize]| {
-            behind.at_least(out.iter().flat_map(|&i| cells[i].rows.iter().copied()))
-        };
-        while together(&out) < k {
-            // The smallest cell left (the last in query order on a tie).
-            let next = members
-                .iter()
-                .rev()
-                .copied()
-                .filter(|i| !out.contains(i))
-                .min_by_key(|&i| size(i));
-            let Some(next) = next else { break };
-            out.push(next);
-            outcome.complementary += 1;
-        }
-        if together(&out) >= k {
+        if together(&inside) >= k {
             outcome.foldable.insert(group.to_string());
         }
-        out.sort_unstable();
-        outcome.suppressed.insert(group.to_string(), out);
+        outcome.suppressed.insert(group.to_string(), inside);
     }
     outcome
 }
@@ -432,8 +477,11 @@ fn histogram_cells(
             .or_default()
             .push(r);
     }
-    for ((group, _), rows) in by_cell {
-        cells.push(Cell { rows, group });
+    // A bin's total over every group is the cross total (none without groups).
+    let grouped = h.group.is_some();
+    for ((group, bin), rows) in by_cell {
+        let cross = grouped.then(|| bin.to_string());
+        cells.push(Cell { rows, group, cross });
     }
     let fixed = h.with_edges(assigned.edges.clone());
     Ok((cells, fixed, Some((assigned.edges, assigned.open))))
@@ -756,15 +804,99 @@ mod tests {
             .collect();
         let row = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
         // In w1, 0.84 goes with the smallest other (0.83); in w2 the only other is 0.84, so
-        // the whole week is one Other.
-        assert_eq!(
+        // the whole week is one Other. Then 0.85 of w1 goes too: it would be 0.85's total over
+        // both weeks minus its w2 cell's 3 sessions otherwise, and w2's 3 would follow from it.
+        assert_eq!(rows, [row("w1", "Other", "115"), row("w2", "Other", "73")]);
+    }
+
+    /// What an attacker learns from a guarded series panel, knowing every raw total along both
+    /// axes (published by other panels: sessions per week, sessions per version): every cell
+    /// a line (a week or a version) leaves as its only unknown, repeated until nothing more
+    /// follows.
+    fn recoverable(raw: &Table, published: &Table) -> BTreeSet<(String, String)> {
+        let cell = |r: &[Value]| (r[0].to_string(), r[1].to_string());
+        let all: BTreeSet<_> = raw.rows.iter().map(|r| cell(r)).collect();
+        let mut known: BTreeSet<_> = published
+            .rows
+            .iter()
+            .map(|r| cell(r))
+            .filter(|c| all.contains(c))
+            .collect();
+        let visible = known.clone();
+        loop {
+            let before = known.len();
+            for axis in 0..2 {
+                let lines: BTreeSet<String> = all
+                    .iter()
+                    .map(|c| if axis == 0 { c.0.clone() } else { c.1.clone() })
+                    .collect();
+                for line in lines {
+                    let unknown: Vec<_> = all
+                        .iter()
+                        .filter(|c| (if axis == 0 { &c.0 } else { &c.1 }) == &line)
+                        .filter(|c| !known.contains(*c))
+                        .cloned()
+                        .collect();
+                    if let [one] = unknown.as_slice() {
+                        known.insert(one.clone());
+                    }
+                }
+            }
+            if known.len() == before {
+                break;
+            }
+        }
+        known.difference(&visible).cloned().collect()
+    }
+
+    #[test]
+    fn a_suppressed_cell_is_not_recoverable_from_row_or_column_totals() {
+        // Four weeks of four versions; d has one installation in w2.
+        let mut rows = Vec::new();
+        for (w, week) in ["w1", "w2", "w3", "w4"].iter().enumerate() {
+            for (v, version) in ["a", "b", "c", "d"].iter().enumerate() {
+                let installations = if (w, v) == (1, 3) {
+                    1
+                } else {
+                    12 + 7 * ((w * 4 + v) as i64 % 5)
+                };
+                rows.push(vec![
+                    text(week),
+                    text(version),
+                    Value::Int(installations * 3),
+                    Value::Int(installations),
+                ]);
+            }
+        }
+        let t = Table {
+            columns: vec![
+                col("week", Kind::Text),
+                col("version", Kind::Text),
+                col("sessions", Kind::Int),
+                col(INSTALLATIONS, Kind::Int),
+            ],
             rows,
-            [
-                row("w1", "0.85", "60"),
-                row("w1", "Other", "55"),
-                row("w2", "Other", "73"),
-            ]
-        );
+        };
+        for chart in [
+            "chart = 'line'\nx = 'week'\ny = 'sessions'\nseries = 'version'",
+            "chart = 'heatmap'\nx = 'week'\ny = 'version'\nvalue = 'sessions'",
+        ] {
+            let g = guard(&panel(chart), &t, PrivacySettings::default()).expect("guarded");
+            let learned = recoverable(&t, &g.published);
+            assert!(
+                !learned.contains(&("w2".to_string(), "d".to_string())),
+                "{chart}: the one-installation cell follows from the totals: {learned:?}"
+            );
+            assert!(learned.is_empty(), "{chart}: {learned:?}");
+            // Most of the panel is still published.
+            let shown = g
+                .published
+                .rows
+                .iter()
+                .filter(|r| r[1] != text(OTHER))
+                .count();
+            assert!(shown >= 10, "{chart}: only {shown} of 16 cells shown");
+        }
     }
 
     #[test]

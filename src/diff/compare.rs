@@ -63,6 +63,23 @@ pub struct QueryDiff {
     /// Removed rows (base's columns), the first [`KEPT_ROWS`].
     pub removed: Vec<Vec<String>>,
     pub changed: Vec<RowChange>,
+    /// What the privacy guard did to the rows shown (folded, left out), as the site says it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub privacy: Vec<String>,
+    /// Why no row of this query is shown (only its counts): no panel publishes it, or it
+    /// cannot say how many installations stand behind its rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
+}
+
+impl QueryDiff {
+    /// The counts only: every row and value taken out.
+    pub fn withhold(&mut self, why: String) {
+        self.added.clear();
+        self.removed.clear();
+        self.changed.clear();
+        self.withheld = Some(why);
+    }
 }
 
 /// How a query's columns are written: by column, the format a panel that shows it names.
@@ -179,6 +196,8 @@ fn tables_unmasked(name: &str, before: &Table, after: &Table, how: &Compare) -> 
         added: Vec::new(),
         removed: Vec::new(),
         changed: Vec::new(),
+        privacy: Vec::new(),
+        withheld: None,
     };
     let keyed = if key.is_empty() {
         None

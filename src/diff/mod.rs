@@ -539,6 +539,15 @@ fn compare_sides(base_label: String, head_label: String, base: Evaluated, head: 
             .collect()
     };
     let formats = formats([hdefs, bdefs]);
+    // Both sides guarded with the stricter minimum: a pull request that lowers it shows
+    // nothing more in its own comment.
+    let policy = crate::config::PrivacySettings {
+        min_installations: bside
+            .settings
+            .privacy
+            .min_installations
+            .max(hside.settings.privacy.min_installations),
+    };
     let empty = Table::default();
     let queries: Vec<QueryDiff> = names
         .iter()
@@ -550,6 +559,15 @@ fn compare_sides(base_label: String, head_label: String, base: Evaluated, head: 
                 formats: formats.get(n),
             };
             let mut d = compare::tables(n, b.unwrap_or(&empty), h.unwrap_or(&empty), &how);
+            if d.status != Status::Unchanged {
+                d = guarded(
+                    n,
+                    [(b, &bdefs.reports), (h, &hdefs.reports)],
+                    policy,
+                    &how,
+                    d,
+                );
+            }
             d.status = match (bsql.contains_key(n), hsql.contains_key(n)) {
                 (false, _) => Status::Added,
                 (_, false) => Status::Removed,
@@ -589,7 +607,7 @@ fn compare_sides(base_label: String, head_label: String, base: Evaluated, head: 
         base: bres,
         head: hres,
         status_of: &status_of,
-        privacy: hside.settings.privacy,
+        privacy: policy,
     };
     let panels = pairs
         .iter()
@@ -606,6 +624,67 @@ fn compare_sides(base_label: String, head_label: String, base: Evaluated, head: 
         head_failures: hfail,
         link: None,
     }
+}
+
+/// What `report diff` may print of query `name`, whose raw results (before, after) compare
+/// as `raw`: the rows its first panel publishes on each side's site (the privacy guard, then
+/// ids masked), compared; the counts only when a side that has the query has no panel for it
+/// or cannot be guarded. Its status stays the raw one: a change only in cells the guard holds
+/// back is a change, said without its values.
+fn guarded(
+    name: &str,
+    sides: [(Option<&Table>, &[Report]); 2],
+    policy: crate::config::PrivacySettings,
+    how: &compare::Compare,
+    raw: QueryDiff,
+) -> QueryDiff {
+    type Printable = Result<(Table, Vec<String>), String>;
+    let printable = |(table, reports): (Option<&Table>, &[Report])| -> Printable {
+        // A side without the query shows no rows.
+        let Some(table) = table else {
+            return Ok((Table::default(), Vec::new()));
+        };
+        let Some(panel) = reports
+            .iter()
+            .flat_map(|r| &r.panels)
+            .find(|p| p.query == name)
+        else {
+            return Err("No panel publishes this query".to_string());
+        };
+        let published = crate::privacy::guard(panel, table, policy)
+            .and_then(|g| Ok((crate::output::publishable(&g.published)?, g.notes)));
+        match published {
+            Ok(((table, held), mut notes)) => {
+                if !held.is_empty() {
+                    notes.push(format!("{held}."));
+                }
+                Ok((table, notes))
+            }
+            Err(e) => Err(format!("Panel {:?} cannot be guarded: {e:#}", panel.title)),
+        }
+    };
+    let (before, after) = match (printable(sides[0]), printable(sides[1])) {
+        (Ok(b), Ok(a)) => (b, a),
+        (Err(why), _) | (_, Err(why)) => {
+            let mut d = raw;
+            d.withhold(format!("{why}: only its row counts are shown."));
+            return d;
+        }
+    };
+    let mut d = compare::tables(name, &before.0, &after.0, how);
+    let mut notes = after.1;
+    for n in before.1 {
+        if !notes.contains(&n) {
+            notes.push(format!("Before: {n}"));
+        }
+    }
+    if d.status == Status::Unchanged {
+        notes.push("What changed is only in cells the privacy guard holds back.".to_string());
+    }
+    d.status = raw.status;
+    d.order_changed = raw.order_changed;
+    d.privacy = notes;
+    d
 }
 
 /// Report files of both sides, paired: by name, then a file only one side has with one only
@@ -647,7 +726,8 @@ struct Sides<'a> {
     base: &'a BTreeMap<String, Table>,
     head: &'a BTreeMap<String, Table>,
     status_of: &'a BTreeMap<&'a str, Status>,
-    /// The head's privacy settings: charts are drawn from what the guard publishes.
+    /// The stricter privacy settings of the two sides: charts are drawn from what the guard
+    /// publishes with them.
     privacy: crate::config::PrivacySettings,
 }
 

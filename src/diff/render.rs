@@ -340,6 +340,9 @@ fn md_query(out: &mut String, q: &QueryDiff) {
     if !w.is_empty() {
         let _ = writeln!(out, "{}\n", md(&w));
     }
+    for note in q.privacy.iter().chain(&q.withheld) {
+        let _ = writeln!(out, "{}\n", md(note));
+    }
     if q.columns_before != q.columns_after && q.status == Status::Changed {
         let gone: Vec<&String> = q
             .columns_before
@@ -376,6 +379,9 @@ fn md_query(out: &mut String, q: &QueryDiff) {
                 format!("; removed {}", list(&gone))
             },
         );
+    }
+    if q.withheld.is_some() {
+        return;
     }
     if !q.key.is_empty() && q.status == Status::Changed {
         let _ = writeln!(
@@ -476,6 +482,8 @@ struct QueryView {
     columns_after: String,
     columns_changed: bool,
     key: String,
+    /// What the privacy guard held back.
+    notes: Vec<String>,
     lists: Vec<ListView>,
 }
 
@@ -555,7 +563,8 @@ struct FailureView {
 {% if !q.why.is_empty() %}<p>{{ q.why }}</p>{% endif %}
 {% if q.columns_changed %}<p>Columns: {{ q.columns_before }} → {{ q.columns_after }}</p>{% endif %}
 {% if !q.key.is_empty() %}<p>Rows matched by {{ q.key }}.</p>{% endif %}
-{% for l in q.lists %}<h3 class="{{ l.class }}">{{ l.label }} ({{ l.total }})</h3>
+{% for n in q.notes %}<p class="note">{{ n }}</p>
+{% endfor %}{% for l in q.lists %}<h3 class="{{ l.class }}">{{ l.label }} ({{ l.total }})</h3>
 <div class="scroll"><table>
 <thead><tr>{% for h in l.header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -630,7 +639,17 @@ pub fn html(diff: &Diff) -> Result<String> {
         .iter()
         .map(|q| {
             let mut lists = Vec::new();
-            if q.changed_count > 0 {
+            let mut notes = q.privacy.clone();
+            if let Some(why) = &q.withheld {
+                notes.push(why.clone());
+                notes.push(format!(
+                    "{} added, {} removed, {} changed.",
+                    count(q.added_count, "row", "rows"),
+                    q.removed_count,
+                    q.changed_count
+                ));
+            }
+            if q.changed_count > 0 && q.withheld.is_none() {
                 let mut header = q.key.clone();
                 header.extend(["column", "before", "after", "change"].map(String::from));
                 let rows = q
@@ -673,7 +692,7 @@ pub fn html(diff: &Diff) -> Result<String> {
                     &q.columns_before,
                 ),
             ] {
-                if total > 0 {
+                if total > 0 && q.withheld.is_none() {
                     lists.push(ListView {
                         label: label.into(),
                         class,
@@ -690,7 +709,12 @@ pub fn html(diff: &Diff) -> Result<String> {
                 columns_before: q.columns_before.join(", "),
                 columns_after: q.columns_after.join(", "),
                 columns_changed: q.columns_before != q.columns_after,
-                key: q.key.join(", "),
+                key: if q.withheld.is_none() {
+                    q.key.join(", ")
+                } else {
+                    String::new()
+                },
+                notes,
                 lists,
             }
         })

@@ -625,3 +625,111 @@ fn a_no_op_diff_of_the_fixture_project_says_no_change_every_time() {
         assert!(summary.contains("**No change: "), "run {run}: {summary}");
     }
 }
+
+/// `report diff` prints what the site would publish, no more: one installation's unique
+/// values (a shell, a terminal) are in the warehouse and in rows the change touches, yet
+/// appear nowhere in summary.md, index.html or the JSON; a query no panel publishes shows its
+/// counts only; and a head that lowers `min_installations` is diffed with the base's minimum.
+#[test]
+fn diff_prints_only_what_the_privacy_guard_publishes() {
+    use crate::privacy::{MARK, lonely_sessions};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let lonely = dir.join("lonely");
+    for (key, json) in lonely_sessions() {
+        write(&lonely, &key, &json);
+    }
+    let config = format!(
+        "warehouse = \"warehouse\"\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\napplication_ids = [\"batect\", \"test-app\", \"smoke-test-app\"]\nurl = {:?}\n\n[[source]]\nname = \"lonely\"\nformat = \"abacus\"\nurl = {:?}\n",
+        fixtures(),
+        lonely
+    );
+    write(dir, "report.toml", &config);
+    write(dir, ".gitignore", "/warehouse\n/diff\n/site\n/lonely\n");
+    let shells = "SELECT coalesce(attributes.shell, '(none)') AS shell, count(*) AS sessions,\n  count(DISTINCT user_id) AS installations\nFROM sessions GROUP BY 1 ORDER BY sessions DESC, shell\n";
+    write(dir, "queries/shells.sql", shells);
+    // A query no panel shows: one row per installation.
+    write(
+        dir,
+        "queries/terminals_of_users.sql",
+        "SELECT DISTINCT user_id AS installation, attributes.terminal AS terminal FROM sessions ORDER BY 1, 2\n",
+    );
+    write(
+        dir,
+        "reports/overview.toml",
+        "title = \"Overview\"\n\n[[panel]]\ntitle = \"Shells\"\nquery = \"shells\"\nchart = \"bar\"\nx = \"shell\"\ny = \"sessions\"\n",
+    );
+    commit_and_pull(dir, true);
+
+    // Every row changes (the lonely shell's too); a panel of terminals is added; the
+    // unpublished query changes; the head asks for groups of one.
+    write(
+        dir,
+        "queries/shells.sql",
+        &shells.replace("count(*) AS sessions", "2 * count(*) AS sessions"),
+    );
+    write(
+        dir,
+        "queries/terminals.sql",
+        "SELECT coalesce(attributes.terminal, '(none)') AS terminal, count(*) AS sessions,\n  count(DISTINCT user_id) AS installations\nFROM sessions GROUP BY 1 ORDER BY sessions DESC, terminal\n",
+    );
+    write(
+        dir,
+        "queries/terminals_of_users.sql",
+        "SELECT DISTINCT user_id AS installation, upper(attributes.terminal) AS terminal FROM sessions ORDER BY 1, 2\n",
+    );
+    write(
+        dir,
+        "reports/overview.toml",
+        "title = \"Overview\"\n\n[[panel]]\ntitle = \"Shells\"\nquery = \"shells\"\nchart = \"bar\"\nx = \"shell\"\ny = \"sessions\"\n\n[[panel]]\ntitle = \"Terminals\"\nquery = \"terminals\"\nchart = \"bar\"\nx = \"terminal\"\ny = \"sessions\"\n",
+    );
+    write(
+        dir,
+        "report.toml",
+        &format!("{config}\n[privacy]\nmin_installations = 1\n"),
+    );
+
+    let o = report(&["diff"], dir);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary = std::fs::read_to_string(dir.join("diff/summary.md")).expect("summary.md");
+    let html = std::fs::read_to_string(dir.join("diff/index.html")).expect("index.html");
+    let (_, json) = diff_json(dir);
+    let json = json.to_string();
+    for (name, text) in [
+        ("summary.md", &summary),
+        ("index.html", &html),
+        ("json", &json),
+    ] {
+        let found: Vec<&str> = text
+            .lines()
+            .filter(|l| l.to_lowercase().contains(MARK))
+            .collect();
+        assert!(found.is_empty(), "{name} shows a unique value:\n{found:#?}");
+    }
+    // The changed rows are there, the lonely one folded into Other.
+    assert!(summary.contains("#### `shells` (changed)"), "{summary}");
+    assert!(summary.contains("| Other |"), "{summary}");
+    assert!(
+        summary.contains("fewer than 10 installations are folded into “Other”"),
+        "{summary}"
+    );
+    assert!(summary.contains("#### `terminals` (added)"), "{summary}");
+    // The unpublished query: its counts, no rows.
+    assert!(
+        summary.contains("No panel publishes this query: only its row counts are shown."),
+        "{summary}"
+    );
+    let section = &summary[summary.find("#### `terminals_of_users`").expect("section")..];
+    let section = &section[..section[1..].find("####").map_or(section.len(), |i| i + 1)];
+    assert!(
+        !section.contains("Changed rows") && !section.contains("Added rows"),
+        "{section}"
+    );
+    assert!(html.contains("No panel publishes this query"), "{html}");
+    nu_html_check(&dir.join("diff"));
+}

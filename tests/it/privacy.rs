@@ -7,11 +7,11 @@ use report::pipeline;
 use crate::common::{self, files, fixtures, settings};
 
 /// The marker every unique value carries.
-const MARK: &str = "qx7";
+pub(crate) const MARK: &str = "qx7";
 
 /// Three sessions of one installation: a run with two builds that failed with an exception
 /// naming a home path, a run on CI, a list of tasks.
-fn lonely_sessions() -> Vec<(String, String)> {
+pub(crate) fn lonely_sessions() -> Vec<(String, String)> {
     let user = "7d3c5e0a-1b2c-4d3e-8f40-5a6b7c8d9e0f";
     let ids = [
         "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
