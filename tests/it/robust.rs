@@ -114,10 +114,7 @@ fn one_bad_entry_never_stops_a_local_pull_and_build_publishes() {
     big.set_len((64 << 20) + 1).expect("sparse");
     let unreadable = dir.join("locked");
     std::fs::create_dir(&unreadable).expect("folder");
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let root = running_as_root();
     if !root {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000))
@@ -789,4 +786,95 @@ fn one_bad_object_never_stops_a_pull_from_s3rver() {
     let o = binary(&["build"], tmp.path());
     assert!(matches!(o.status.code(), Some(0 | 3)), "{}", text(&o));
     assert!(tmp.path().join("site/index.html").is_file());
+}
+
+/// An unreadable folder in a local bucket is one failure naming it, once per pull, and the
+/// rest of the bucket is pulled; once it is readable again, the next pull takes its sessions.
+/// Root reads every folder, so as root the binary runs as `nobody` (setpriv, util-linux).
+#[test]
+fn an_unreadable_folder_is_one_failure_and_the_rest_is_pulled() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let all = sessions(30);
+    let bucket = dir.join("bucket");
+    write_sessions(&bucket, &all[..20]);
+    let locked = bucket.join("locked");
+    write_sessions(&locked, &all[20..]);
+    std::fs::write(
+        dir.join("report.toml"),
+        "warehouse = \"warehouse\"\n[[source]]\nname = \"batect\"\nformat = \"abacus\"\nurl = \"bucket\"\n",
+    )
+    .expect("config");
+    // The binary and the project where an unprivileged user can run, read and write them.
+    let bin = dir.join("report");
+    std::fs::copy(env!("CARGO_BIN_EXE_report"), &bin).expect("copy binary");
+    for entry in walk(dir) {
+        let mode = if entry.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("lock");
+    let root = running_as_root();
+    let run = || {
+        let mut c = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        c.arg("pull")
+            .current_dir(dir)
+            .env_remove("REPORT_CONFIG")
+            .env_remove("REPORT_WAREHOUSE")
+            .output()
+            .expect("report pull runs")
+    };
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let failures: Vec<&str> = err.lines().filter(|l| l.starts_with("failed ")).collect();
+    assert_eq!(
+        failures,
+        [
+            "failed batect:locked/: cannot read the folder: Permission denied (os error 13) (retried on the next pull)"
+        ],
+        "{err}"
+    );
+    assert!(err.contains("20 new records"), "{err}");
+    // Readable again: its sessions come in, the others are not fetched twice.
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o777)).expect("unlock");
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("10 new records"), "{err}");
+    assert!(err.contains(", 0 failed"), "{err}");
+}
+
+/// Every folder and file below `dir`, `dir` included.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].is_dir() {
+            let mut children: Vec<_> = std::fs::read_dir(&out[i])
+                .expect("read_dir")
+                .map(|e| e.expect("entry").path())
+                .collect();
+            children.sort();
+            out.extend(children);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Root reads every folder whatever its mode.
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
