@@ -26,6 +26,9 @@ use url::Url;
 
 use crate::config::{PullSettings, Source, is_secret_option, redact};
 
+mod deadline;
+pub use deadline::Deadline;
+
 /// How a cloud store retries one request: exponential backoff from 100 ms up to 5 s, at most
 /// `retries` times and never past a minute after the first try (credentials and signed
 /// requests must stay valid, and a dead endpoint must not stall the pull for long).

@@ -153,10 +153,34 @@ pub async fn pull(
     warehouse: &mut Warehouse,
     mut options: Options,
 ) -> Result<Summary> {
-    let mut summary = Summary::default();
-    options
+    let deadline = *options
         .deadline
         .get_or_insert_with(|| tokio::time::Instant::now() + settings.pull.deadline);
+    // The warehouse's store gets a tenth more, to commit what was fetched by the deadline.
+    let minutes = settings.pull.deadline.as_secs_f64() / 60.0;
+    let why = format!(
+        "the warehouse {} did not answer within the pull's deadline ([pull] deadline_minutes = {minutes}, and a tenth more to commit what was fetched): the store stopped answering",
+        warehouse.shown()
+    );
+    let inner = warehouse.bucket().store.clone();
+    warehouse.replace_store(Arc::new(crate::store::Deadline::new(
+        inner.clone(),
+        deadline + settings.pull.deadline / 10,
+        why,
+    )));
+    let pulled = pull_within(settings, warehouse, options, deadline).await;
+    warehouse.replace_store(inner);
+    pulled
+}
+
+/// [`pull`], its warehouse bounded.
+async fn pull_within(
+    settings: &Settings,
+    warehouse: &mut Warehouse,
+    options: Options,
+    deadline: tokio::time::Instant,
+) -> Result<Summary> {
+    let mut summary = Summary::default();
     let schemas = schemas_fingerprint(settings);
     if options.rebuild {
         let all: Vec<String> = warehouse.all_files().map(|f| f.path.clone()).collect();
@@ -174,6 +198,12 @@ pub async fn pull(
     for source in &settings.sources {
         let bucket = store::open(source, &settings.pull)?;
         pull_source(&bucket, source, settings, warehouse, &mut summary, options).await?;
+    }
+    if tokio::time::Instant::now() >= deadline {
+        crate::messages::warn(format_args!(
+            "pull: compaction and the sweep skipped: the pull's deadline passed ([pull] deadline_minutes); the next pull or `report compact` does them"
+        ));
+        return Ok(summary);
     }
     let compacted = warehouse.compact(settings.pull.target_file_bytes).await?;
     summary.compacted = compacted.removed as u64;

@@ -266,6 +266,12 @@ impl Warehouse {
         &self.bucket
     }
 
+    /// Sends every later request through `store` (the same bucket, bounded: see
+    /// [`crate::store::Deadline`]); returns the store used until now.
+    pub fn replace_store(&mut self, store: Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore> {
+        std::mem::replace(&mut self.bucket.store, store)
+    }
+
     /// The warehouse's URL without credentials, for messages.
     pub fn shown(&self) -> &str {
         &self.shown

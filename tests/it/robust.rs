@@ -878,3 +878,101 @@ fn running_as_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
+
+/// A warehouse store that takes writes and never answers them; everything else passes.
+#[derive(Debug)]
+struct Mute(Arc<dyn object_store::ObjectStore>);
+
+impl std::fmt::Display for Mute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mute({})", self.0)
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for Mute {
+    async fn put_opts(
+        &self,
+        _: &object_store::path::Path,
+        _: object_store::PutPayload,
+        _: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        std::future::pending().await
+    }
+    async fn put_multipart_opts(
+        &self,
+        _: &object_store::path::Path,
+        _: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        std::future::pending().await
+    }
+    async fn get_opts(
+        &self,
+        l: &object_store::path::Path,
+        o: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        self.0.get_opts(l, o).await
+    }
+    fn delete_stream(
+        &self,
+        l: futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>> {
+        self.0.delete_stream(l)
+    }
+    fn list(
+        &self,
+        p: Option<&object_store::path::Path>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
+        self.0.list(p)
+    }
+    async fn list_with_delimiter(
+        &self,
+        p: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.0.list_with_delimiter(p).await
+    }
+    async fn copy_opts(
+        &self,
+        f: &object_store::path::Path,
+        t: &object_store::path::Path,
+        o: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.0.copy_opts(f, t, o).await
+    }
+}
+
+/// The deadline bounds the warehouse too: a warehouse store that stops answering writes ends
+/// the pull at the deadline and a tenth, with an error naming the warehouse and the setting,
+/// instead of a minute per request and its retries.
+#[test]
+fn a_warehouse_that_stops_answering_ends_the_pull_at_its_deadline() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("src");
+    write_sessions(&src, &sessions(12));
+    let s = parse(
+        tmp.path(),
+        &project(
+            tmp.path(),
+            &format!("url = {src:?}"),
+            "deadline_minutes = 0.05",
+        ),
+    );
+    let (err, took) = block_on(async {
+        let mut w = crate::common::open(&s).await;
+        let inner = w.bucket().store.clone();
+        w.replace_store(Arc::new(Mute(inner)));
+        let started = std::time::Instant::now();
+        let err = report::pull::pull(&s, &mut w, report::pull::Options::default())
+            .await
+            .expect_err("nothing can be committed");
+        (format!("{err:#}"), started.elapsed())
+    });
+    assert!(
+        took >= std::time::Duration::from_secs(3) && took < std::time::Duration::from_secs(15),
+        "{took:?}"
+    );
+    assert!(
+        err.contains("did not answer within the pull's deadline ([pull] deadline_minutes = 0.05"),
+        "{err}"
+    );
+}
