@@ -27,6 +27,7 @@ use url::Url;
 use crate::config::{PullSettings, Source, is_secret_option, redact};
 
 mod deadline;
+pub mod s3_list;
 pub use deadline::Deadline;
 
 /// How a cloud store retries one request: exponential backoff from 100 ms up to 5 s, at most
@@ -60,6 +61,8 @@ pub struct Bucket {
     pub ordered: bool,
     /// The local folder the bucket is, when it is one.
     pub folder: Option<std::path::PathBuf>,
+    /// An S3 bucket's own list client, for the pages object_store cannot read.
+    pub lister: Option<Arc<s3_list::Lister>>,
 }
 
 impl Bucket {
@@ -73,6 +76,7 @@ impl Bucket {
             url: ObjectStoreUrl::local_filesystem(),
             ordered: false,
             folder: None,
+            lister: None,
         }
     }
 
@@ -158,6 +162,7 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
             url: ObjectStoreUrl::local_filesystem(),
             ordered: false,
             folder: Some(abs),
+            lister: None,
         });
     }
     let url = Url::parse(place.url).with_context(|| format!("{what}: {shown} is not a URL"))?;
@@ -219,11 +224,16 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
             b
         }};
     }
+    let mut lister = None;
     let (store, path): (Arc<dyn ObjectStore>, Path) = match scheme {
         ObjectStoreScheme::AmazonS3 => {
             let b = configured!(from_env!(AmazonS3Builder, "AWS_"));
             s3_credentials_given(&b).with_context(|| format!("{what}: {shown}"))?;
-            (build!(b), path)
+            let s3 = b.clone().build().map_err(|e| open_failed(&e))?;
+            lister = Some(Arc::new(
+                s3_list::Lister::new(&b, &s3, &url).with_context(|| format!("{what}: {shown}"))?,
+            ));
+            (Arc::new(s3), path)
         }
         ObjectStoreScheme::GoogleCloudStorage => {
             let b = from_env!(GoogleCloudStorageBuilder, "GOOGLE_");
@@ -256,6 +266,7 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
         url: store_url,
         ordered: !matches!(scheme, ObjectStoreScheme::Http),
         folder: None,
+        lister,
     })
 }
 

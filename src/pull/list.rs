@@ -8,12 +8,13 @@
 //! ranges). Either way the keys come back sorted, as object stores promise for one listing.
 
 use anyhow::Result;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use indicatif::ProgressBar;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 
 use crate::store::Bucket;
+use crate::store::s3_list::Lister;
 
 /// Attempts at one listing request beyond object_store's own retries (which do not cover a
 /// body cut off mid-way).
@@ -96,14 +97,24 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
                     let store = store.clone();
                     async move {
                         let listed = retried(|| store.list_with_delimiter(Some(&p))).await;
-                        listed.map(|l| (p, l))
+                        (p, listed)
                     }
                 })
                 .buffered(parallel)
-                .try_collect()
-                .await?;
+                .collect()
+                .await;
             let mut next = Vec::new();
             for (folder, l) in listed {
+                let l = match l {
+                    Ok(l) => l,
+                    // A name object_store cannot hold below it: listed whole, where the
+                    // bucket's own list client can read past it.
+                    Err(object_store::Error::InvalidPath { .. }) if bucket.lister.is_some() => {
+                        leaves.push(folder);
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 if l.objects.is_empty() && l.common_prefixes.is_empty() {
                     // Empty, or a server that leaves out prefixes more than one level deep
                     // (s3rver 3.7): listed in ranges, which finds the keys either way.
@@ -151,10 +162,16 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
     let mut parts = futures::stream::iter(ranges)
         .map(|(folder, from, until)| {
             let store = store.clone();
+            let lister = bucket.lister.clone();
             let ordered = bucket.ordered;
             async move {
                 let (from, until) = (from.as_ref(), until.as_ref());
-                list_range(store.as_ref(), &folder, from, until, ordered).await
+                let range = Range {
+                    folder: &folder,
+                    from,
+                    until,
+                };
+                list_range(store.as_ref(), lister.as_deref(), &range, ordered).await
             }
         })
         .buffered(parallel);
@@ -175,6 +192,9 @@ pub async fn keys(bucket: &Bucket, concurrency: usize, progress: &ProgressBar) -
         .collect();
     keys.sort_unstable();
     keys.dedup();
+    // Ranges that meet at a split point may both see an entry there.
+    unreadable.sort_by(|a, b| a.key.cmp(&b.key));
+    unreadable.dedup_by(|a, b| a.key == b.key);
     Ok(Listed { keys, unreadable })
 }
 
@@ -317,17 +337,31 @@ fn unnamed_key(bucket: &Bucket, error: &str) -> String {
 /// The keys of `folder` after `from` (the start when `None`) up to `until` (inclusive: an
 /// object named exactly as a split point belongs to the range before it; the end when
 /// `None`).
-/// An entry the store cannot name (an invalid path) is given back as an error of its own; any
-/// other error ends the listing, unless it is one in transit: a listing cut off by the server
-/// (a body that ends mid-way, a reset), whole or a range, goes on after the last key it gave
-/// when the store lists in key order, and starts again when it does not.
+struct Range<'a> {
+    folder: &'a Path,
+    from: Option<&'a Path>,
+    until: Option<&'a Path>,
+}
+
+/// Lists `range`. An entry the store cannot name (an invalid path) is given back as an error
+/// of its own; where object_store fails a whole S3 page for one (see [`s3_list`]), the rest of
+/// the range is listed with `lister`. Any other error ends the listing, unless it is one in
+/// transit: a listing cut off by the server (a body that ends mid-way, a reset), whole or a
+/// range, goes on after the last key it gave when the store lists in key order, and starts
+/// again when it does not.
+///
+/// [`s3_list`]: crate::store::s3_list
 async fn list_range(
     store: &dyn ObjectStore,
-    folder: &Path,
-    from: Option<&Path>,
-    until: Option<&Path>,
+    lister: Option<&Lister>,
+    range: &Range<'_>,
     ordered: bool,
-) -> object_store::Result<(Vec<Path>, Vec<String>)> {
+) -> Result<(Vec<Path>, Vec<String>)> {
+    let Range {
+        folder,
+        from,
+        until,
+    } = *range;
     let (mut out, mut unnamed) = (Vec::new(), Vec::new());
     let mut attempt = 0;
     let mut after: Option<Path> = from.cloned();
@@ -339,6 +373,15 @@ async fn list_range(
         while let Some(meta) = stream.next().await {
             let location = match meta {
                 Ok(ObjectMeta { location, .. }) => location,
+                Err(object_store::Error::InvalidPath { .. })
+                    if ordered && let Some(lister) = lister =>
+                {
+                    let after = out.last().or(from).map(|p: &Path| p.as_ref().to_string());
+                    let (more, bad) = list_raw(lister, folder, after, until).await?;
+                    out.extend(more);
+                    unnamed.extend(bad);
+                    break 'listing;
+                }
                 Err(e @ object_store::Error::InvalidPath { .. }) => {
                     unnamed.push(e.to_string());
                     continue;
@@ -354,7 +397,7 @@ async fn list_range(
                     }
                     continue 'listing;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             };
             // Ranges are only made of cloud listings, which come in key order.
             if until.is_some_and(|u| location.as_ref() > u.as_ref()) {
@@ -365,6 +408,47 @@ async fn list_range(
         break;
     }
     Ok((out, unnamed))
+}
+
+/// The keys of `folder` after `after` up to `until`, with the bucket's own list client: those
+/// a path can hold, and the errors of those it cannot (as object_store words them).
+async fn list_raw(
+    lister: &Lister,
+    folder: &Path,
+    mut after: Option<String>,
+    until: Option<&Path>,
+) -> Result<(Vec<Path>, Vec<String>)> {
+    let prefix = match folder.as_ref() {
+        "" => String::new(),
+        f => format!("{f}/"),
+    };
+    let (mut out, mut unnamed) = (Vec::new(), Vec::new());
+    loop {
+        let mut attempt = 0;
+        let page = loop {
+            match lister.page(&prefix, after.as_deref()).await {
+                Ok(page) => break page,
+                Err(_) if attempt < LIST_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        for key in &page.keys {
+            if until.is_some_and(|u| key.as_str() > u.as_ref()) {
+                return Ok((out, unnamed));
+            }
+            match Path::parse(key) {
+                Ok(p) => out.push(p),
+                Err(e) => unnamed.push(e.to_string()),
+            }
+        }
+        match page.keys.last() {
+            Some(last) if page.truncated => after = Some(last.clone()),
+            _ => return Ok((out, unnamed)),
+        }
+    }
 }
 
 #[cfg(test)]

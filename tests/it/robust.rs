@@ -294,6 +294,36 @@ impl S3 {
             .unwrap_or(0);
         let page: Vec<_> = contents.iter().skip(start).take(5).collect();
         let more = start + page.len() < contents.len();
+        // Keys as S3 writes them: URL-encoded when asked, else XML text (a control character
+        // as a character reference).
+        let url_encoded = params.get("encoding-type").is_some_and(|e| e == "url");
+        let shown = |k: &str| -> String {
+            if url_encoded {
+                k.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z'
+                        | b'a'..=b'z'
+                        | b'0'..=b'9'
+                        | b'-'
+                        | b'_'
+                        | b'.'
+                        | b'~'
+                        | b'/' => (b as char).to_string(),
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect()
+            } else {
+                k.chars()
+                    .map(|c| match c {
+                        '&' => "&amp;".to_string(),
+                        '<' => "&lt;".to_string(),
+                        '>' => "&gt;".to_string(),
+                        c if c.is_control() => format!("&#x{:x};", c as u32),
+                        c => c.to_string(),
+                    })
+                    .collect()
+            }
+        };
         let mut body = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name>",
         );
@@ -307,7 +337,11 @@ impl S3 {
                 start + page.len()
             ));
         }
+        if url_encoded {
+            body.push_str("<EncodingType>url</EncodingType>");
+        }
         for (k, size) in page {
+            let k = shown(k);
             body.push_str(&format!(
                 "<Contents><Key>{k}</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified><ETag>\"e\"</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>"
             ));
@@ -628,6 +662,12 @@ fn one_bad_key_never_stops_an_s3_pull() {
         ("v1/batect/0.81.0/x", b"not json"),
         ("v1/batect/0.81.0/x/y", b"not json"),
         (long.as_str(), b"not json"),
+        // Keys a path cannot hold: object_store fails their whole list page.
+        ("v1/batect/0.81.0/a/../b.json", b"{}"),
+        ("v1/batect/0.81.0/./c.json", b"{}"),
+        ("v1/batect/0.81.0/d//e.json", b"{}"),
+        ("v1/batect/0.81.0/ctl\u{1}.json", b"{}"),
+        ("v1/batect/../up.json", b"{}"),
     ] {
         objects.insert(key.to_string(), bytes.to_vec());
     }
@@ -652,6 +692,11 @@ fn one_bad_key_never_stops_an_s3_pull() {
         ("v1/batect/0.81.0/x", "json"),
         ("v1/batect/0.81.0/x/y", "json"),
         (long.as_str(), "json"),
+        ("v1/batect/0.81.0/a/../b.json", "listing.name"),
+        ("v1/batect/0.81.0/./c.json", "listing.name"),
+        ("v1/batect/0.81.0/d//e.json", "listing.name"),
+        ("v1/batect/0.81.0/ctl\u{1}.json", "listing.name"),
+        ("v1/batect/../up.json", "listing.name"),
     ]
     .iter()
     .map(|(k, r)| (k.to_string(), r.to_string()))
@@ -660,7 +705,7 @@ fn one_bad_key_never_stops_an_s3_pull() {
     assert!(first.failed.is_empty(), "{first}");
     let second = pull(&s);
     assert!(second.is_clean(), "{second}");
-    assert_eq!(second.quarantined_before, 5, "{second}");
+    assert_eq!(second.quarantined_before, 10, "{second}");
 }
 
 /// What replaced the pull lock: two pulls at once into one local warehouse race for each commit
@@ -777,6 +822,17 @@ fn one_bad_object_never_stops_a_pull_from_s3rver() {
     let second = pull(&s);
     assert!(second.is_clean(), "{second}");
     assert_eq!(second.quarantined_before, 3, "{second}");
+    // The bucket's own list client (for pages object_store cannot read) lists what
+    // object_store lists. (s3rver accepts any signature; the signing is checked against
+    // AWS's documented example in src/store/s3_list.rs.)
+    let bucket = report::store::open(&s.sources[0], &s.pull).expect("bucket");
+    let lister = bucket.lister.expect("an S3 bucket has its list client");
+    let mut page = block_on(lister.page(&format!("{prefix}/"), None)).expect("signed list");
+    let mut want: Vec<String> = objects.iter().map(|(k, _)| key(k)).collect();
+    // (s3rver lists `x/y` before `x`.)
+    page.keys.sort();
+    want.sort();
+    assert_eq!(page.keys, want);
     // The build publishes a site.
     std::fs::write(
         tmp.path().join("report.toml"),
@@ -975,4 +1031,84 @@ fn a_warehouse_that_stops_answering_ends_the_pull_at_its_deadline() {
         err.contains("did not answer within the pull's deadline ([pull] deadline_minutes = 0.05"),
         "{err}"
     );
+}
+
+/// PUTs `body` at `key` of bucket `telemetry` on the loopback S3 `endpoint` as raw HTTP, the
+/// key as it is (object_store cannot name keys with `..`, `.` or empty segments).
+fn put_raw(endpoint: &str, key: &str, body: &[u8]) {
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut conn = TcpStream::connect(authority).expect("connect");
+    let head = format!(
+        "PUT /telemetry/{key} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).expect("request");
+    conn.write_all(body).expect("body");
+    let mut answer = String::new();
+    BufReader::new(conn).read_line(&mut answer).expect("answer");
+    assert!(answer.contains(" 200 "), "PUT {key}: {answer}");
+}
+
+/// Keys a path cannot hold, on moto (which stores them as sent): object_store fails their
+/// list page; the bucket's own list client lists past them, each is quarantined once, and
+/// every session beside them is pulled.
+#[test]
+#[ignore = "needs the loopback servers .ci/run starts"]
+fn keys_a_path_cannot_hold_never_stop_a_pull_from_moto() {
+    use object_store::ObjectStoreExt;
+    let endpoint = std::env::var("REPORT_TEST_S3_ENDPOINT")
+        .expect("REPORT_TEST_S3_ENDPOINT (tests/servers/start.sh STATE && . STATE/env)");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let prefix = format!("odd-{}-{nanos}", std::process::id());
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("telemetry")
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing")
+        .build()
+        .expect("s3 store");
+    let valid = sessions(9);
+    block_on(async {
+        for (key, bytes) in &valid {
+            let path = object_store::path::Path::from(format!("{prefix}/{key}").as_str());
+            store
+                .put(&path, bytes.clone().into())
+                .await
+                .expect("upload");
+        }
+    });
+    let odd = [
+        "v1/batect/0.81.0/a/../b.json",
+        "v1/batect/0.81.0/./c.json",
+        "v1/batect/0.81.0/d//e.json",
+        "v1/batect/../up.json",
+    ];
+    for key in odd {
+        put_raw(&endpoint, &format!("{prefix}/{key}"), b"{}");
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let source = format!(
+        "url = \"s3://telemetry/{prefix}\"\noptions = {{ aws_endpoint = \"{endpoint}\", aws_region = \"us-east-1\", allow_http = \"true\", aws_access_key_id = \"testing\", aws_secret_access_key = \"testing\" }}"
+    );
+    let s = parse(tmp.path(), &project(tmp.path(), &source, "concurrency = 4"));
+    let first = pull(&s);
+    assert_eq!(first.sessions, 9, "{first}");
+    let rules: BTreeMap<String, String> = quarantined(&first)
+        .into_iter()
+        .map(|(k, (rule, _))| (k, rule))
+        .collect();
+    let want: BTreeMap<String, String> = odd
+        .iter()
+        .map(|k| (format!("{prefix}/{k}"), "listing.name".to_string()))
+        .collect();
+    assert_eq!(rules, want, "{first}");
+    assert!(first.failed.is_empty(), "{first}");
+    let second = pull(&s);
+    assert!(second.is_clean(), "{second}");
+    assert_eq!(second.quarantined_before, odd.len() as u64, "{second}");
 }
