@@ -299,14 +299,17 @@ fn suppress(cells: &[Cell], behind: &Behind, k: u64) -> Outcome {
             crosses.entry(cross).or_default().push(i);
         }
     }
+    let suppressed_of = |members: &[usize], out: &BTreeSet<usize>| -> Vec<usize> {
+        members
+            .iter()
+            .copied()
+            .filter(|i| out.contains(i))
+            .collect()
+    };
     loop {
         let mut grew = false;
         for members in groups.values().chain(crosses.values()) {
-            let mut inside: Vec<usize> = members
-                .iter()
-                .copied()
-                .filter(|i| out.contains(i))
-                .collect();
+            let mut inside = suppressed_of(members, &out);
             if inside.is_empty() {
                 continue;
             }
@@ -330,12 +333,8 @@ fn suppress(cells: &[Cell], behind: &Behind, k: u64) -> Outcome {
         }
     }
     outcome.complementary = out.len() - outcome.small;
-    for (group, members) in groups {
-        let inside: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|i| out.contains(i))
-            .collect();
+    for (group, members) in &groups {
+        let inside = suppressed_of(members, &out);
         if inside.is_empty() {
             continue;
         }

@@ -763,22 +763,7 @@ fn two_pulls_at_once_lose_no_file_and_double_no_session() {
 #[ignore = "needs the loopback servers .ci/run starts"]
 fn one_bad_object_never_stops_a_pull_from_s3rver() {
     use object_store::ObjectStoreExt;
-    let endpoint = std::env::var("REPORT_TEST_S3RVER_ENDPOINT")
-        .expect("REPORT_TEST_S3RVER_ENDPOINT (tests/servers/start.sh STATE && . STATE/env)");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    let prefix = format!("robust-{}-{nanos}", std::process::id());
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_bucket_name("telemetry")
-        .with_endpoint(&endpoint)
-        .with_allow_http(true)
-        .with_region("us-east-1")
-        .with_access_key_id("S3RVER")
-        .with_secret_access_key("S3RVER")
-        .build()
-        .expect("s3 store");
+    let (_, prefix, store, source) = loopback_s3("REPORT_TEST_S3RVER_ENDPOINT", "robust", "S3RVER");
     // (No very long last segment: s3rver 3.7 keeps objects as files and stops on one of 300
     // bytes. The loopback server of `one_bad_key_never_stops_an_s3_pull` has one.)
     let mut objects: Vec<(String, Vec<u8>)> = sessions(9);
@@ -798,9 +783,6 @@ fn one_bad_object_never_stops_a_pull_from_s3rver() {
         }
     });
     let tmp = tempfile::tempdir().expect("tmp");
-    let source = format!(
-        "url = \"s3://telemetry/{prefix}\"\noptions = {{ aws_endpoint = \"{endpoint}\", aws_region = \"us-east-1\", allow_http = \"true\", aws_access_key_id = \"S3RVER\", aws_secret_access_key = \"S3RVER\" }}"
-    );
     let s = parse(tmp.path(), &project(tmp.path(), &source, "concurrency = 4"));
     let first = pull(&s);
     assert_eq!(first.sessions, 9, "{first}");
@@ -1056,22 +1038,8 @@ fn put_raw(endpoint: &str, key: &str, body: &[u8]) {
 #[ignore = "needs the loopback servers .ci/run starts"]
 fn keys_a_path_cannot_hold_never_stop_a_pull_from_moto() {
     use object_store::ObjectStoreExt;
-    let endpoint = std::env::var("REPORT_TEST_S3_ENDPOINT")
-        .expect("REPORT_TEST_S3_ENDPOINT (tests/servers/start.sh STATE && . STATE/env)");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    let prefix = format!("odd-{}-{nanos}", std::process::id());
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_bucket_name("telemetry")
-        .with_endpoint(&endpoint)
-        .with_allow_http(true)
-        .with_region("us-east-1")
-        .with_access_key_id("testing")
-        .with_secret_access_key("testing")
-        .build()
-        .expect("s3 store");
+    let (endpoint, prefix, store, source) =
+        loopback_s3("REPORT_TEST_S3_ENDPOINT", "odd", "testing");
     let valid = sessions(9);
     block_on(async {
         for (key, bytes) in &valid {
@@ -1092,9 +1060,6 @@ fn keys_a_path_cannot_hold_never_stop_a_pull_from_moto() {
         put_raw(&endpoint, &format!("{prefix}/{key}"), b"{}");
     }
     let tmp = tempfile::tempdir().expect("tmp");
-    let source = format!(
-        "url = \"s3://telemetry/{prefix}\"\noptions = {{ aws_endpoint = \"{endpoint}\", aws_region = \"us-east-1\", allow_http = \"true\", aws_access_key_id = \"testing\", aws_secret_access_key = \"testing\" }}"
-    );
     let s = parse(tmp.path(), &project(tmp.path(), &source, "concurrency = 4"));
     let first = pull(&s);
     assert_eq!(first.sessions, 9, "{first}");
@@ -1111,4 +1076,34 @@ fn keys_a_path_cannot_hold_never_stop_a_pull_from_moto() {
     let second = pull(&s);
     assert!(second.is_clean(), "{second}");
     assert_eq!(second.quarantined_before, odd.len() as u64, "{second}");
+}
+
+/// The loopback S3 server `.ci/run` names in `var` (bucket `telemetry`, `key` as key id and
+/// secret): its endpoint, a prefix of this run's own, a store on it, and the source keys of
+/// a project pulling that prefix.
+fn loopback_s3(
+    var: &str,
+    stem: &str,
+    key: &str,
+) -> (String, String, object_store::aws::AmazonS3, String) {
+    let endpoint = std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} (tests/servers/start.sh STATE && . STATE/env)"));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let prefix = format!("{stem}-{}-{nanos}", std::process::id());
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("telemetry")
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_access_key_id(key)
+        .with_secret_access_key(key)
+        .build()
+        .expect("s3 store");
+    let source = format!(
+        "url = \"s3://telemetry/{prefix}\"\noptions = {{ aws_endpoint = \"{endpoint}\", aws_region = \"us-east-1\", allow_http = \"true\", aws_access_key_id = \"{key}\", aws_secret_access_key = \"{key}\" }}"
+    );
+    (endpoint, prefix, store, source)
 }
