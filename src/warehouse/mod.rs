@@ -692,16 +692,6 @@ impl Warehouse {
         }
         n
     }
-
-    /// The first and last `date` of `sessions` (the fixture index page shows it).
-    pub fn date_range(&self) -> Option<(String, String)> {
-        let dates: BTreeSet<&str> = self
-            .files("sessions")
-            .into_iter()
-            .filter_map(|f| f.date())
-            .collect();
-        Some((dates.first()?.to_string(), dates.last()?.to_string()))
-    }
 }
 
 /// What a compaction did.
