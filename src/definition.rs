@@ -406,12 +406,20 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["environment", "overview", "devstack", "go", "activity", "adoption"]
+            [
+                "environment",
+                "overview",
+                "devstack",
+                "go",
+                "activity",
+                "adoption"
+            ]
         );
         for wrong in ["order='first'", "order=1.5"] {
             let err = parse(&format!("title='t'\n{wrong}")).expect_err("order is an integer");
             assert!(
-                format!("{err:#}").starts_with("reports/overview.toml:2: `order` must be an integer"),
+                format!("{err:#}")
+                    .starts_with("reports/overview.toml:2: `order` must be an integer"),
                 "{err:#}"
             );
         }

@@ -182,8 +182,8 @@ pub fn render(
                 Some(q) => query_view(q),
                 None => bail!("{}: no query file for {:?}", ctx(), panel.query),
             };
-            let (view, page) = render_panel(panel, &guarded, &id, &report.name, &csv, query)
-                .with_context(ctx)?;
+            let (view, page) =
+                render_panel(panel, &guarded, &id, &report.name, &csv, query).with_context(ctx)?;
             panels.push(view);
             pages.push(page);
         }
@@ -326,7 +326,10 @@ impl Provenance {
 /// the full path, which differs between machines) and the SQL without surrounding blank lines.
 fn query_view(q: &Query) -> QueryView {
     let file = match (
-        q.path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()),
+        q.path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str()),
         q.path.file_name().and_then(|n| n.to_str()),
     ) {
         (Some(dir), Some(file)) => format!("{dir}/{file}"),
