@@ -3,6 +3,7 @@
 //! ```toml
 //! title = "Overview"
 //! description = "How Batect is used."
+//! order = 1
 //!
 //! [[panel]]
 //! title = "Sessions per day"
@@ -11,6 +12,8 @@
 //! x = "date"
 //! y = "sessions"
 //! ```
+//! `order` (an integer, optional) places the report in the site's lists: reports are listed by
+//! it, those without one after those with one, then by file name ([`Report::listing`]).
 //! Common panel keys are `id`, `title`, `description`, `query`, `chart` and `expect` (a list
 //! of expectations, `[[panel.expect]]`, see [`crate::expect`]); the other keys belong
 //! to the chart kind and are checked by its spec. Unknown keys are errors naming the file and
@@ -38,6 +41,8 @@ pub struct Report {
     pub path: PathBuf,
     pub title: String,
     pub description: String,
+    /// Where the report stands in the site's lists (`order = N`); see [`Report::listing`].
+    pub order: Option<i64>,
     pub panels: Vec<Panel>,
     /// Where each panel is in the file, one per panel.
     pub lines: Vec<PanelLines>,
@@ -68,8 +73,19 @@ struct File {
     title: String,
     #[serde(default)]
     description: String,
+    #[serde(default, deserialize_with = "order")]
+    order: Option<i64>,
     #[serde(default)]
     panel: Option<toml::Value>,
+}
+
+/// `order = N`, an integer; errors name the key.
+fn order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(d).map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`order` must be an integer (the report's place in the site's lists): {e}"
+        ))
+    })
 }
 
 /// Where a panel's parts are in its file, for the problems `report check` finds in them.
@@ -102,6 +118,16 @@ pub struct Parsed {
 }
 
 impl Report {
+    /// The reports in the order the site lists them: by `order`, those without one after
+    /// those with one, then by file name.
+    pub fn listing(reports: &[Report]) -> Vec<&Report> {
+        let mut listed: Vec<&Report> = reports.iter().collect();
+        listed.sort_by(|a, b| {
+            (a.order.is_none(), a.order, &a.name).cmp(&(b.order.is_none(), b.order, &b.name))
+        });
+        listed
+    }
+
     /// Parses a report file, stopping at its first problem.
     pub fn parse(text: &str, path: &Path) -> Result<Report> {
         let parsed = Report::parse_all(text, path);
@@ -190,6 +216,7 @@ impl Report {
                 path: path.to_path_buf(),
                 title: file.title,
                 description: file.description,
+                order: file.order,
                 panels,
                 lines,
             }),
@@ -352,6 +379,50 @@ mod tests {
 
     fn parse(text: &str) -> Result<Report> {
         Report::parse(text, Path::new("reports/overview.toml"))
+    }
+
+    #[test]
+    fn reports_are_listed_by_order_then_file_name() {
+        let report = |name: &str, order: &str| {
+            Report::parse(
+                &format!("title='{name}'\n{order}"),
+                Path::new(&format!("reports/{name}.toml")),
+            )
+            .expect("valid")
+        };
+        let reports = [
+            report("adoption", ""),
+            report("devstack", "order = 30"),
+            report("overview", "order = 1"),
+            report("activity", ""),
+            report("go", "order = 30"),
+            report("environment", "order = -2"),
+        ];
+        assert_eq!(reports[2].order, Some(1));
+        assert_eq!(reports[0].order, None);
+        let names: Vec<&str> = Report::listing(&reports)
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "environment",
+                "overview",
+                "devstack",
+                "go",
+                "activity",
+                "adoption"
+            ]
+        );
+        for wrong in ["order='first'", "order=1.5"] {
+            let err = parse(&format!("title='t'\n{wrong}")).expect_err("order is an integer");
+            assert!(
+                format!("{err:#}")
+                    .starts_with("reports/overview.toml:2: `order` must be an integer"),
+                "{err:#}"
+            );
+        }
     }
 
     #[test]

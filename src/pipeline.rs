@@ -1,6 +1,6 @@
 //! Runs the stages in order: pull → warehouse → query → chart/site → write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
 use datafusion::prelude::SessionContext;
@@ -156,12 +156,115 @@ pub async fn render(
             list.join("\n")
         );
     }
+    let provenance = provenance(settings, defs, warehouse).await?;
     site::render(
         &defs.reports,
+        &defs.queries,
         &evaluated.results,
-        warehouse.date_range(),
+        &provenance,
         settings.privacy,
     )
+}
+
+/// Where the site's data comes from, as the warehouse says (never the clock, so the same
+/// warehouse gives the same pages): its highest commit; each source's first and last `date`
+/// in its format's id table (whose rows name their source); and, for each report, the sources
+/// whose tables its panels read through any chain of queries (`objects` belongs to every
+/// source).
+pub async fn provenance(
+    settings: &Settings,
+    defs: &Definitions,
+    warehouse: &Warehouse,
+) -> Result<site::Provenance> {
+    let ctx = query::new_context();
+    query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
+    let mut ranges: BTreeMap<(&str, String), (String, String)> = BTreeMap::new();
+    let tables: BTreeSet<&str> = settings
+        .sources
+        .iter()
+        .map(|s| s.format.id_column().0)
+        .collect();
+    for table in tables {
+        if warehouse.files(table).is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT source, min(date) AS first, max(date) AS last FROM {table} GROUP BY source"
+        );
+        let df = ctx
+            .sql(&sql)
+            .await
+            .with_context(|| format!("cannot read the range of table {table}"))?;
+        let schema = df.schema().inner().clone();
+        let batches = df
+            .collect()
+            .await
+            .with_context(|| format!("cannot read the range of table {table}"))?;
+        for row in Table::from_batches(&schema, &batches)?.rows {
+            if let [source, first, last] = row.as_slice()
+                && !first.is_null()
+            {
+                ranges.insert(
+                    (table, source.to_string()),
+                    (first.to_string(), last.to_string()),
+                );
+            }
+        }
+    }
+    let sources: Vec<site::SourceRange> = settings
+        .sources
+        .iter()
+        .map(|s| site::SourceRange {
+            name: s.name.clone(),
+            format: s.format.name().to_string(),
+            range: ranges
+                .get(&(s.format.id_column().0, s.name.clone()))
+                .cloned(),
+        })
+        .collect();
+    // What each query reads directly: tables and other queries.
+    let mut reads: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for q in &defs.queries {
+        let names = query::reads(&ctx, &q.sql)
+            .with_context(|| format!("{}: the SQL does not parse", q.path.display()))?;
+        reads.insert(q.name.as_str(), names);
+    }
+    let mut by_report = BTreeMap::new();
+    for r in &defs.reports {
+        let mut seen = BTreeSet::new();
+        let mut read = BTreeSet::new();
+        let mut todo: Vec<&str> = r.panels.iter().map(|p| p.query.as_str()).collect();
+        while let Some(q) = todo.pop() {
+            if !seen.insert(q) {
+                continue;
+            }
+            for name in reads.get(q).into_iter().flatten() {
+                match reads.get_key_value(name.as_str()) {
+                    Some((view, _)) => todo.push(view),
+                    None => {
+                        read.insert(name.as_str());
+                    }
+                }
+            }
+        }
+        let of: Vec<usize> = settings
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                read.contains("objects") || s.spec.tables().iter().any(|t| read.contains(t.name))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if !of.is_empty() {
+            by_report.insert(r.name.clone(), of);
+        }
+    }
+    Ok(site::Provenance {
+        commit: warehouse.version(),
+        sources,
+        reads: by_report,
+    })
 }
 
 /// Every query's result and the expectations that do not hold.

@@ -589,7 +589,11 @@ fn compare_sides(base_label: String, head_label: String, base: Evaluated, head: 
                 (None, _) => Status::Added,
                 (_, None) => Status::Removed,
                 (Some(b), Some(h)) if b.name != h.name => Status::Renamed,
-                (Some(b), Some(h)) if b.title != h.title || b.description != h.description => {
+                (Some(b), Some(h))
+                    if b.title != h.title
+                        || b.description != h.description
+                        || b.order != h.order =>
+                {
                     Status::Changed
                 }
                 _ => Status::Unchanged,

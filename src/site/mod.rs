@@ -1,14 +1,17 @@
 //! Site: report definitions + query results → pages, as `(path, bytes)` pairs.
 //!
 //! Nothing here touches the disk; [`output::write`] is the one writer. Each panel is a title, an
-//! inline SVG chart, its data as an HTML table (collapsed) and a link to the same data as
-//! CSV under `data/` (made by [`output::to_csv`]). Every string from the data is escaped by
-//! askama in HTML.
+//! inline SVG chart, its data as an HTML table (collapsed), a link to the same data as CSV
+//! under `data/` (made by [`output::to_csv`]) and its query's file and SQL (collapsed). Every
+//! page has a nav bar linking the index and every report ([`Report::listing`] order), and
+//! says where its data comes from ([`Provenance`]: each source's range and the warehouse
+//! commit, read from the warehouse by the caller, never from the clock). Every string from
+//! the data, and every query's SQL, is escaped by askama in HTML.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use askama::Template;
 
 use crate::chart::{Chart, Meta};
@@ -16,11 +19,45 @@ use crate::config::PrivacySettings;
 use crate::definition::{Panel, Report};
 use crate::output::{self, Page};
 use crate::privacy::{self, Guarded};
-use crate::query::{Table, Value};
+use crate::query::{Query, Table, Value};
 
 const CSS: &str = include_str!("style.css");
 /// Rows of the HTML data table at most; the CSV has them all.
 const HTML_ROWS: usize = 500;
+
+/// Where the site's data comes from, as the warehouse says: what each page shows of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Provenance {
+    /// The warehouse commit the site was built from (0: nothing committed yet).
+    pub commit: u64,
+    /// Every configured source, in `report.toml` order.
+    pub sources: Vec<SourceRange>,
+    /// For each report (by file stem), the positions in `sources` of the sources its panels
+    /// read; a report not named here shows every source.
+    pub reads: BTreeMap<String, Vec<usize>>,
+}
+
+/// One source and the first and last day its data has (`None`: none yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRange {
+    pub name: String,
+    pub format: String,
+    pub range: Option<(String, String)>,
+}
+
+/// A link of the nav bar.
+struct NavLink {
+    href: String,
+    title: String,
+    /// The page it links is the one shown (`aria-current="page"`).
+    current: bool,
+}
+
+/// What a page shows of [`Provenance`].
+struct ProvenanceView<'a> {
+    commit: u64,
+    sources: Vec<&'a SourceRange>,
+}
 
 struct ReportLink {
     href: String,
@@ -32,8 +69,15 @@ struct ReportLink {
 #[template(path = "index.html")]
 struct IndexPage<'a> {
     css: &'a str,
+    nav: Vec<NavLink>,
     reports: Vec<ReportLink>,
-    range: Option<(String, String)>,
+    provenance: ProvenanceView<'a>,
+}
+
+/// A panel's query: its file and its SQL.
+struct QueryView {
+    file: String,
+    sql: String,
 }
 
 struct TableView {
@@ -52,12 +96,15 @@ struct PanelView {
     table: TableView,
     csv: String,
     open: bool,
+    query: QueryView,
 }
 
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage<'a> {
     css: &'a str,
+    nav: Vec<NavLink>,
+    provenance: ProvenanceView<'a>,
     title: &'a str,
     description: &'a str,
     panels: Vec<PanelView>,
@@ -74,15 +121,34 @@ pub struct Site {
 
 /// Builds every page: the index and one page per report, plus a CSV per panel. Every panel's
 /// result goes through the privacy guard first, then [`output::publishable`]; only what they
-/// return is drawn and published.
+/// return is drawn and published. `queries` are the definitions the `results` came from.
 pub fn render(
     reports: &[Report],
+    queries: &[Query],
     results: &BTreeMap<String, Table>,
-    range: Option<(String, String)>,
+    provenance: &Provenance,
     policy: PrivacySettings,
 ) -> Result<Site> {
     let mut pages = Vec::new();
     let mut held_back = Vec::new();
+    let listed = Report::listing(reports);
+    let nav = |current: &str| -> Vec<NavLink> {
+        let index = NavLink {
+            href: "index.html".to_string(),
+            title: "Reports".to_string(),
+            current: current == "index.html",
+        };
+        let pages = listed.iter().map(|r| {
+            let href = format!("{}.html", r.name);
+            NavLink {
+                current: href == current,
+                href,
+                title: r.title.clone(),
+            }
+        });
+        std::iter::once(index).chain(pages).collect()
+    };
+    let queries: BTreeMap<&str, &Query> = queries.iter().map(|q| (q.name.as_str(), q)).collect();
     for report in reports {
         let mut panels = Vec::new();
         for (i, panel) in report.panels.iter().enumerate() {
@@ -112,13 +178,19 @@ pub fn render(
             guarded.published = published;
             let id = format!("p{}", i + 1);
             let csv = format!("data/{}/{}.csv", report.name, id);
+            let query = match queries.get(panel.query.as_str()) {
+                Some(q) => query_view(q),
+                None => bail!("{}: no query file for {:?}", ctx(), panel.query),
+            };
             let (view, page) =
-                render_panel(panel, &guarded, &id, &report.name, &csv).with_context(ctx)?;
+                render_panel(panel, &guarded, &id, &report.name, &csv, query).with_context(ctx)?;
             panels.push(view);
             pages.push(page);
         }
         let html = ReportPage {
             css: CSS,
+            nav: nav(&format!("{}.html", report.name)),
+            provenance: provenance.of(Some(&report.name)),
             title: &report.title,
             description: &report.description,
             panels,
@@ -132,7 +204,8 @@ pub fn render(
     }
     let index = IndexPage {
         css: CSS,
-        reports: reports
+        nav: nav("index.html"),
+        reports: listed
             .iter()
             .map(|r| ReportLink {
                 href: format!("{}.html", r.name),
@@ -140,7 +213,7 @@ pub fn render(
                 description: r.description.clone(),
             })
             .collect(),
-        range,
+        provenance: provenance.of(None),
     }
     .render()
     .context("cannot render index page")?;
@@ -161,6 +234,7 @@ fn render_panel(
     id: &str,
     report: &str,
     csv: &str,
+    query: QueryView,
 ) -> Result<(PanelView, Page)> {
     let meta = Meta {
         id: format!("{report}-{id}"),
@@ -228,9 +302,47 @@ fn render_panel(
             table: view,
             csv: csv.to_string(),
             open,
+            query,
         },
         page,
     ))
+}
+
+impl Provenance {
+    /// What the page of `report` shows (the index: `None`, every source).
+    fn of(&self, report: Option<&str>) -> ProvenanceView<'_> {
+        let sources = match report.and_then(|r| self.reads.get(r)) {
+            Some(read) => read.iter().filter_map(|&i| self.sources.get(i)).collect(),
+            None => self.sources.iter().collect(),
+        };
+        ProvenanceView {
+            commit: self.commit,
+            sources,
+        }
+    }
+}
+
+/// A query as its panel shows it: the file under its folder's name (`queries/NAME.sql`, never
+/// the full path, which differs between machines) and the SQL without surrounding blank lines.
+fn query_view(q: &Query) -> QueryView {
+    let file = match (
+        q.path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str()),
+        q.path.file_name().and_then(|n| n.to_str()),
+    ) {
+        (Some(dir), Some(file)) => format!("{dir}/{file}"),
+        _ => format!("queries/{}.sql", q.name),
+    };
+    QueryView {
+        file,
+        sql: q
+            .sql
+            .trim_end()
+            .trim_start_matches(['\n', '\r'])
+            .to_string(),
+    }
 }
 
 /// Rows with an empty (null or NaN) value in a column the chart reads.
@@ -248,4 +360,175 @@ fn rows_with_gaps(chart: &Chart, table: &Table) -> usize {
         .iter()
         .filter(|r| cols.iter().any(|&c| r[c].is_null()))
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::query::{Column, Kind};
+
+    fn report(name: &str, order: &str, query: &str) -> Report {
+        let text = format!(
+            "title = '{name} page'\n{order}\n[[panel]]\ntitle = 'Shells'\nquery = '{query}'\nchart = 'table'\nprivacy = 'public: a test'\n"
+        );
+        Report::parse(&text, Path::new(&format!("reports/{name}.toml"))).expect("valid")
+    }
+
+    fn query(name: &str, sql: &str) -> Query {
+        Query {
+            name: name.to_string(),
+            path: PathBuf::from(format!("/somewhere/project/queries/{name}.sql")),
+            sql: sql.to_string(),
+        }
+    }
+
+    fn table() -> Table {
+        Table {
+            columns: vec![Column {
+                name: "shell".into(),
+                kind: Kind::Text,
+            }],
+            rows: vec![vec![Value::Text("zsh".into())]],
+        }
+    }
+
+    fn provenance() -> Provenance {
+        Provenance {
+            commit: 7,
+            sources: vec![
+                SourceRange {
+                    name: "batect".into(),
+                    format: "abacus".into(),
+                    range: Some(("2023-08-14".into(), "2023-09-02".into())),
+                },
+                SourceRange {
+                    name: "go".into(),
+                    format: "go-telemetry".into(),
+                    range: Some(("2024-01-01".into(), "2024-02-05".into())),
+                },
+                SourceRange {
+                    name: "pace".into(),
+                    format: "pace".into(),
+                    range: None,
+                },
+            ],
+            reads: BTreeMap::from([("go".to_string(), vec![1])]),
+        }
+    }
+
+    /// The site of three reports (`go` reads only the `go` source), as page path → text.
+    fn site(sql: &str) -> BTreeMap<String, String> {
+        let reports = [
+            report("adoption", "", "shells"),
+            report("go", "order = 2", "shells"),
+            report("overview", "order = 1", "shells"),
+        ];
+        let results = BTreeMap::from([("shells".to_string(), table())]);
+        let built = render(
+            &reports,
+            &[query("shells", sql)],
+            &results,
+            &provenance(),
+            PrivacySettings::default(),
+        )
+        .expect("renders");
+        built
+            .pages
+            .into_iter()
+            .map(|p| {
+                (
+                    p.path.display().to_string(),
+                    String::from_utf8(p.bytes).expect("utf-8"),
+                )
+            })
+            .collect()
+    }
+
+    fn nav_of(page: &str) -> &str {
+        let start = page.find("<nav").expect("a nav");
+        let end = page.find("</nav>").expect("a nav");
+        &page[start..end]
+    }
+
+    #[test]
+    fn every_page_links_every_report_in_order_and_marks_itself() {
+        let pages = site("SELECT 'zsh' AS shell");
+        let htmls: Vec<&String> = pages.keys().filter(|p| p.ends_with(".html")).collect();
+        assert_eq!(
+            htmls,
+            ["adoption.html", "go.html", "index.html", "overview.html"]
+        );
+        for (path, page) in pages.iter().filter(|(p, _)| p.ends_with(".html")) {
+            let nav = nav_of(page);
+            let links: Vec<&str> = nav
+                .match_indices("href=\"")
+                .map(|(i, _)| {
+                    let rest = &nav[i + 6..];
+                    &rest[..rest.find('"').expect("closed")]
+                })
+                .collect();
+            assert_eq!(
+                links,
+                ["index.html", "overview.html", "go.html", "adoption.html"],
+                "{path}"
+            );
+            let body = &page[page.find("<body>").expect("a body")..];
+            assert_eq!(body.matches("aria-current").count(), 1, "{path}");
+            assert!(
+                nav.contains(&format!("<a href=\"{path}\" aria-current=\"page\">")),
+                "{path}: {nav}"
+            );
+        }
+        let index = &pages["index.html"];
+        let listed = |title: &str| index.rfind(&format!(">{title}</a>")).expect(title);
+        assert!(listed("overview page") < listed("go page"));
+        assert!(listed("go page") < listed("adoption page"));
+    }
+
+    #[test]
+    fn a_panel_shows_its_query_file_and_its_sql_escaped() {
+        let pages = site("\n-- <script>alert(1)</script> & co\nSELECT 'zsh' AS shell\n\n");
+        let page = &pages["overview.html"];
+        assert!(
+            page.contains(
+                "<summary>Query · <code>queries/shells.sql</code></summary>\n<pre><code>-- &#60;script&#62;alert(1)&#60;/script&#62; &#38; co\nSELECT &#39;zsh&#39; AS shell</code></pre>"
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(!page.contains("/somewhere"), "{page}");
+    }
+
+    #[test]
+    fn pages_say_each_sources_range_and_the_commit() {
+        let pages = site("SELECT 'zsh' AS shell");
+        let index = &pages["index.html"];
+        assert!(
+            index.contains("<p class=\"provenance\">Built from warehouse commit 7.</p>"),
+            "{index}"
+        );
+        for row in [
+            "<tr><th scope=\"row\">batect</th><td>abacus</td><td><time datetime=\"2023-08-14\">2023-08-14</time></td><td><time datetime=\"2023-09-02\">2023-09-02</time></td></tr>",
+            "<tr><th scope=\"row\">go</th><td>go-telemetry</td><td><time datetime=\"2024-01-01\">2024-01-01</time></td><td><time datetime=\"2024-02-05\">2024-02-05</time></td></tr>",
+            "<tr><th scope=\"row\">pace</th><td>pace</td><td colspan=\"2\">no data yet</td></tr>",
+        ] {
+            assert!(index.contains(row), "{row}\n{index}");
+        }
+        assert_eq!(
+            line_of(&pages["overview.html"], "<p class=\"provenance\">"),
+            "<p class=\"provenance\">Data of batect (abacus) from <time datetime=\"2023-08-14\">2023-08-14</time> to <time datetime=\"2023-09-02\">2023-09-02</time>; of go (go-telemetry) from <time datetime=\"2024-01-01\">2024-01-01</time> to <time datetime=\"2024-02-05\">2024-02-05</time>; of pace (pace) none yet. Built from warehouse commit 7.</p>"
+        );
+        assert_eq!(
+            line_of(&pages["go.html"], "<p class=\"provenance\">"),
+            "<p class=\"provenance\">Data of go (go-telemetry) from <time datetime=\"2024-01-01\">2024-01-01</time> to <time datetime=\"2024-02-05\">2024-02-05</time>. Built from warehouse commit 7.</p>"
+        );
+    }
+
+    fn line_of<'a>(page: &'a str, start: &str) -> &'a str {
+        page.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start}: {page}"))
+    }
 }

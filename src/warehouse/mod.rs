@@ -22,7 +22,7 @@
 
 pub mod view;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -697,16 +697,6 @@ impl Warehouse {
             }
         }
         n
-    }
-
-    /// The first and last `date` of `sessions` (the fixture index page shows it).
-    pub fn date_range(&self) -> Option<(String, String)> {
-        let dates: BTreeSet<&str> = self
-            .files("sessions")
-            .into_iter()
-            .filter_map(|f| f.date())
-            .collect();
-        Some((dates.first()?.to_string(), dates.last()?.to_string()))
     }
 }
 

@@ -403,6 +403,59 @@ async fn the_fixture_project_builds_a_site_of_all_four_systems_and_matches_its_g
             "an empty panel on {page}"
         );
     }
+
+    // Each source's range is the first and last day of its format's id table, the commit the
+    // warehouse's highest; a page names the sources its panels read, the health page all.
+    let warehouse = pipeline::open_existing_warehouse(&s).await.expect("open");
+    let provenance = pipeline::provenance(&s, &defs, &warehouse)
+        .await
+        .expect("provenance");
+    assert_eq!(provenance.commit, warehouse.version());
+    let index = std::fs::read_to_string(site.join("index.html")).expect("index");
+    assert!(index.contains(&format!(
+        "Built from warehouse commit {}.",
+        warehouse.version()
+    )));
+    for (source, shown) in s.sources.iter().zip(&provenance.sources) {
+        let dates: Vec<&str> = warehouse
+            .files(source.format.id_column().0)
+            .into_iter()
+            .filter_map(|f| f.date())
+            .collect();
+        let (first, last) = (
+            dates.iter().min().expect("data"),
+            dates.iter().max().expect("data"),
+        );
+        assert_eq!(shown.name, source.name);
+        assert_eq!(
+            shown.range,
+            Some((first.to_string(), last.to_string())),
+            "{}",
+            source.name
+        );
+        assert!(
+            index.contains(&format!(
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td><time datetime=\"{first}\">{first}</time></td><td><time datetime=\"{last}\">{last}</time></td></tr>",
+                source.name,
+                source.format.name()
+            )),
+            "{}: {index}",
+            source.name
+        );
+    }
+    let named = |page: &str| -> Vec<String> {
+        let html = std::fs::read_to_string(site.join(page)).expect("page");
+        s.sources
+            .iter()
+            .filter(|src| html.contains(&format!("of {} ({})", src.name, src.format.name())))
+            .map(|src| src.name.clone())
+            .collect()
+    };
+    assert_eq!(named("overview.html"), ["batect"]);
+    assert_eq!(named("go.html"), ["go"]);
+    assert_eq!(named("pace.html"), ["pace"]);
+    assert_eq!(named("devstack.html"), ["devstack"]);
+    assert_eq!(named("health.html"), ["batect", "go", "pace", "devstack"]);
 }
 
 #[test]
