@@ -3,12 +3,15 @@
 //! A client's clock can be anything: a session dated 2030 moves every "last 7 days" figure and
 //! the site's date range, and 1900 or 2262 are no better. A time is plausible when it is not
 //! before the format's first release (`not_before`) and not more than `ahead` after the time
-//! the server stamped the object (Abacus's `ingestionTime`, or the store's `last_modified`).
-//! A clock a few minutes fast is normal and stays inside the window. Outside it, the object is
-//! quarantined with the rule `<field>.plausible`.
+//! the server stamped the object (Abacus's `ingestionTime`, or the store's `last_modified`;
+//! never this machine's clock). A clock a few minutes fast is normal and stays inside the
+//! window. Outside it, the object is quarantined with the rule `<field>.plausible`, as for any
+//! other broken rule: an object of many records (a Go merged day, a devstack NDJSON batch) is
+//! quarantined whole, the reason naming the line.
 //!
-//! A source sets it in `report.toml` with `plausible = { not_before = "2020-08-01",
-//! ahead_hours = 24 }`; either key may be left out.
+//! Every format's source sets it in `report.toml` with `plausible = { not_before =
+//! "2020-08-01", ahead_hours = 24 }`; either key may be left out, and `not_before` defaults to
+//! the format's first release (its module's `FIRST_RELEASE`).
 
 use chrono::{DateTime, NaiveDate};
 use serde::Deserialize;
@@ -44,13 +47,9 @@ impl Window {
     pub fn configure(keys: Option<Keys>, first_release: &str) -> anyhow::Result<Window> {
         let keys = keys.unwrap_or_default();
         let day = keys.not_before.as_deref().unwrap_or(first_release);
-        let not_before = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|t| t.and_utc().timestamp_nanos_opt())
-            .ok_or_else(|| {
-                anyhow::anyhow!("plausible.not_before must be a day like 2020-08-01 (got {day:?})")
-            })?;
+        let not_before = midnight(day).ok_or_else(|| {
+            anyhow::anyhow!("plausible.not_before must be a day like 2020-08-01 (got {day:?})")
+        })?;
         let hours = keys.ahead_hours.unwrap_or(DEFAULT_AHEAD_HOURS);
         Ok(Window {
             not_before,
@@ -86,6 +85,14 @@ impl Window {
         }
         Ok(())
     }
+}
+
+/// The start (00:00 UTC) of the day `day` (`2024-09-26`), in nanoseconds since the epoch.
+pub fn midnight(day: &str) -> Option<i64> {
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.and_utc().timestamp_nanos_opt())
 }
 
 fn time(ns: i64) -> String {

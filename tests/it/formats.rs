@@ -94,14 +94,21 @@ fn write(dir: &Path, key: &str, bytes: &[u8]) {
     std::fs::write(&path, bytes).expect("write");
 }
 
-/// Copies a reference folder, giving each file a fixed modification time (a checkout's are not).
+/// Copies a reference folder, giving each file a fixed modification time (a checkout's are not)
+/// after the times its records hold, as a store's is (a client uploads a Go report on its
+/// `Week` or later: 2024-09-26 for the reference, stored here on 2024-09-27). A PACE
+/// snapshot's `written_at` is this time.
 fn reference_copy(format: &str, to: &Path) {
     let from = repo().join("fixtures/reference").join(format);
+    let seconds = match format {
+        "go-telemetry" => 1_727_395_200,
+        _ => 1_727_000_000,
+    };
     for f in files(&from) {
         let target = to.join(&f);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::copy(from.join(&f), &target).expect("copy");
-        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_727_000_000);
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
         std::fs::File::options()
             .write(true)
             .open(&target)

@@ -134,7 +134,8 @@ pub fn generate(opts: &Options) -> Vec<Object> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::devstack::decode;
+    use crate::formats::devstack::{FIRST_RELEASE, decode};
+    use crate::formats::plausible::Window;
 
     #[test]
     fn generated_events_pass_validation() {
@@ -146,9 +147,12 @@ mod tests {
         };
         let objects = generate(&opts);
         assert_eq!(objects, generate(&opts));
+        let window = Window::configure(None, FIRST_RELEASE).expect("window");
         let runs: Vec<_> = objects
             .iter()
-            .flat_map(|o| decode(&o.bytes).unwrap_or_else(|r| panic!("{}: {r:?}", o.key)))
+            .flat_map(|o| {
+                decode(&o.bytes, &window, None).unwrap_or_else(|r| panic!("{}: {r:?}", o.key))
+            })
             .collect();
         assert!(runs.len() > 200);
         assert!(runs.iter().any(|r| r.legacy_duration.is_some()));

@@ -9,7 +9,8 @@
 //! 128 + signal. Both give `signal`. Opt-in/opt-out events (`metrics-opt-in`, `metrics-opt-out`)
 //! have no duration or exit status.
 //!
-//! An event is identified by user, command and start time.
+//! An event is identified by user, command and start time. Its times (`start_time`, `sentAt`
+//! and `git_commit_time`) must be plausible (see [`plausible`]).
 
 pub mod generate;
 
@@ -24,6 +25,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use super::plausible::Window;
 use super::{
     FormatSpec, Located, ObjectInfo, Rejection, TableDef, at_line, day, json_object, lines, reject,
     shown, timestamp_type,
@@ -32,21 +34,35 @@ use super::{
 /// The devstack format in the registry.
 pub struct Devstack;
 
+/// A devstack source's own keys in `report.toml`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Keys {
+    /// The window of plausible times (`not_before`, `ahead_hours`).
+    #[serde(default)]
+    plausible: Option<super::plausible::Keys>,
+}
+
+/// The day devstack's metrics began: `scripts/send-metrics.py` was added to edx/devstack on
+/// 2021-05-03 (#732) and sent its first events to Segment from 2021-05-07 (#735). No genuine
+/// event is older, and neither is the commit it was run from (its `git_commit_time`), which
+/// holds the script.
+pub const FIRST_RELEASE: &str = "2021-05-01";
+
 impl super::Format for Devstack {
     fn name(&self) -> &'static str {
         "devstack"
     }
 
     fn keys(&self) -> &'static [&'static str] {
-        &[]
+        &["plausible"]
     }
 
     fn configure(&self, keys: toml::Table, _: &Path) -> Result<Arc<dyn super::Spec>> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Keys {}
-        let Keys {} = super::keys(self.name(), keys)?;
-        Ok(Arc::new(Spec))
+        let keys: Keys = super::keys(self.name(), keys)?;
+        Ok(Arc::new(Spec {
+            window: Window::configure(keys.plausible, FIRST_RELEASE)?,
+        }))
     }
 
     fn id_column(&self) -> (&'static str, &'static str) {
@@ -262,15 +278,35 @@ pub fn decode_event(bytes: &[u8]) -> Result<Run, Rejection> {
     })
 }
 
-/// Decodes an object: one event, or one per line. A broken line quarantines the whole object
-/// (the reason names the line).
-pub fn decode(bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
+/// Checks the event's times against `window`; `stamp` is when the store wrote the object (its
+/// `last_modified`: the events as sent carry no time of Segment's). All three are the client's
+/// clock: `start_time` and `sentAt` its `datetime.now`, `git_commit_time` the commit's.
+pub fn plausible(r: &Run, window: &Window, stamp: Option<i64>) -> Result<(), Rejection> {
+    window.check("properties.start_time", r.start_time, stamp)?;
+    if let Some(t) = r.git_commit_time {
+        window.check("properties.git_commit_time", t, stamp)?;
+    }
+    if let Some(t) = r.sent_at {
+        window.check("sentAt", t, stamp)?;
+    }
+    Ok(())
+}
+
+/// Decodes an object: one event, or one per line, and checks each event's times against
+/// `window` (`stamp`: the object's `last_modified`). A broken or implausible line quarantines
+/// the whole object (the reason names the line).
+pub fn decode(bytes: &[u8], window: &Window, stamp: Option<i64>) -> Result<Vec<Run>, Rejection> {
+    let one = |bytes: &[u8]| {
+        let r = decode_event(bytes)?;
+        plausible(&r, window, stamp)?;
+        Ok(r)
+    };
     if let Ok(Value::Object(_)) = serde_json::from_slice::<Value>(bytes) {
-        return decode_event(bytes).map(|r| vec![r]);
+        return one(bytes).map(|r| vec![r]);
     }
     let mut out = Vec::new();
     for (n, line) in lines(bytes) {
-        out.push(decode_event(line).map_err(|r| at_line(n, r))?);
+        out.push(one(line).map_err(|r| at_line(n, r))?);
     }
     if out.is_empty() {
         return Err(reject("empty", "the object holds no event"));
@@ -279,7 +315,9 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
 }
 
 #[derive(Debug)]
-pub struct Spec;
+pub struct Spec {
+    pub window: Window,
+}
 
 pub fn runs_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -320,8 +358,8 @@ impl FormatSpec for Spec {
         tables()
     }
 
-    fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
-        decode(bytes)
+    fn decode(&self, object: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
+        decode(bytes, &self.window, object.last_modified)
     }
 
     fn id(&self, r: &Run) -> String {
@@ -397,10 +435,34 @@ impl FormatSpec for Spec {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const EVENTS: &str =
         include_str!("../../../fixtures/reference/devstack/segment_track_events.ndjson");
+    const HOUR: i64 = 3_600_000_000_000;
+
+    fn window() -> Window {
+        Window::configure(None, FIRST_RELEASE).expect("window")
+    }
+
+    /// When the store wrote the objects of these tests (after their events).
+    fn stored() -> Option<i64> {
+        crate::formats::plausible::midnight("2021-10-01")
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Vec<Run>, Rejection> {
+        super::decode(bytes, &window(), stored())
+    }
+
+    /// The first reference event, changed by `edit`.
+    fn with(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+        let first = EVENTS.lines().next().expect("an event");
+        let mut v: Value = serde_json::from_str(first).expect("reference");
+        edit(&mut v);
+        v.to_string().into_bytes()
+    }
 
     #[test]
     fn the_reference_events_decode() {
@@ -426,6 +488,77 @@ mod tests {
     fn every_rule_rejects() {
         crate::formats::rules::devstack::table()
             .check(include_str!("mod.rs"), &[], |o| decode(&o.bytes));
+    }
+
+    #[test]
+    fn a_time_minutes_ahead_of_the_store_is_kept_a_day_ahead_or_before_devstack_is_not() {
+        let window = window();
+        let first = EVENTS.lines().next().expect("an event").as_bytes();
+        let start = decode(first).expect("event")[0].start_time;
+        let sent = decode(first).expect("event")[0].sent_at.expect("sentAt");
+        // The clock a few minutes fast: the store wrote the event before it was sent.
+        let stamp = Some(sent - 5 * 60 * 1_000_000_000);
+        assert!(super::decode(first, &window, stamp).is_ok());
+        let r = super::decode(first, &window, Some(start - 25 * HOUR)).expect_err("a day ahead");
+        assert_eq!(r.rule, "properties.start_time.plausible");
+        assert!(r.message.contains("more than 24 h after"), "{}", r.message);
+        let early = with(|v| v["properties"]["start_time"] = json!("2021-04-30T23:59:59+00:00"));
+        let r = decode(&early).expect_err("before devstack's metrics");
+        assert_eq!(r.rule, "properties.start_time.plausible");
+        assert!(r.message.contains("before 2021-05-01"), "{}", r.message);
+        let commit = with(|v| v["properties"]["git_commit_time"] = json!("2016-01-01T00:00:00Z"));
+        assert_eq!(
+            decode(&commit).expect_err("commit").rule,
+            "properties.git_commit_time.plausible"
+        );
+        let sent_late = with(|v| v["sentAt"] = json!("2031-01-01T00:00:00+00:00"));
+        assert_eq!(
+            decode(&sent_late).expect_err("sentAt").rule,
+            "sentAt.plausible"
+        );
+        // Without a time from the store only the lower bound holds.
+        assert!(super::decode(&sent_late, &window, None).is_ok());
+        // One implausible event quarantines its batch, the reason naming the line.
+        let batch = format!("{EVENTS}{}\n", String::from_utf8(sent_late).expect("utf-8"));
+        let r = decode(batch.as_bytes()).expect_err("batch");
+        assert_eq!(r.rule, "sentAt.plausible");
+        assert!(r.message.starts_with("line 5: sentAt "), "{}", r.message);
+    }
+
+    #[test]
+    fn the_window_is_configured_per_source() {
+        use crate::formats::Format;
+        let spec = |keys: &str| {
+            let table: toml::Table = toml::from_str(keys).expect("toml");
+            Devstack.configure(table, Path::new("."))
+        };
+        let first = EVENTS.lines().next().expect("an event").as_bytes();
+        let sent = decode(first).expect("event")[0].sent_at.expect("sentAt");
+        let info = |last_modified| ObjectInfo {
+            key: "events/2021-06-22.json",
+            last_modified,
+        };
+        let later = spec("plausible = { not_before = \"2021-06-23\" }").expect("spec");
+        let r = later
+            .decode(&info(stored()), first)
+            .expect_err("before not_before");
+        assert_eq!(r.rule, "properties.start_time.plausible");
+        let close = spec("plausible = { ahead_hours = 1 }").expect("spec");
+        assert!(close.decode(&info(Some(sent - HOUR)), first).is_ok());
+        let r = close
+            .decode(&info(Some(sent - 2 * HOUR)), first)
+            .expect_err("2 h ahead");
+        assert_eq!(r.rule, "properties.start_time.plausible");
+        assert!(
+            spec("")
+                .expect("spec")
+                .decode(&info(stored()), first)
+                .is_ok()
+        );
+        let e = spec("plausible = { not_before = \"June 2021\" }").expect_err("bad day");
+        assert!(format!("{e:#}").contains("plausible.not_before"), "{e:#}");
+        let e = spec("plausible = 3").expect_err("not a table");
+        assert!(format!("{e:#}").contains("devstack"), "{e:#}");
     }
 
     #[test]

@@ -264,7 +264,8 @@ pub fn generate(opts: &Options) -> Vec<Object> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::go_telemetry::{UploadConfig, decode};
+    use crate::formats::go_telemetry::{FIRST_RELEASE, UploadConfig, decode};
+    use crate::formats::plausible::Window;
 
     #[test]
     fn generated_reports_pass_validation_and_repeat_for_a_seed() {
@@ -277,9 +278,11 @@ mod tests {
         let objects = generate(&opts);
         assert_eq!(objects, generate(&opts));
         let config = UploadConfig::parse(UPLOAD_CONFIG, "fixture config").expect("config");
+        let window = Window::configure(None, FIRST_RELEASE).expect("window");
         let mut reports = 0;
         for o in &objects {
-            let r = decode(&o.bytes, &config).unwrap_or_else(|r| panic!("{}: {r:?}", o.key));
+            let r = decode(&o.bytes, &config, &window, None)
+                .unwrap_or_else(|r| panic!("{}: {r:?}", o.key));
             reports += r.len();
         }
         assert!(reports >= 120, "{reports}");

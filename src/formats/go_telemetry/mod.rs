@@ -2,7 +2,8 @@
 //! (`<Week>/<X>.json`, one report per object) and merged days (`<date>.json`, NDJSON, one
 //! report per line), decoded and validated as `godev/cmd/telemetrygodev` validates an upload
 //! (FORMATS.md §2.3): `Week` is a date, `Config` is semver, `X` is not 0, and every program
-//! build, counter and stack prefix is in the upload config.
+//! build, counter and stack prefix is in the upload config. `Week` and `LastWeek` must also be
+//! plausible (see [`plausible`]).
 //!
 //! A report is identified by `X` (the server stores it as `<X>.json`): a re-upload with the
 //! same `X` is kept once. Tables, all partitioned by `date` = the report's `Week`:
@@ -21,6 +22,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::plausible::{Window, midnight};
 use super::{
     FormatSpec, Located, ObjectInfo, Rejection, TableDef, at_line, json_object, lines, reject,
     shown,
@@ -36,7 +38,16 @@ struct Keys {
     /// The upload config reports are checked against (the real one by default).
     #[serde(default)]
     upload_config: Option<String>,
+    /// The window of plausible times (`not_before`, `ahead_hours`).
+    #[serde(default)]
+    plausible: Option<super::plausible::Keys>,
 }
+
+/// The day Go telemetry's code began: golang.org/x/telemetry's first commit is of 2023-05-04
+/// and the telemetry.go.dev server's of 2023-05-17; gopls v0.14 shipped the first uploads to
+/// users in October 2023 (the Go blog, "Telemetry in Go 1.23 and beyond"). No genuine report's
+/// `Week` is older.
+pub const FIRST_RELEASE: &str = "2023-05-01";
 
 impl super::Format for GoTelemetry {
     fn name(&self) -> &'static str {
@@ -44,7 +55,7 @@ impl super::Format for GoTelemetry {
     }
 
     fn keys(&self) -> &'static [&'static str] {
-        &["upload_config"]
+        &["upload_config", "plausible"]
     }
 
     fn configure(&self, keys: toml::Table, root: &Path) -> Result<Arc<dyn super::Spec>> {
@@ -53,7 +64,10 @@ impl super::Format for GoTelemetry {
             Some(p) => UploadConfig::load(&root.join(p)).context("upload_config")?,
             None => UploadConfig::golang(),
         };
-        Ok(Arc::new(Spec { config }))
+        Ok(Arc::new(Spec {
+            config,
+            window: Window::configure(keys.plausible, FIRST_RELEASE)?,
+        }))
     }
 
     fn setting_for(&self, rule: &str) -> Option<&'static str> {
@@ -429,16 +443,41 @@ pub fn decode_report(bytes: &[u8], config: &UploadConfig) -> Result<Report, Reje
     })
 }
 
+/// Checks the report's weeks against `window`; `stamp` is when the server stored the object
+/// (its `last_modified`). `Week` is the day the counter files it sums expired, so the client
+/// uploads it on that day or later; `LastWeek` is an earlier report's `Week`, checked when it
+/// is a date (the server takes any text there, and so do we).
+pub fn plausible(r: &Report, window: &Window, stamp: Option<i64>) -> Result<(), Rejection> {
+    for (field, week) in [("Week", &r.week), ("LastWeek", &r.last_week)] {
+        if let Some(t) = midnight(week).filter(|_| week.len() == 10) {
+            window.check(field, t, stamp)?;
+        }
+    }
+    Ok(())
+}
+
 /// Decodes an object: one report (pretty-printed or compact), or a merged day of one report per
-/// line. A broken line quarantines the whole object (the reason names the line).
-pub fn decode(bytes: &[u8], config: &UploadConfig) -> Result<Vec<Report>, Rejection> {
+/// line, and checks each report's weeks against `window` (`stamp`: the object's
+/// `last_modified`). A broken or implausible line quarantines the whole object (the reason
+/// names the line).
+pub fn decode(
+    bytes: &[u8],
+    config: &UploadConfig,
+    window: &Window,
+    stamp: Option<i64>,
+) -> Result<Vec<Report>, Rejection> {
+    let one = |bytes: &[u8]| {
+        let r = decode_report(bytes, config)?;
+        plausible(&r, window, stamp)?;
+        Ok(r)
+    };
     // A whole document first: stored reports are one (possibly indented) JSON object.
     if let Ok(Value::Object(_)) = serde_json::from_slice::<Value>(bytes) {
-        return decode_report(bytes, config).map(|r| vec![r]);
+        return one(bytes).map(|r| vec![r]);
     }
     let mut out = Vec::new();
     for (n, line) in lines(bytes) {
-        out.push(decode_report(line, config).map_err(|r| at_line(n, r))?);
+        out.push(one(line).map_err(|r| at_line(n, r))?);
     }
     if out.is_empty() {
         return Err(reject("empty", "the object holds no report"));
@@ -449,6 +488,7 @@ pub fn decode(bytes: &[u8], config: &UploadConfig) -> Result<Vec<Report>, Reject
 #[derive(Debug)]
 pub struct Spec {
     config: UploadConfig,
+    window: Window,
 }
 
 fn s(name: &str) -> Field {
@@ -630,8 +670,8 @@ impl FormatSpec for Spec {
         tables()
     }
 
-    fn decode(&self, _: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Report>, Rejection> {
-        decode(bytes, &self.config)
+    fn decode(&self, object: &ObjectInfo, bytes: &[u8]) -> Result<Vec<Report>, Rejection> {
+        decode(bytes, &self.config, &self.window, object.last_modified)
     }
 
     fn id(&self, r: &Report) -> String {
@@ -668,30 +708,119 @@ pub fn configured_counters(config_json: &str) -> Result<BTreeMap<String, Vec<Str
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const REPORT: &str =
         include_str!("../../../fixtures/reference/go-telemetry/2024-09-26.upload-report.json");
     const MERGED: &str =
         include_str!("../../../fixtures/reference/go-telemetry/2024-09-26.merged.ndjson");
+    const HOUR: i64 = 3_600_000_000_000;
+
+    fn window() -> Window {
+        Window::configure(None, FIRST_RELEASE).expect("window")
+    }
+
+    /// When the server stored the reference objects in these tests (after their weeks).
+    fn stored() -> Option<i64> {
+        midnight("2024-10-01")
+    }
+
+    fn with(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+        let mut v: Value = serde_json::from_str(REPORT).expect("reference");
+        edit(&mut v);
+        v.to_string().into_bytes()
+    }
 
     #[test]
     fn the_reference_report_and_merged_day_decode() {
         let config = UploadConfig::golang();
-        let one = decode(REPORT.as_bytes(), &config).expect("report");
+        let one = decode(REPORT.as_bytes(), &config, &window(), stored()).expect("report");
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].x, "0.8839212453520185");
         assert_eq!(one[0].programs.len(), 3);
-        let day = decode(MERGED.as_bytes(), &config).expect("merged");
+        let day = decode(MERGED.as_bytes(), &config, &window(), stored()).expect("merged");
         assert_eq!(day.len(), 2);
         assert_eq!(day[0], one[0]);
     }
 
     #[test]
     fn every_rule_rejects() {
-        let config = UploadConfig::golang();
-        crate::formats::rules::go_telemetry::table()
-            .check(include_str!("mod.rs"), &[], |o| decode(&o.bytes, &config));
+        let (config, window) = (UploadConfig::golang(), window());
+        crate::formats::rules::go_telemetry::table().check(include_str!("mod.rs"), &[], |o| {
+            decode(&o.bytes, &config, &window, stored())
+        });
+    }
+
+    #[test]
+    fn a_week_minutes_ahead_of_the_store_is_kept_a_day_ahead_or_before_go_telemetry_is_not() {
+        let (config, window) = (UploadConfig::golang(), window());
+        let week = midnight("2024-09-26").expect("day");
+        // A client clock a few minutes fast: the report's week starts after the store wrote it.
+        let stamp = Some(week - 5 * 60 * 1_000_000_000);
+        assert!(decode(REPORT.as_bytes(), &config, &window, stamp).is_ok());
+        let r = decode(REPORT.as_bytes(), &config, &window, Some(week - 25 * HOUR))
+            .expect_err("a day ahead of the store");
+        assert_eq!(r.rule, "Week.plausible");
+        assert!(r.message.contains("more than 24 h after"), "{}", r.message);
+        let early = with(|v| v["Week"] = json!("2023-04-30"));
+        let r = decode(&early, &config, &window, stored()).expect_err("before Go telemetry");
+        assert_eq!(r.rule, "Week.plausible");
+        assert!(r.message.contains("before 2023-05-01"), "{}", r.message);
+        let last = with(|v| v["LastWeek"] = json!("2031-01-01"));
+        let r = decode(&last, &config, &window, stored()).expect_err("LastWeek ahead");
+        assert_eq!(r.rule, "LastWeek.plausible");
+        // LastWeek is any text to the server; only a date is checked.
+        let text = with(|v| v["LastWeek"] = json!("soon"));
+        assert!(decode(&text, &config, &window, stored()).is_ok());
+        // Without a time from the store only the lower bound holds.
+        let late = with(|v| v["Week"] = json!("2031-01-01"));
+        assert!(decode(&late, &config, &window, None).is_ok());
+        // One implausible report quarantines its merged day, the reason naming the line.
+        let day = format!(
+            "{}\n{}\n",
+            MERGED.lines().next().expect("a line"),
+            String::from_utf8(late).expect("utf-8")
+        );
+        let r = decode(day.as_bytes(), &config, &window, stored()).expect_err("merged day");
+        assert_eq!(r.rule, "Week.plausible");
+        assert!(r.message.starts_with("line 2: Week "), "{}", r.message);
+    }
+
+    #[test]
+    fn the_window_is_configured_per_source() {
+        use crate::formats::Format;
+        let spec = |keys: &str| {
+            let table: toml::Table = toml::from_str(keys).expect("toml");
+            GoTelemetry.configure(table, Path::new("."))
+        };
+        let info = |last_modified| ObjectInfo {
+            key: "2024-09-26/0.8839212453520185.json",
+            last_modified,
+        };
+        let week = midnight("2024-09-26").expect("day");
+        let later = spec("plausible = { not_before = \"2024-09-27\" }").expect("spec");
+        let r = later
+            .decode(&info(stored()), REPORT.as_bytes())
+            .expect_err("before not_before");
+        assert_eq!(r.rule, "Week.plausible");
+        let close = spec("plausible = { ahead_hours = 1 }").expect("spec");
+        assert!(
+            close
+                .decode(&info(Some(week - HOUR)), REPORT.as_bytes())
+                .is_ok()
+        );
+        let r = close
+            .decode(&info(Some(week - 2 * HOUR)), REPORT.as_bytes())
+            .expect_err("2 h ahead");
+        assert_eq!(r.rule, "Week.plausible");
+        let defaults = spec("").expect("spec");
+        assert!(defaults.decode(&info(stored()), REPORT.as_bytes()).is_ok());
+        let e = spec("plausible = { not_before = \"2024-13-01\" }").expect_err("bad day");
+        assert!(format!("{e:#}").contains("plausible.not_before"), "{e:#}");
+        let e = spec("plausible = { after = 1 }").expect_err("unknown key");
+        assert!(format!("{e:#}").contains("after"), "{e:#}");
     }
 
     #[test]
@@ -712,7 +841,7 @@ mod tests {
 
     #[test]
     fn hostile_bytes_never_panic() {
-        let config = UploadConfig::golang();
+        let (config, window) = (UploadConfig::golang(), window());
         for bytes in [
             &b"\xff\xfe"[..],
             b"{",
@@ -720,7 +849,7 @@ mod tests {
             b"{\"X\":1e999}",
             b"{\"Programs\":[null]}",
         ] {
-            assert!(decode(bytes, &config).is_err());
+            assert!(decode(bytes, &config, &window, stored()).is_err());
         }
     }
 }

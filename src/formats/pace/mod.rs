@@ -9,6 +9,8 @@
 //! id** (or deltas between an id's snapshots), never a sum of uploads. The payload carries no
 //! time, so a snapshot's `written_at` is when the store last wrote the object (`last_modified`
 //! as the store reports it) or, with `written_at = "key"`, a `YYYYMMDDTHHMMSSZ` stamp in its key.
+//! That time must be plausible: not before PACE's telemetry began, and not more than
+//! `ahead_hours` after `last_modified` (`written_at.plausible`).
 //! A snapshot is identified by its id and its total count (the total grows with every command,
 //! so two different snapshots of one install never share it).
 
@@ -27,6 +29,7 @@ use serde_json::{Map, Value};
 
 use serde::Deserialize;
 
+use super::plausible::Window;
 use super::{
     FormatSpec, Located, ObjectInfo, Rejection, TableDef, day, reject, shown, timestamp_type,
 };
@@ -54,7 +57,15 @@ struct Keys {
     /// object key).
     #[serde(default)]
     written_at: WrittenAt,
+    /// The window of plausible times (`not_before`, `ahead_hours`).
+    #[serde(default)]
+    plausible: Option<super::plausible::Keys>,
 }
+
+/// The day the PACE CLI began to send telemetry: getstrm/cli v1.17.0 of 2024-01-05 (commit
+/// 525d152, "add cli telemetry"; v1.16.0 of 2023-12-29 sent none). No genuine snapshot was
+/// written earlier.
+pub const FIRST_RELEASE: &str = "2024-01-01";
 
 impl super::Format for Pace {
     fn name(&self) -> &'static str {
@@ -62,13 +73,14 @@ impl super::Format for Pace {
     }
 
     fn keys(&self) -> &'static [&'static str] {
-        &["written_at"]
+        &["written_at", "plausible"]
     }
 
     fn configure(&self, keys: toml::Table, _: &Path) -> Result<Arc<dyn super::Spec>> {
         let keys: Keys = super::keys(self.name(), keys)?;
         Ok(Arc::new(Spec {
             written_at: keys.written_at,
+            window: Window::configure(keys.plausible, FIRST_RELEASE)?,
         }))
     }
 
@@ -323,6 +335,7 @@ pub fn key_time(key: &str) -> Option<i64> {
 #[derive(Debug)]
 pub struct Spec {
     pub written_at: WrittenAt,
+    pub window: Window,
 }
 
 pub fn snapshots_schema() -> SchemaRef {
@@ -378,6 +391,17 @@ impl FormatSpec for Spec {
                 )
             })?,
         };
+        // The payload holds no time of its own: the write time is the one to check, against
+        // the store's (itself, when it is the write time: then only the lower bound holds).
+        self.window
+            .check("written_at", written_at, object.last_modified)
+            .map_err(|r| match self.written_at {
+                WrittenAt::LastModified => r,
+                WrittenAt::Key => Rejection {
+                    message: format!("{} (the stamp in the key {})", r.message, shown(object.key)),
+                    ..r
+                },
+            })?;
         decode(bytes, written_at).map(|s| vec![s])
     }
 
@@ -459,26 +483,36 @@ mod tests {
         assert_eq!(y.points[0], ("pace get data-policy".to_string(), 0, 2));
     }
 
+    const HOUR: i64 = 3_600_000_000_000;
+
+    fn spec(written_at: WrittenAt) -> Spec {
+        Spec {
+            written_at,
+            window: Window::configure(None, FIRST_RELEASE).expect("window"),
+        }
+    }
+
+    /// When the store wrote the objects of these tests (after their key stamps).
+    fn stored() -> Option<i64> {
+        crate::formats::plausible::midnight("2024-10-01")
+    }
+
     #[test]
     fn every_rule_rejects() {
-        let by_key = Spec {
-            written_at: WrittenAt::Key,
-        };
+        let by_key = spec(WrittenAt::Key);
         crate::formats::rules::pace::table().check(
             include_str!("mod.rs"),
             &["written_at.last_modified"],
             |o| {
                 let info = ObjectInfo {
                     key: &o.key,
-                    last_modified: Some(0),
+                    last_modified: stored(),
                 };
                 by_key.decode(&info, &o.bytes)
             },
         );
         // A store that gives no time (a rule about the store, not the object).
-        let by_time = Spec {
-            written_at: WrittenAt::LastModified,
-        };
+        let by_time = spec(WrittenAt::LastModified);
         let info = ObjectInfo {
             key: "x.json",
             last_modified: None,
@@ -490,6 +524,67 @@ mod tests {
                 .rule,
             "written_at.last_modified"
         );
+    }
+
+    #[test]
+    fn a_write_time_minutes_ahead_of_the_store_is_kept_a_day_ahead_or_before_pace_is_not() {
+        let key = "upload/20240305T102231Z-abc.json";
+        let written = key_time(key).expect("stamp");
+        let decode = |spec: &Spec, key, last_modified| {
+            spec.decode(&ObjectInfo { key, last_modified }, JSON.as_bytes())
+        };
+        let by_key = spec(WrittenAt::Key);
+        // The clock that named the object a few minutes fast.
+        let stamp = Some(written - 5 * 60 * 1_000_000_000);
+        let s = decode(&by_key, key, stamp).expect("minutes ahead");
+        assert_eq!(s[0].written_at, written);
+        let r = decode(&by_key, key, Some(written - 25 * HOUR)).expect_err("a day ahead");
+        assert_eq!(r.rule, "written_at.plausible");
+        assert!(r.message.contains("more than 24 h after"), "{}", r.message);
+        assert!(r.message.contains("20240305T102231Z"), "{}", r.message);
+        let r = decode(&by_key, "20231231T235959Z.json", stored()).expect_err("before PACE");
+        assert_eq!(r.rule, "written_at.plausible");
+        assert!(r.message.contains("before 2024-01-01"), "{}", r.message);
+        // Without a time from the store only the lower bound holds.
+        assert!(decode(&by_key, "20990101T000000Z.json", None).is_ok());
+        // The store's own time is the write time: a store (or a copy) that gives 1970 is no
+        // write time of a snapshot.
+        let by_time = spec(WrittenAt::LastModified);
+        assert!(decode(&by_time, key, stored()).is_ok());
+        let r = decode(&by_time, key, Some(0)).expect_err("1970");
+        assert_eq!(r.rule, "written_at.plausible");
+    }
+
+    #[test]
+    fn the_window_is_configured_per_source() {
+        use crate::formats::Format;
+        let spec = |keys: &str| {
+            let table: toml::Table = toml::from_str(keys).expect("toml");
+            Pace.configure(table, Path::new("."))
+        };
+        let key = "upload/20240305T102231Z-abc.json";
+        let written = key_time(key).expect("stamp");
+        let info = |last_modified| ObjectInfo { key, last_modified };
+        let later = spec("written_at = \"key\"\nplausible = { not_before = \"2024-04-01\" }")
+            .expect("spec");
+        let r = later
+            .decode(&info(stored()), JSON.as_bytes())
+            .expect_err("before not_before");
+        assert_eq!(r.rule, "written_at.plausible");
+        let close = spec("written_at = \"key\"\nplausible = { ahead_hours = 1 }").expect("spec");
+        assert!(
+            close
+                .decode(&info(Some(written - HOUR)), JSON.as_bytes())
+                .is_ok()
+        );
+        let r = close
+            .decode(&info(Some(written - 2 * HOUR)), JSON.as_bytes())
+            .expect_err("2 h ahead");
+        assert_eq!(r.rule, "written_at.plausible");
+        let defaults = spec("written_at = \"key\"").expect("spec");
+        assert!(defaults.decode(&info(stored()), JSON.as_bytes()).is_ok());
+        let e = spec("plausible = { not_before = \"2024-1-1x\" }").expect_err("bad day");
+        assert!(format!("{e:#}").contains("plausible.not_before"), "{e:#}");
     }
 
     #[test]

@@ -11,6 +11,13 @@ pub fn table() -> Table {
     let first = EVENTS.lines().next().expect("a reference event");
     // A broken line quarantines its NDJSON object, and the reason names the line.
     let broken_line = format!("{EVENTS}{{\"event\": \"devstack.command.run\"}}\n");
+    let late_line = format!(
+        "{EVENTS}{}\n",
+        first.replace(
+            "\"start_time\": \"2021-06-22",
+            "\"start_time\": \"2099-06-22"
+        )
+    );
     Table {
         format: "devstack",
         base: serde_json::from_str(first).expect("the reference event parses"),
@@ -109,6 +116,30 @@ pub fn table() -> Table {
             }),
             Case::edit("sentAt.format", |v| v["sentAt"] = json!("now")),
             Case::edit("sentAt.format", |v| v["sentAt"] = json!("Tuesday")),
+            // Plausible times: not before devstack's metrics, not a day past the store's stamp.
+            Case::edit("properties.start_time.plausible", |v| {
+                v["properties"]["start_time"] = json!("2099-01-01T00:00:00+00:00");
+            })
+            .message_starts_with("properties.start_time 2099-01-01T00:00:00Z is more than 24 h"),
+            Case::edit("properties.start_time.plausible", |v| {
+                v["properties"]["start_time"] = json!("2021-04-30T19:00:00-04:00");
+            })
+            .message_starts_with("properties.start_time 2021-04-30T23:00:00Z is before"),
+            Case::edit("properties.start_time.plausible", |v| {
+                v["properties"]["start_time"] = json!("1970-01-01T00:00:00+00:00");
+            }),
+            Case::edit("properties.git_commit_time.plausible", |v| {
+                v["properties"]["git_commit_time"] = json!("2099-06-21T12:28:46-04:00");
+            }),
+            Case::edit("properties.git_commit_time.plausible", |v| {
+                v["properties"]["git_commit_time"] = json!("2016-06-21T12:28:46-04:00");
+            }),
+            Case::edit("sentAt.plausible", |v| {
+                v["sentAt"] = json!("2099-01-01T00:00:00+00:00");
+            }),
+            // An implausible event quarantines its batch like a broken one.
+            Case::bytes("properties.start_time.plausible", late_line)
+                .message_starts_with("line 5: "),
         ],
     }
 }

@@ -18,6 +18,13 @@ pub fn table() -> Table {
         "{}\n{{\"Week\":\"x\"}}\n",
         MERGED.lines().next().expect("a merged line")
     );
+    let late_line = format!(
+        "{}\n{}\n",
+        MERGED.lines().next().expect("a merged line"),
+        REPORT
+            .replace("\"Week\": \"2024-09-26\"", "\"Week\": \"2099-01-05\"")
+            .replace('\n', "")
+    );
     Table {
         format: "go-telemetry",
         base: serde_json::from_str(REPORT).expect("the reference report parses"),
@@ -94,6 +101,19 @@ pub fn table() -> Table {
             Case::edit("Programs.Stacks.value", |v| {
                 v["Programs"][0]["Stacks"]["gopls/bug\nmain.main:+1"] = json!(1.5);
             }),
+            // Plausible weeks: not before Go telemetry began, not a day past the store's stamp.
+            Case::edit("Week.plausible", |v| v["Week"] = json!("2099-01-05"))
+                .message_starts_with("Week 2099-01-05T00:00:00Z is more than 24 h after"),
+            Case::edit("Week.plausible", |v| v["Week"] = json!("2022-12-26"))
+                .message_starts_with("Week 2022-12-26T00:00:00Z is before 2023-05-01"),
+            Case::edit("LastWeek.plausible", |v| {
+                v["LastWeek"] = json!("2099-01-05")
+            }),
+            Case::edit("LastWeek.plausible", |v| {
+                v["LastWeek"] = json!("1970-01-01")
+            }),
+            // An implausible line quarantines its merged day like a broken one.
+            Case::bytes("Week.plausible", late_line).message_starts_with("line 2: "),
         ],
     }
 }

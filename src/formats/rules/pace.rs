@@ -1,5 +1,6 @@
 //! PACE: every rule of a snapshot, over the reference upload, for a source with
-//! `written_at = "key"` (each case's key has a time stamp, but the one about the key).
+//! `written_at = "key"` (each case's key has a time stamp, but the one about the key; the
+//! plausible cases' stamps are a day past the store's time or before PACE's telemetry).
 
 use serde_json::json;
 
@@ -19,6 +20,13 @@ pub fn table() -> Table {
             Case::bytes("yaml", "a: ["),
             Case::bytes("yaml", "id: [unclosed"),
             Case::edit("written_at.key", |_| {}).at_key("no-stamp.json"),
+            // A key stamp a day past the store's time, or before PACE's telemetry began.
+            Case::edit("written_at.plausible", |_| {})
+                .at_key("20990101T000000Z-ahead.json")
+                .message_starts_with("written_at 2099-01-01T00:00:00Z is more than 24 h after"),
+            Case::edit("written_at.plausible", |_| {})
+                .at_key("20231231T235959Z-early.json")
+                .message_starts_with("written_at 2023-12-31T23:59:59Z is before 2024-01-01"),
             Case::edit("id.required", |v| remove(v, "/id")),
             Case::edit("id.required", |v| v["id"] = json!(null)),
             Case::edit("id.type", |v| v["id"] = json!(7)),
