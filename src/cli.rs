@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::config::{Overrides, Settings};
 use crate::formats::{self, generate};
@@ -135,15 +135,48 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         link: Option<String>,
     },
-    /// Run one query over the warehouse (no pull) and print its result as CSV on stdout.
+    /// Run a query of the project, a .sql file or --sql text over the warehouse (no pull) and print its result.
     #[command(
-        after_help = "Examples:\n  report query sessions_per_day\n  report query top_shells > shells.csv\n\nThe query may read other queries; ids in the result are printed (this is your terminal, not the site)."
+        after_help = "Examples:\n  report query sessions_per_day\n  report query top_shells > shells.csv\n  report query --sql \"SELECT attributes.shell, count(*) FROM sessions GROUP BY 1\"\n  report query scratch/try.sql\n\nThe SQL may read the warehouse's tables (`report tables` lists them) and every query of the\nproject by its name. Printed as an aligned table on a terminal and as CSV otherwise (--format).\nIds in the result are printed: this is your terminal, not the site."
     )]
     Query {
-        /// Name of the query: queries/NAME.sql.
-        name: String,
+        /// A query of the project (queries/NAME.sql), or a path to a .sql file.
+        #[arg(required_unless_present = "sql", conflicts_with = "sql")]
+        name: Option<String>,
+        /// SQL to run, instead of a query's name.
+        #[arg(long, value_name = "SQL")]
+        sql: Option<String>,
+        #[arg(long, value_enum, default_value_t = Shown::Auto)]
+        format: Shown,
         #[command(flatten)]
         locations: Locations,
+    },
+    /// List the warehouse's tables and columns, with how many rows carry a value in each.
+    #[command(
+        after_help = "Examples:\n  report tables\n  report tables --format csv | grep attributes\n\nA struct's fields are listed one by one (attributes.shell), and the attributes no schema\nknows by their keys in extra_attributes, with the rows (sessions, events, spans) that carry\neach: what a query can read."
+    )]
+    Tables {
+        #[arg(long, value_enum, default_value_t = Shown::Auto)]
+        format: Shown,
+        #[command(flatten)]
+        locations: Locations,
+    },
+    /// Print a shell completion script for report.
+    #[command(
+        after_help = "Examples:\n  report completions bash > ~/.local/share/bash-completion/completions/report\n  report completions zsh > \"${fpath[1]}/_report\"\n  report completions fish > ~/.config/fish/completions/report.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages of report and its subcommands (report.1, report-build.1, …).
+    #[command(
+        after_help = "Examples:\n  report man --out-dir /usr/local/share/man/man1\n  report man && man ./report.1"
+    )]
+    Man {
+        /// Folder to write the pages into (created if needed).
+        #[arg(long, default_value = ".")]
+        out_dir: PathBuf,
     },
     /// Write realistic telemetry objects (Batect sessions, or --format) in the real bucket layout (fixtures, demos, benchmarks).
     #[command(
@@ -211,6 +244,31 @@ impl Locations {
             warehouse: self.warehouse.clone(),
             output: self.output.clone(),
             source: self.source.clone(),
+        }
+    }
+}
+
+/// How `report query` and `report tables` print a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shown {
+    /// An aligned table on a terminal, CSV otherwise.
+    Auto,
+    Csv,
+    Table,
+}
+
+impl Shown {
+    fn show(self, table: &crate::query::Table) -> String {
+        use std::io::IsTerminal;
+        let aligned = match self {
+            Shown::Auto => std::io::stdout().is_terminal(),
+            Shown::Csv => false,
+            Shown::Table => true,
+        };
+        if aligned {
+            crate::output::aligned(table)
+        } else {
+            crate::output::to_csv(table)
         }
     }
 }
@@ -425,10 +483,50 @@ pub fn run() -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
-        Command::Query { name, locations } => {
+        Command::Query {
+            name,
+            sql,
+            format,
+            locations,
+        } => {
             let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
-            let table = runtime()?.block_on(pipeline::query_one(&settings, &defs, &name))?;
-            stdout(&crate::output::to_csv(&table))?;
+            let rt = runtime()?;
+            let table = match (name, sql) {
+                (_, Some(sql)) => {
+                    rt.block_on(pipeline::query_adhoc(&settings, &defs, &sql, "--sql"))?
+                }
+                (Some(file), None) if file.ends_with(".sql") => {
+                    let sql = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {file}"))?;
+                    rt.block_on(pipeline::query_adhoc(&settings, &defs, &sql, &file))?
+                }
+                (Some(name), None) => rt.block_on(pipeline::query_one(&settings, &defs, &name))?,
+                (None, None) => unreachable!("clap requires a name or --sql"),
+            };
+            stdout(&format.show(&table))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tables { format, locations } => {
+            let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
+            let table = runtime()?.block_on(pipeline::tables(&settings, &defs))?;
+            stdout(&format.show(&table))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "report", &mut script);
+            stdout(&String::from_utf8_lossy(&script))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out_dir } => {
+            std::fs::create_dir_all(&out_dir)
+                .with_context(|| format!("cannot create {}", out_dir.display()))?;
+            clap_mangen::generate_to(Cli::command(), &out_dir)
+                .with_context(|| format!("cannot write the man pages to {}", out_dir.display()))?;
+            messages::status(format_args!(
+                "man: pages written to {} (report.1 and one per subcommand)",
+                out_dir.display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate {

@@ -176,6 +176,61 @@ pub fn to_csv(table: &Table) -> String {
     out
 }
 
+/// `table` aligned in columns for a terminal: a header, a rule, numbers right-aligned, nulls
+/// empty, control characters written as escapes (a value never runs in the terminal).
+pub fn aligned(table: &Table) -> String {
+    let shown = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
+    let header: Vec<String> = table.columns.iter().map(|c| shown(&c.name)).collect();
+    let rows: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|v| shown(&v.to_string())).collect())
+        .collect();
+    let width: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String], out: &mut String| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = " ".repeat(width[i] - c.chars().count());
+                if table.columns[i].kind.is_numeric() {
+                    format!("{pad}{c}")
+                } else {
+                    format!("{c}{pad}")
+                }
+            })
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
+    };
+    let mut out = String::new();
+    line(&header, &mut out);
+    let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rule, &mut out);
+    for r in &rows {
+        line(r, &mut out);
+    }
+    out
+}
+
 /// Characters that make a spreadsheet read a cell as a formula, full-width forms included
 /// (spreadsheets fold `＝` to `=`).
 const FORMULA: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];

@@ -122,7 +122,6 @@ pub async fn query_one(
     defs: &Definitions,
     name: &str,
 ) -> Result<query::Table> {
-    let warehouse = open_existing_warehouse(settings).await?;
     let queries = &defs.queries;
     let Some(q) = queries.iter().find(|q| q.name == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
@@ -132,11 +131,43 @@ pub async fn query_one(
             names.join(", ")
         );
     };
-    let ctx = query::new_context();
-    query::register_warehouse(&ctx, &warehouse, &settings.catalog)?;
-    query::register_views(&ctx, queries).await?;
+    let ctx = session(settings, defs).await?;
     let mut out = query::run_all(&ctx, std::slice::from_ref(q)).await?;
     Ok(out.remove(name).unwrap_or_default())
+}
+
+/// `report query --sql` or `report query FILE.sql`: ad-hoc SQL over the warehouse and the
+/// project's queries (each a view by its name); `origin` names the SQL in errors.
+pub async fn query_adhoc(
+    settings: &Settings,
+    defs: &Definitions,
+    sql: &str,
+    origin: &str,
+) -> Result<query::Table> {
+    let ctx = session(settings, defs).await?;
+    let df = ctx
+        .sql(sql)
+        .await
+        .with_context(|| format!("{origin}: the SQL does not plan"))?;
+    let schema = df.schema().inner().clone();
+    let batches = df
+        .collect()
+        .await
+        .with_context(|| format!("{origin}: the query failed"))?;
+    query::Table::from_batches(&schema, &batches)
+        .with_context(|| format!("{origin}: cannot read the result"))
+}
+
+/// A query session over the existing warehouse with every query of `defs` as a view.
+async fn session(
+    settings: &Settings,
+    defs: &Definitions,
+) -> Result<datafusion::prelude::SessionContext> {
+    let warehouse = open_existing_warehouse(settings).await?;
+    let ctx = query::new_context();
+    query::register_warehouse(&ctx, &warehouse, &settings.catalog)?;
+    query::register_views(&ctx, &defs.queries).await?;
+    Ok(ctx)
 }
 
 /// Queries and reports over the warehouse, rendered to pages in memory. Fails, listing every
@@ -349,4 +380,101 @@ pub async fn check_expectations(
         }
     }
     Ok(failures)
+}
+
+/// `report tables`: every table of the warehouse and its columns, with how many rows carry a
+/// value in each: a struct's fields one by one (`attributes.shell`), a map's keys as they come
+/// (`extra_attributes['…']`: the attributes no schema knows), the `date` partition.
+pub async fn tables(settings: &Settings, defs: &Definitions) -> Result<Table> {
+    use datafusion::arrow::datatypes::DataType;
+    let ctx = session(settings, defs).await?;
+    let mut rows = Vec::new();
+    let text = |s: &str| query::Value::Text(s.to_string());
+    for t in query::warehouse_tables(&settings.catalog) {
+        let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+        let literal = |name: &str| format!("'{}'", name.replace('\'', "''"));
+        // (column as shown, type, the expression counted)
+        let mut columns: Vec<(String, String, String)> = Vec::new();
+        let mut maps = Vec::new();
+        for f in t.schema.fields() {
+            match f.data_type() {
+                DataType::Struct(children) => {
+                    for c in children {
+                        columns.push((
+                            format!("{}.{}", f.name(), c.name()),
+                            c.data_type().to_string(),
+                            format!("get_field({}, {})", quoted(f.name()), literal(c.name())),
+                        ));
+                    }
+                }
+                DataType::Map(..) => maps.push(f.name().clone()),
+                other => columns.push((f.name().clone(), other.to_string(), quoted(f.name()))),
+            }
+        }
+        if t.partitioned {
+            columns.push(("date".into(), "Date32 (partition)".into(), quoted("date")));
+        }
+        let counts = columns
+            .iter()
+            .map(|(_, _, e)| format!("count({e})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT count(*), {counts} FROM {}", quoted(t.name));
+        let counted = ctx
+            .sql(&sql)
+            .await
+            .with_context(|| format!("table {}: cannot count its columns", t.name))?
+            .collect()
+            .await
+            .with_context(|| format!("table {}: cannot count its columns", t.name))?;
+        let schema = counted
+            .first()
+            .map(|b| b.schema())
+            .with_context(|| format!("table {}: no count", t.name))?;
+        let counted = Table::from_batches(&schema, &counted)?;
+        let counts = counted.rows.first().cloned().unwrap_or_default();
+        rows.push(vec![
+            text(t.name),
+            text(""),
+            text("(rows)"),
+            counts.first().cloned().unwrap_or(query::Value::Int(0)),
+        ]);
+        for ((name, kind, _), n) in columns.iter().zip(counts.iter().skip(1)) {
+            rows.push(vec![text(t.name), text(name), text(kind), n.clone()]);
+        }
+        for m in maps {
+            let sql = format!(
+                "SELECT k, count(*) AS n FROM (SELECT unnest(map_keys({})) AS k FROM {}) GROUP BY k ORDER BY k",
+                quoted(&m),
+                quoted(t.name)
+            );
+            let df = ctx
+                .sql(&sql)
+                .await
+                .with_context(|| format!("table {}: cannot list the keys of {m}", t.name))?;
+            let schema = df.schema().inner().clone();
+            let keys = Table::from_batches(&schema, &df.collect().await?)?;
+            for k in keys.rows {
+                rows.push(vec![
+                    text(t.name),
+                    text(&format!("{m}['{}']", k[0])),
+                    text("JSON text"),
+                    k[1].clone(),
+                ]);
+            }
+        }
+    }
+    let column = |name: &str, kind| query::Column {
+        name: name.into(),
+        kind,
+    };
+    Ok(Table {
+        columns: vec![
+            column("table", query::Kind::Text),
+            column("column", query::Kind::Text),
+            column("type", query::Kind::Text),
+            column("rows", query::Kind::Int),
+        ],
+        rows,
+    })
 }

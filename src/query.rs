@@ -94,7 +94,7 @@ pub fn register_empty_warehouse(ctx: &SessionContext, catalog: &[TableDef]) -> R
 }
 
 /// Every table a warehouse holds: each format's tables, then `objects`.
-fn warehouse_tables(catalog: &[TableDef]) -> Vec<TableDef> {
+pub(crate) fn warehouse_tables(catalog: &[TableDef]) -> Vec<TableDef> {
     let mut tables = catalog.to_vec();
     tables.push(TableDef {
         name: "objects",
@@ -459,17 +459,31 @@ fn values(array: &dyn Array, kind: Kind) -> Result<Vec<Value>> {
                 }
             }));
         }
-        Kind::Text => {
-            let a = cast(array, &DataType::Utf8)?;
-            let a = a.as_string::<i32>();
-            out.extend((0..n).map(|i| {
-                if a.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::Text(a.value(i).to_string())
-                }
-            }));
-        }
+        Kind::Text => match cast(array, &DataType::Utf8) {
+            Ok(a) => {
+                let a = a.as_string::<i32>();
+                out.extend((0..n).map(|i| {
+                    if a.is_null(i) {
+                        Value::Null
+                    } else {
+                        Value::Text(a.value(i).to_string())
+                    }
+                }));
+            }
+            // A type no cast makes text of (a struct, a map): as Arrow writes it.
+            Err(_) => {
+                let options = datafusion::arrow::util::display::FormatOptions::default();
+                let shown =
+                    datafusion::arrow::util::display::ArrayFormatter::try_new(array, &options)?;
+                out.extend((0..n).map(|i| {
+                    if array.is_null(i) {
+                        Value::Null
+                    } else {
+                        Value::Text(shown.value(i).to_string())
+                    }
+                }));
+            }
+        },
     }
     Ok(out)
 }

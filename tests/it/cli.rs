@@ -301,3 +301,120 @@ fn the_pull_summary_reads_as_people_write_figures() {
         .expect("regex");
     assert!(rate.is_match(&last), "{last}");
 }
+
+/// Exploring the warehouse: `report tables` lists every table with its columns, a struct's
+/// fields one by one and the attributes no schema knows by their key, each with the rows that
+/// carry it; `report query --sql` and `report query FILE.sql` run SQL over the tables and the
+/// project's queries, as CSV when piped and aligned with `--format table`.
+#[test]
+fn tables_and_ad_hoc_queries_show_the_warehouse() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    pulled_project(tmp.path(), "60");
+    // One session with an attribute the schema does not know.
+    let fx = tmp.path().join("fx");
+    let mut v: serde_json::Value = serde_json::from_str(include_str!(
+        "../../fixtures/reference/session_macos_task_failed.stored.min.json"
+    ))
+    .expect("json");
+    v["sessionId"] = serde_json::json!("00000000-0000-4000-8000-00000000abcd");
+    v["attributes"]["brandNewFlag"] = serde_json::json!(true);
+    std::fs::write(fx.join("new.json"), v.to_string()).expect("write");
+    let o = report(&["pull"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = report(&["tables"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout).into_owned();
+    let row = |prefix: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{csv}"))
+            .to_string()
+    };
+    assert_eq!(csv.lines().next(), Some("table,column,type,rows"));
+    assert_eq!(row("sessions,,(rows),"), "sessions,,(rows),61");
+    assert_eq!(row("sessions,session_id,"), "sessions,session_id,Utf8,61");
+    // A field a session may leave out: carried by some, at most all.
+    let shells: u64 = row("sessions,attributes.shell,Utf8,")
+        .rsplit(',')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!((1..=61).contains(&shells), "{shells}");
+    assert_eq!(
+        row("sessions,extra_attributes['brandNewFlag']"),
+        "sessions,extra_attributes['brandNewFlag'],JSON text,1"
+    );
+    for table in ["events", "spans", "objects"] {
+        assert!(
+            csv.contains(&format!("\n{table},,(rows),")),
+            "{table}: {csv}"
+        );
+    }
+
+    // Ad-hoc SQL over a table and over a query of the project.
+    let o = report(
+        &[
+            "query",
+            "--sql",
+            "SELECT count(*) AS n FROM sessions WHERE extra_attributes['brandNewFlag'] = 'true'",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "n\r\n1\r\n");
+    std::fs::write(
+        tmp.path().join("try.sql"),
+        "SELECT sum(sessions) AS total FROM sessions_per_day",
+    )
+    .expect("write");
+    let o = report(&["query", "try.sql", "--format", "table"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "total\n-----\n   61\n");
+    // Errors name the SQL's origin; a name and --sql together are a usage error.
+    let o = report(&["query", "--sql", "SELEC 1"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("--sql: the SQL does not plan"),
+        "{}",
+        text(&o)
+    );
+    let o = report(&["query", "x", "--sql", "SELECT 1"], tmp.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// Completions for every shell clap_complete knows name every subcommand; `report man`
+/// writes a page for report and for each subcommand.
+#[test]
+fn completions_and_man_pages_cover_every_subcommand() {
+    use clap::CommandFactory;
+    let subcommands: Vec<String> = report::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(subcommands.len() >= 12, "{subcommands:?}");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = report(&["completions", shell], &repo());
+        assert!(o.status.success(), "{shell}: {}", text(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        for sub in &subcommands {
+            assert!(
+                script.contains(sub.as_str()),
+                "{shell} completion lacks {sub}"
+            );
+        }
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let o = report(&["man", "--out-dir", "pages"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let page = std::fs::read_to_string(tmp.path().join("pages/report.1")).expect("report.1");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH report 1"),
+        "{page:.200}"
+    );
+    for sub in &subcommands {
+        let sub_page = tmp.path().join(format!("pages/report-{sub}.1"));
+        assert!(sub_page.is_file(), "no {}", sub_page.display());
+        assert!(page.contains(sub.as_str()), "report.1 lacks {sub}");
+    }
+}
