@@ -32,6 +32,7 @@ pub async fn open_warehouse(settings: &Settings, create: bool) -> Result<Warehou
             url: &settings.warehouse,
             options: &settings.warehouse_options,
             prefix: None,
+            warehouse: true,
             create,
         },
         settings.pull.retries,

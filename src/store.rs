@@ -112,8 +112,10 @@ pub struct Place<'a> {
     pub url: &'a str,
     pub options: &'a BTreeMap<String, String>,
     pub prefix: Option<&'a str>,
-    /// The warehouse: a local folder that does not exist is created, not an error, and keys
-    /// are relative to the URL's path (a source's keys in a cloud bucket are the bucket's).
+    /// A warehouse: keys are relative to the URL's path (a source's keys in a cloud bucket
+    /// are the bucket's own).
+    pub warehouse: bool,
+    /// A local folder that does not exist is created, not an error (a warehouse to write).
     pub create: bool,
 }
 
@@ -125,6 +127,7 @@ pub fn open(source: &Source, pull: &PullSettings) -> Result<Bucket> {
             url: &source.url,
             options: &source.options,
             prefix: source.prefix.as_deref(),
+            warehouse: false,
             create: false,
         },
         pull.retries,
@@ -257,7 +260,7 @@ pub fn open_place(place: &Place, retries: usize) -> Result<Bucket> {
     };
     Ok(Bucket {
         store,
-        root: if place.create {
+        root: if place.warehouse {
             path.clone()
         } else {
             Path::default()

@@ -89,6 +89,7 @@ pub async fn open_dir(dir: &Path) -> report::warehouse::Warehouse {
             url: &dir.to_string_lossy(),
             options: &BTreeMap::new(),
             prefix: None,
+            warehouse: true,
             create: false,
         },
         0,
