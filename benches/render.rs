@@ -149,6 +149,7 @@ fn main() {
         id: "b".into(),
         title: "bench".into(),
         description: "bench".into(),
+        data_range: None,
     };
     let round = || {
         let start = Instant::now();

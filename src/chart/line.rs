@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{
     ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
 };
-use crate::query::Value;
+use crate::query::{Kind, Value};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +29,10 @@ pub struct Line {
     /// Order of the series (and of text x values).
     #[serde(default)]
     pub order: Order,
+    /// x holds the start of each `week` or `month`: one the data does not cover whole (the
+    /// current week, say) is drawn dashed, its point hollow.
+    #[serde(default)]
+    pub period: Option<super::Period>,
 }
 
 impl ChartKind for Line {
@@ -150,16 +154,48 @@ impl ChartKind for Line {
                 .y_label_formatter(&fy)
                 .draw(),
             )?;
+            // Points of a period the data does not cover whole.
+            let partial = |x: f64| match (self.period, meta.data_range) {
+                (Some(period), Some(range)) if kind == Kind::Date => {
+                    period.partial(x as i32, range).is_some()
+                }
+                _ => false,
+            };
             for (i, p) in pts.iter().enumerate() {
                 let colour = style::colour(i);
-                drawn(
-                    chart.draw_series(LineSeries::new(p.iter().copied(), colour.stroke_width(2))),
-                )?;
+                // Whole periods joined by a solid line; a segment to a partial one dashed.
+                for run in p.split(|&(x, _)| partial(x)) {
+                    drawn(chart.draw_series(LineSeries::new(
+                        run.iter().copied(),
+                        colour.stroke_width(2),
+                    )))?;
+                }
+                for pair in p.windows(2) {
+                    if partial(pair[0].0) || partial(pair[1].0) {
+                        drawn(chart.draw_series(DashedLineSeries::new(
+                            pair.iter().copied(),
+                            6,
+                            4,
+                            colour.stroke_width(2),
+                        )))?;
+                    }
+                }
                 if p.len() <= 40 {
                     drawn(
-                        chart.draw_series(p.iter().map(|&pt| Circle::new(pt, 3, colour.filled()))),
+                        chart.draw_series(
+                            p.iter()
+                                .filter(|&&(x, _)| !partial(x))
+                                .map(|&pt| Circle::new(pt, 3, colour.filled())),
+                        ),
                     )?;
                 }
+                drawn(
+                    chart.draw_series(
+                        p.iter()
+                            .filter(|&&(x, _)| partial(x))
+                            .map(|&pt| Circle::new(pt, 3, colour.stroke_width(2))),
+                    ),
+                )?;
             }
             if let Some(area) = legend_area {
                 super::legend(&area, &names)?;

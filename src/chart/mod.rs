@@ -45,6 +45,56 @@ pub struct Meta {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// The first and last day the panel's data covers (days since 1970-01-01), from the
+    /// warehouse: what tells a partial period from a whole one. `None`: every period whole.
+    pub data_range: Option<(i32, i32)>,
+}
+
+/// What x holds when it is the start of a period (`period = "week"` on a line chart): a
+/// period the data's range does not cover whole is drawn partial (dashed, a hollow point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Week,
+    Month,
+}
+
+impl Period {
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
+    /// The days of the period that starts on `day` (days since 1970-01-01).
+    fn days(self, day: i32) -> i32 {
+        match self {
+            Period::Week => 7,
+            Period::Month => {
+                use chrono::Datelike;
+                let Some(d) = chrono::DateTime::from_timestamp(i64::from(day) * 86_400, 0) else {
+                    return 30;
+                };
+                let d = d.date_naive();
+                let next = if d.month() == 12 {
+                    chrono::NaiveDate::from_ymd_opt(d.year() + 1, 1, 1)
+                } else {
+                    chrono::NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1)
+                };
+                next.map_or(30, |n| (n - d).num_days() as i32)
+            }
+        }
+    }
+
+    /// How many of its days the period starting on `start` has data for, and how many it
+    /// has, when the data's `range` does not cover it whole.
+    pub fn partial(self, start: i32, range: (i32, i32)) -> Option<(i32, i32)> {
+        let len = self.days(start);
+        let end = start + len - 1;
+        let held = (end.min(range.1) - start.max(range.0) + 1).max(0);
+        (held < len).then_some((held, len))
+    }
 }
 
 /// How values on an axis (or in a headline) are written.
@@ -889,6 +939,85 @@ mod tests {
         )
     }
 
+    fn day(s: &str) -> i32 {
+        (chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("day")
+            - chrono::NaiveDate::default())
+        .num_days() as i32
+    }
+
+    #[test]
+    fn a_period_the_data_does_not_cover_whole_is_partial() {
+        let range = (day("2023-05-03"), day("2023-08-28"));
+        // Weeks from Monday: the first starts before the data, the last ends after it.
+        assert_eq!(Period::Week.partial(day("2023-05-01"), range), Some((5, 7)));
+        assert_eq!(Period::Week.partial(day("2023-05-08"), range), None);
+        assert_eq!(Period::Week.partial(day("2023-08-28"), range), Some((1, 7)));
+        // Months have their own lengths.
+        assert_eq!(
+            Period::Month.partial(day("2023-08-01"), range),
+            Some((28, 31))
+        );
+        assert_eq!(Period::Month.partial(day("2023-06-01"), range), None);
+        assert_eq!(
+            Period::Month.partial(day("2024-02-01"), (day("2024-02-01"), day("2024-02-28"))),
+            Some((28, 29))
+        );
+    }
+
+    #[test]
+    fn a_partial_last_week_is_drawn_dashed_with_a_hollow_point() {
+        let t = Table {
+            columns: vec![
+                crate::query::Column {
+                    name: "week".into(),
+                    kind: Kind::Date,
+                },
+                crate::query::Column {
+                    name: "n".into(),
+                    kind: Kind::Int,
+                },
+            ],
+            rows: ["2023-08-14", "2023-08-21", "2023-08-28"]
+                .iter()
+                .zip([80, 79, 19])
+                .map(|(d, n)| vec![Value::Date(day(d)), Value::Int(n)])
+                .collect(),
+        };
+        let c = chart("line", "x = 'week'\ny = 'n'\nperiod = 'week'")
+            .expect("a kind")
+            .expect("valid keys");
+        let svg = |range: Option<(i32, i32)>| {
+            let meta = Meta {
+                id: "w".into(),
+                title: "Weekly".into(),
+                description: "Weekly".into(),
+                data_range: range,
+            };
+            c.render(&t, &meta).expect("renders").expect("an svg")
+        };
+        let whole = svg(Some((day("2023-08-14"), day("2023-09-03"))));
+        let partial = svg(Some((day("2023-08-14"), day("2023-08-28"))));
+        let hollow = |s: &str| {
+            s.split("<circle")
+                .skip(1)
+                .filter(|c| {
+                    c.split('>')
+                        .next()
+                        .is_some_and(|e| e.contains("fill=\"none\""))
+                })
+                .count()
+        };
+        assert_eq!(hollow(&whole), 0);
+        assert_eq!(hollow(&partial), 1, "{partial}");
+        // The dashes are short lines of their own: more of them than the whole line's one.
+        assert!(
+            partial.matches("<polyline").count() > whole.matches("<polyline").count() + 2,
+            "{partial}"
+        );
+        // Without the data's range nothing is partial.
+        assert_eq!(hollow(&svg(None)), 0);
+    }
+
     #[test]
     fn every_kind_is_read_by_its_name() {
         let keys = [
@@ -992,6 +1121,7 @@ mod tests {
             id: "c".into(),
             title: "Shells".into(),
             description: "Shells".into(),
+            data_range: None,
         };
         let texts = |svg: &str| -> Vec<String> {
             svg.split("</text>")
@@ -1077,6 +1207,7 @@ mod tests {
             id: "p1".into(),
             title: "<script>alert(1)</script>".into(),
             description: "\"><svg onload=alert(1)>".into(),
+            data_range: None,
         };
         let out = wrap(
             "<svg width=\"10\" height=\"20\" viewBox=\"0 0 10 20\" xmlns=\"http://www.w3.org/2000/svg\">\n</svg>",

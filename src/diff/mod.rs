@@ -816,6 +816,8 @@ fn compare_panels(b: Option<&Report>, h: Option<&Report>, sides: &Sides) -> Vec<
                 } else {
                     p.description.clone()
                 },
+                // Periods are judged partial on the site, which knows the data's range.
+                data_range: None,
             };
             // Drawn from what the site would publish: the privacy guard, then ids masked and
             // long labels cut.

@@ -8,7 +8,7 @@
 //! commit, read from the warehouse by the caller, never from the clock). Every string from
 //! the data, and every query's SQL, is escaped by askama in HTML.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -57,6 +57,26 @@ struct NavLink {
 struct ProvenanceView<'a> {
     commit: u64,
     sources: Vec<&'a SourceRange>,
+}
+
+impl ProvenanceView<'_> {
+    /// The first and last day of the page's sources' data together (days since 1970-01-01).
+    fn data_range(&self) -> Option<(i32, i32)> {
+        let day = |s: &str| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .map(|d| (d - chrono::NaiveDate::default()).num_days() as i32)
+        };
+        let days: Vec<(i32, i32)> = self
+            .sources
+            .iter()
+            .filter_map(|s| s.range.as_ref())
+            .filter_map(|(a, b)| Some((day(a)?, day(b)?)))
+            .collect();
+        let first = days.iter().map(|d| d.0).min()?;
+        let last = days.iter().map(|d| d.1).max()?;
+        Some((first, last))
+    }
 }
 
 struct ReportLink {
@@ -182,8 +202,9 @@ pub fn render(
                 Some(q) => query_view(q),
                 None => bail!("{}: no query file for {:?}", ctx(), panel.query),
             };
-            let (view, page) =
-                render_panel(panel, &guarded, &id, &report.name, &csv, query).with_context(ctx)?;
+            let range = provenance.of(Some(&report.name)).data_range();
+            let (view, page) = render_panel(panel, &guarded, &id, &report.name, &csv, query, range)
+                .with_context(ctx)?;
             panels.push(view);
             pages.push(page);
         }
@@ -235,6 +256,7 @@ fn render_panel(
     report: &str,
     csv: &str,
     query: QueryView,
+    range: Option<(i32, i32)>,
 ) -> Result<(PanelView, Page)> {
     let meta = Meta {
         id: format!("{report}-{id}"),
@@ -244,6 +266,7 @@ fn render_panel(
         } else {
             panel.description.clone()
         },
+        data_range: range,
     };
     let svg = guarded.chart.render(&guarded.drawn, &meta)?;
     let table = &guarded.published;
@@ -262,6 +285,7 @@ fn render_panel(
     if table.rows.is_empty() && svg.is_none() {
         notes.push("No data for this period.".into());
     }
+    notes.extend(partial_periods(&guarded.chart, &guarded.drawn, range));
     let cols: Vec<usize> = match &shown {
         Some(names) => names.iter().filter_map(|n| table.index_of(n)).collect(),
         None => (0..table.columns.len()).collect(),
@@ -306,6 +330,42 @@ fn render_panel(
         },
         page,
     ))
+}
+
+/// What a line chart over periods says of its first and last period when the data's `range`
+/// does not cover it whole: `The last week (from 2023-08-28) holds 1 of its 7 days of data,
+/// drawn dashed.`
+fn partial_periods(chart: &Chart, drawn: &Table, range: Option<(i32, i32)>) -> Vec<String> {
+    let (Chart::Line(line), Some(range)) = (chart, range) else {
+        return Vec::new();
+    };
+    let (Some(period), Some(x)) = (line.period, drawn.index_of(&line.x)) else {
+        return Vec::new();
+    };
+    let days: BTreeSet<i32> = drawn
+        .rows
+        .iter()
+        .filter_map(|r| match r[x] {
+            crate::query::Value::Date(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    let ends = [("first", days.first()), ("last", days.last())];
+    let mut notes = Vec::new();
+    for (which, day) in ends {
+        let Some(&day) = day else { continue };
+        if which == "last" && days.len() == 1 && !notes.is_empty() {
+            continue;
+        }
+        if let Some((held, of)) = period.partial(day, range) {
+            let from = crate::query::Value::Date(day);
+            notes.push(format!(
+                "The {which} {} (from {from}) holds {held} of its {of} days of data, drawn dashed.",
+                period.name()
+            ));
+        }
+    }
+    notes
 }
 
 impl Provenance {

@@ -194,6 +194,7 @@ fn render(name: &str, chart: &Chart, table: &Table) -> String {
         id: name.into(),
         title: format!("{name} <title> & \"quotes\""),
         description: format!("Golden chart {name}"),
+        data_range: None,
     };
     let svg = chart
         .render(table, &meta)
@@ -440,6 +441,7 @@ fn columns_the_query_does_not_return_are_errors_naming_them() {
         id: "x".into(),
         title: "t".into(),
         description: "d".into(),
+        data_range: None,
     };
     let err = spec("chart = \"heatmap\"\nx = \"hour\"\ny = \"day\"\nvalue = \"sessions\"")
         .render(&hour_of_week(), &meta)
