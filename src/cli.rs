@@ -507,8 +507,8 @@ pub fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Tables { format, locations } => {
-            let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
-            let table = runtime()?.block_on(pipeline::tables(&settings, &defs))?;
+            let (settings, _) = project::load(&config()?, &locations.overrides()).ready()?;
+            let table = runtime()?.block_on(pipeline::tables(&settings))?;
             stdout(&format.show(&table))?;
             Ok(ExitCode::SUCCESS)
         }

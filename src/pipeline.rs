@@ -146,28 +146,21 @@ pub async fn query_adhoc(
     origin: &str,
 ) -> Result<query::Table> {
     let ctx = session(settings, defs).await?;
-    let df = ctx
-        .sql(sql)
-        .await
-        .with_context(|| format!("{origin}: the SQL does not plan"))?;
-    let schema = df.schema().inner().clone();
-    let batches = df
-        .collect()
-        .await
-        .with_context(|| format!("{origin}: the query failed"))?;
-    query::Table::from_batches(&schema, &batches)
-        .with_context(|| format!("{origin}: cannot read the result"))
+    query::run_sql(&ctx, sql, origin).await
 }
 
 /// A query session over the existing warehouse with every query of `defs` as a view.
-async fn session(
-    settings: &Settings,
-    defs: &Definitions,
-) -> Result<datafusion::prelude::SessionContext> {
+async fn session(settings: &Settings, defs: &Definitions) -> Result<SessionContext> {
+    let ctx = warehouse_session(settings).await?;
+    query::register_views(&ctx, &defs.queries).await?;
+    Ok(ctx)
+}
+
+/// A query session over the existing warehouse's tables.
+async fn warehouse_session(settings: &Settings) -> Result<SessionContext> {
     let warehouse = open_existing_warehouse(settings).await?;
     let ctx = query::new_context();
     query::register_warehouse(&ctx, &warehouse, &settings.catalog)?;
-    query::register_views(&ctx, &defs.queries).await?;
     Ok(ctx)
 }
 
@@ -223,16 +216,8 @@ pub async fn provenance(
         let sql = format!(
             "SELECT source, min(date) AS first, max(date) AS last FROM {table} GROUP BY source"
         );
-        let df = ctx
-            .sql(&sql)
-            .await
-            .with_context(|| format!("cannot read the range of table {table}"))?;
-        let schema = df.schema().inner().clone();
-        let batches = df
-            .collect()
-            .await
-            .with_context(|| format!("cannot read the range of table {table}"))?;
-        for row in Table::from_batches(&schema, &batches)?.rows {
+        let origin = format!("the range of table {table}");
+        for row in query::run_sql(&ctx, &sql, &origin).await?.rows {
             if let [source, first, last] = row.as_slice()
                 && !first.is_null()
             {
@@ -353,15 +338,8 @@ pub async fn check_expectations(
         let assertion;
         let table = match &e.rule {
             expect::Rule::Sql { sql } => {
-                let df = ctx.sql(sql).await.with_context(|| {
-                    format!("{origin}: expectation {index}: the SQL does not plan")
-                })?;
-                let schema = df.schema().inner().clone();
-                let batches = df
-                    .collect()
-                    .await
-                    .with_context(|| format!("{origin}: expectation {index}: the SQL failed"))?;
-                assertion = Table::from_batches(&schema, &batches)?;
+                let what = format!("{origin}: expectation {index}");
+                assertion = query::run_sql(ctx, sql, &what).await?;
                 &assertion
             }
             _ => match results.get(query) {
@@ -386,9 +364,9 @@ pub async fn check_expectations(
 /// `report tables`: every table of the warehouse and its columns, with how many rows carry a
 /// value in each: a struct's fields one by one (`attributes.shell`), a map's keys as they come
 /// (`extra_attributes['…']`: the attributes no schema knows), the `date` partition.
-pub async fn tables(settings: &Settings, defs: &Definitions) -> Result<Table> {
+pub async fn tables(settings: &Settings) -> Result<Table> {
     use datafusion::arrow::datatypes::DataType;
-    let ctx = session(settings, defs).await?;
+    let ctx = warehouse_session(settings).await?;
     let mut rows = Vec::new();
     let text = |s: &str| query::Value::Text(s.to_string());
     for t in query::warehouse_tables(&settings.catalog) {
@@ -421,18 +399,8 @@ pub async fn tables(settings: &Settings, defs: &Definitions) -> Result<Table> {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!("SELECT count(*), {counts} FROM {}", quoted(t.name));
-        let counted = ctx
-            .sql(&sql)
-            .await
-            .with_context(|| format!("table {}: cannot count its columns", t.name))?
-            .collect()
-            .await
-            .with_context(|| format!("table {}: cannot count its columns", t.name))?;
-        let schema = counted
-            .first()
-            .map(|b| b.schema())
-            .with_context(|| format!("table {}: no count", t.name))?;
-        let counted = Table::from_batches(&schema, &counted)?;
+        let origin = format!("the column counts of table {}", t.name);
+        let counted = query::run_sql(&ctx, &sql, &origin).await?;
         let counts = counted.rows.first().cloned().unwrap_or_default();
         rows.push(vec![
             text(t.name),
@@ -449,13 +417,8 @@ pub async fn tables(settings: &Settings, defs: &Definitions) -> Result<Table> {
                 quoted(&m),
                 quoted(t.name)
             );
-            let df = ctx
-                .sql(&sql)
-                .await
-                .with_context(|| format!("table {}: cannot list the keys of {m}", t.name))?;
-            let schema = df.schema().inner().clone();
-            let keys = Table::from_batches(&schema, &df.collect().await?)?;
-            for k in keys.rows {
+            let origin = format!("the keys of {m} in table {}", t.name);
+            for k in query::run_sql(&ctx, &sql, &origin).await?.rows {
                 rows.push(vec![
                     text(t.name),
                     text(&format!("{m}['{}']", k[0])),

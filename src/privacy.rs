@@ -148,6 +148,22 @@ pub fn guard(panel: &Panel, table: &Table, policy: PrivacySettings) -> Result<Gu
     })
 }
 
+/// What a site publishes of `panel`'s result `table`: the [`guard`], then
+/// [`crate::output::publishable`] over what it draws and what it tables (ids masked, control
+/// characters replaced, long text cut), with what that held back of the published rows.
+pub fn publish(
+    panel: &Panel,
+    table: &Table,
+    policy: PrivacySettings,
+) -> Result<(Guarded, crate::output::Held)> {
+    let mut guarded = guard(panel, table, policy)?;
+    let (drawn, _) = crate::output::publishable(&guarded.drawn)?;
+    let (published, held) = crate::output::publishable(&guarded.published)?;
+    guarded.drawn = drawn;
+    guarded.published = published;
+    Ok((guarded, held))
+}
+
 /// How many installations stand behind each row.
 enum Behind {
     /// A count per row (`installations`).

@@ -244,6 +244,22 @@ pub async fn register_views(ctx: &SessionContext, queries: &[Query]) -> Result<(
 }
 
 /// Runs every registered query and returns its result by name.
+/// The result of one SQL statement over `ctx`; errors say whether it did not plan or failed
+/// while running, after `origin` (what the SQL is: `--sql`, a file, an expectation).
+pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Table> {
+    let df = ctx
+        .sql(sql)
+        .await
+        .with_context(|| format!("{origin}: the SQL does not plan"))?;
+    let schema = df.schema().inner().clone();
+    let batches = df
+        .collect()
+        .await
+        .with_context(|| format!("{origin}: the SQL failed"))?;
+    Table::from_batches(&schema, &batches)
+        .with_context(|| format!("{origin}: cannot read the result"))
+}
+
 pub async fn run_all(ctx: &SessionContext, queries: &[Query]) -> Result<BTreeMap<String, Table>> {
     let mut out = BTreeMap::new();
     for q in queries {

@@ -655,14 +655,13 @@ fn guarded(
         else {
             return Err("No panel publishes this query".to_string());
         };
-        let published = crate::privacy::guard(panel, table, policy)
-            .and_then(|g| Ok((crate::output::publishable(&g.published)?, g.notes)));
-        match published {
-            Ok(((table, held), mut notes)) => {
+        match crate::privacy::publish(panel, table, policy) {
+            Ok((g, held)) => {
+                let mut notes = g.notes;
                 if !held.is_empty() {
                     notes.push(format!("{held}."));
                 }
-                Ok((table, notes))
+                Ok((g.published, notes))
             }
             Err(e) => Err(format!("Panel {:?} cannot be guarded: {e:#}", panel.title)),
         }
@@ -821,10 +820,8 @@ fn compare_panels(b: Option<&Report>, h: Option<&Report>, sides: &Sides) -> Vec<
             };
             // Drawn from what the site would publish: the privacy guard, then ids masked and
             // long labels cut.
-            let drawn = crate::privacy::guard(p, table, sides.privacy).and_then(|g| {
-                let (table, _) = crate::output::publishable(&g.drawn)?;
-                g.chart.render_within(&table, &meta, shared)
-            });
+            let drawn = crate::privacy::publish(p, table, sides.privacy)
+                .and_then(|(g, _)| g.chart.render_within(&g.drawn, &meta, shared));
             match drawn {
                 Ok((svg, bounds)) => (svg, None, bounds),
                 Err(e) => (None, Some(format!("{e:#}")), Bounds::default()),

@@ -170,6 +170,8 @@ pub fn render(
     };
     let queries: BTreeMap<&str, &Query> = queries.iter().map(|q| (q.name.as_str(), q)).collect();
     for report in reports {
+        let shown = provenance.of(Some(&report.name));
+        let range = shown.data_range();
         let mut panels = Vec::new();
         for (i, panel) in report.panels.iter().enumerate() {
             let ctx = || {
@@ -188,21 +190,16 @@ pub fn render(
                     panel.query
                 )
             })?;
-            let mut guarded = privacy::guard(panel, table, policy).with_context(ctx)?;
-            let (drawn, _) = output::publishable(&guarded.drawn).with_context(ctx)?;
-            let (published, held) = output::publishable(&guarded.published).with_context(ctx)?;
+            let (guarded, held) = privacy::publish(panel, table, policy).with_context(ctx)?;
             if !held.is_empty() {
                 held_back.push(format!("{}: {held}", ctx()));
             }
-            guarded.drawn = drawn;
-            guarded.published = published;
             let id = format!("p{}", i + 1);
             let csv = format!("data/{}/{}.csv", report.name, id);
             let query = match queries.get(panel.query.as_str()) {
                 Some(q) => query_view(q),
                 None => bail!("{}: no query file for {:?}", ctx(), panel.query),
             };
-            let range = provenance.of(Some(&report.name)).data_range();
             let (view, page) = render_panel(panel, &guarded, &id, &report.name, &csv, query, range)
                 .with_context(ctx)?;
             panels.push(view);
@@ -211,7 +208,7 @@ pub fn render(
         let html = ReportPage {
             css: CSS,
             nav: nav(&format!("{}.html", report.name)),
-            provenance: provenance.of(Some(&report.name)),
+            provenance: shown,
             title: &report.title,
             description: &report.description,
             panels,
@@ -346,26 +343,27 @@ fn partial_periods(chart: &Chart, drawn: &Table, range: Option<(i32, i32)>) -> V
         .rows
         .iter()
         .filter_map(|r| match r[x] {
-            crate::query::Value::Date(d) => Some(d),
+            Value::Date(d) => Some(d),
             _ => None,
         })
         .collect();
-    let ends = [("first", days.first()), ("last", days.last())];
-    let mut notes = Vec::new();
-    for (which, day) in ends {
-        let Some(&day) = day else { continue };
-        if which == "last" && days.len() == 1 && !notes.is_empty() {
-            continue;
-        }
-        if let Some((held, of)) = period.partial(day, range) {
-            let from = crate::query::Value::Date(day);
-            notes.push(format!(
-                "The {which} {} (from {from}) holds {held} of its {of} days of data, drawn dashed.",
-                period.name()
-            ));
-        }
+    let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
+        return Vec::new();
+    };
+    let mut ends = vec![("first", first)];
+    if last != first {
+        ends.push(("last", last));
     }
-    notes
+    ends.into_iter()
+        .filter_map(|(which, day)| {
+            let (held, of) = period.partial(day, range)?;
+            Some(format!(
+                "The {which} {} (from {}) holds {held} of its {of} days of data, drawn dashed.",
+                period.name(),
+                Value::Date(day)
+            ))
+        })
+        .collect()
 }
 
 impl Provenance {
