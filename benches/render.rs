@@ -150,6 +150,7 @@ fn main() {
         title: "bench".into(),
         description: "bench".into(),
         data_range: None,
+        canvas: report::chart::style::WIDE,
     };
     let round = || {
         let start = Instant::now();

@@ -5,9 +5,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{
-    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
-};
+use super::marks::{Marks, Paint};
+use super::{AxisFormat, ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_x, style};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -132,19 +131,36 @@ impl ChartKind for Area {
         });
 
         let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
+        let canvas = meta.canvas;
+        let fy = AxisFormat::new(y_format, 0.0, top);
+        let x_text = |x: f64| {
+            if numeric {
+                format_x(x, kind)
+            } else {
+                cats.get(x.round() as usize).cloned().unwrap_or_default()
+            }
+        };
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, style::HEIGHT))
-                .into_drawing_area();
-            let (plot, legend_area) = root.split_horizontally(style::WIDTH - style::LEGEND_WIDTH);
+            let height = super::with_legend(canvas, canvas.height, Some(&names));
+            let root =
+                SVGBackend::with_string(&mut svg, (canvas.width, height)).into_drawing_area();
+            let (plot, legend_area) = super::split_legend(&root, canvas, canvas.height, true);
             let mut chart = drawn(
                 ChartBuilder::on(&plot)
                     .margin(12)
-                    .margin_right(36)
+                    .margin_right(if canvas.narrow() { 20 } else { 36 })
                     .x_label_area_size(44)
-                    .y_label_area_size(64)
+                    .y_label_area_size(super::y_label_area(fy, 0.0, top))
                     .build_cartesian_2d(x0..x1, 0f64..top),
             )?;
+            let plot_w = super::plot_width(canvas, true);
+            let dates = if kind.is_temporal() {
+                super::date_ticks(x0, x1, None, super::tick_room(plot_w))
+            } else {
+                None
+            };
             let fx = |v: &f64| {
                 if numeric {
                     format_x(*v, kind)
@@ -156,18 +172,31 @@ impl ChartKind for Area {
                     String::new()
                 }
             };
-            let fy = |v: &f64| format_value(*v, y_format);
+            let x_labels = match (&dates, numeric, canvas.narrow()) {
+                (Some(_), _, _) => 0,
+                (None, true, narrow) => {
+                    if narrow {
+                        4
+                    } else {
+                        7
+                    }
+                }
+                (None, false, narrow) => cats.len().min(if narrow { 5 } else { 10 }),
+            };
             drawn(
                 super::axes(
                     &mut chart,
                     self.x_title.clone().unwrap_or_else(|| self.x.clone()),
                     self.y_title.clone().unwrap_or_else(|| self.y.clone()),
                 )
-                .x_labels(if numeric { 7 } else { cats.len().min(10) })
+                .x_labels(x_labels)
                 .x_label_formatter(&fx)
-                .y_label_formatter(&fy)
+                .y_label_formatter(&|v| fy.tick(*v))
                 .draw(),
             )?;
+            if let Some(ticks) = &dates {
+                super::draw_x_ticks(&plot, &chart, 0.0, ticks)?;
+            }
             for (i, (lo, hi)) in bands.iter().enumerate() {
                 let mut pts: Vec<(f64, f64)> = xs.iter().copied().zip(hi.iter().copied()).collect();
                 pts.extend(xs.iter().copied().zip(lo.iter().copied()).rev());
@@ -180,9 +209,21 @@ impl ChartKind for Area {
                     style::colour(i).filled(),
                 ))))?;
             }
-            super::legend(&legend_area, &names)?;
+            // Each band's value at each x is a mark on its top edge, invisible but titled.
+            for (i, (lo, hi)) in bands.iter().enumerate() {
+                for (j, &x) in xs.iter().enumerate() {
+                    let at = chart.backend_coord(&(x, hi[j]));
+                    let title =
+                        super::marks::title(Some(&names[i]), &x_text(x), &fy.exact(hi[j] - lo[j]));
+                    marks.circle(at, 4, Paint::Translucent(style::colour(i), 0.0), &title);
+                }
+            }
+            if let Some(area) = legend_area {
+                super::legend(&area, canvas, &names, &mut marks)?;
+            }
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }

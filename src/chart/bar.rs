@@ -5,7 +5,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style};
+use super::marks::{Marks, Paint};
+use super::{AxisFormat, ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, style};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,39 +103,27 @@ impl ChartKind for Bar {
         let pad = (hi - lo) * 0.05;
         let (lo, hi) = (if lo < 0.0 { lo - pad } else { lo }, hi + pad);
 
-        let plot_width = style::WIDTH
-            - if series.is_some() {
-                style::LEGEND_WIDTH
-            } else {
-                0
-            };
-        let (rotate, label_area) = super::label_layout(&cats, plot_width);
-
+        let canvas = meta.canvas;
         let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
+        let legend = series.is_some().then_some(names.as_slice());
+        let plot_width = super::plot_width(canvas, legend.is_some());
+        let (rotate, label_area) = super::label_layout(&cats, plot_width);
+        let fy = AxisFormat::new(self.y_format, lo, hi);
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(
-                &mut svg,
-                (
-                    style::WIDTH,
-                    style::HEIGHT + if rotate { label_area - 44 } else { 0 },
-                ),
-            )
-            .into_drawing_area();
-            let (plot, legend_area) = if series.is_some() {
-                let (p, l) = root.split_horizontally(plot_width);
-                (p, Some(l))
-            } else {
-                (root.clone(), None)
-            };
+            let plot_h = canvas.height + if rotate { label_area - 44 } else { 0 };
+            let height = super::with_legend(canvas, plot_h, legend);
+            let root =
+                SVGBackend::with_string(&mut svg, (canvas.width, height)).into_drawing_area();
+            let (plot, legend_area) = super::split_legend(&root, canvas, plot_h, legend.is_some());
             let mut chart = drawn(
                 ChartBuilder::on(&plot)
                     .margin(12)
                     .x_label_area_size(label_area)
-                    .y_label_area_size(64)
+                    .y_label_area_size(super::y_label_area(fy, lo, hi))
                     .build_cartesian_2d(0f64..cats.len() as f64, lo..hi),
             )?;
-            let fy = |v: &f64| format_value(*v, self.y_format);
             drawn(
                 super::axes(
                     &mut chart,
@@ -142,22 +131,34 @@ impl ChartKind for Bar {
                     self.y_title.clone().unwrap_or_else(|| self.y.clone()),
                 )
                 .x_labels(0)
-                .y_label_formatter(&fy)
+                .y_label_formatter(&|v| fy.tick(*v))
                 .draw(),
             )?;
-            drawn(chart.draw_series(bars.iter().map(|&(s, x0, x1, a, b)| {
-                Rectangle::new([(x0, a), (x1, b)], style::colour(s).filled())
-            })))?;
+            for &(s, x0, x1, a, b) in &bars {
+                let c = ((x0 + x1) / 2.0).floor() as usize;
+                let title = super::marks::title(
+                    legend.map(|_| names[s].as_str()),
+                    &cats[c],
+                    &fy.exact(b - a),
+                );
+                marks.rect(
+                    chart.backend_coord(&(x0, a)),
+                    chart.backend_coord(&(x1, b)),
+                    Paint::Fill(style::colour(s)),
+                    &title,
+                );
+            }
             // Category labels under the axis, rotated when they would overlap.
             let at: Vec<(i32, i32)> = (0..cats.len())
                 .map(|i| chart.backend_coord(&(i as f64 + 0.5, lo)))
                 .collect();
-            super::slot_labels(&root, &at, &cats, rotate)?;
+            super::slot_labels(&plot, &at, &cats, rotate)?;
             if let Some(area) = legend_area {
-                super::legend(&area, &names)?;
+                super::legend(&area, canvas, &names, &mut marks)?;
             }
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }

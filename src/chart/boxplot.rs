@@ -6,7 +6,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style};
+use super::marks::{Marks, Paint};
+use super::{AxisFormat, ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, style};
 
 fn p5() -> String {
     "p5".into()
@@ -105,17 +106,20 @@ impl ChartKind for BoxPlot {
         } else {
             lo + 1.0
         };
-        let (rotate, label_area) = super::label_layout(&groups, style::WIDTH);
+        let canvas = meta.canvas;
+        let (rotate, label_area) = super::label_layout(&groups, canvas.width);
+        let fy = AxisFormat::new(self.y_format, lo, hi);
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let height = style::HEIGHT + label_area.saturating_sub(44);
+            let height = canvas.height + label_area.saturating_sub(44);
             let root =
-                SVGBackend::with_string(&mut svg, (style::WIDTH, height)).into_drawing_area();
+                SVGBackend::with_string(&mut svg, (canvas.width, height)).into_drawing_area();
             let mut chart = drawn(
                 ChartBuilder::on(&root)
                     .margin(12)
                     .x_label_area_size(label_area)
-                    .y_label_area_size(64)
+                    .y_label_area_size(super::y_label_area(fy, lo, hi))
                     .build_cartesian_2d(0f64..groups.len() as f64, lo..hi),
             )?;
             drawn(
@@ -125,34 +129,30 @@ impl ChartKind for BoxPlot {
                     self.y_title.clone().unwrap_or_default(),
                 )
                 .x_labels(0)
-                .y_label_formatter(&|v| format_value(*v, self.y_format))
+                .y_label_formatter(&|v| fy.tick(*v))
                 .draw(),
             )?;
             let colour = style::colour(0);
             for (g, v) in &boxes {
                 let c = *g as f64 + 0.5;
-                drawn(chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(c, v[0]), (c, v[4])],
-                    colour.stroke_width(1),
-                ))))?;
+                let at = |x: f64, y: f64| chart.backend_coord(&(x, y));
+                let e: Vec<String> = v.iter().map(|x| fy.exact(*x)).collect();
+                let title = format!(
+                    "{}: low {}, lower quartile {}, median {}, upper quartile {}, high {}",
+                    groups[*g], e[0], e[1], e[2], e[3], e[4]
+                );
+                let mut mark = marks.group(&title);
+                mark.line(at(c, v[0]), at(c, v[4]), colour, 1);
                 for end in [v[0], v[4]] {
-                    drawn(chart.draw_series(std::iter::once(PathElement::new(
-                        vec![(c - 0.12, end), (c + 0.12, end)],
-                        colour.stroke_width(1),
-                    ))))?;
+                    mark.line(at(c - 0.12, end), at(c + 0.12, end), colour, 1);
                 }
-                drawn(chart.draw_series(std::iter::once(Rectangle::new(
-                    [(c - 0.3, v[1]), (c + 0.3, v[3])],
-                    colour.mix(0.35).filled(),
-                ))))?;
-                drawn(chart.draw_series(std::iter::once(Rectangle::new(
-                    [(c - 0.3, v[1]), (c + 0.3, v[3])],
-                    colour.stroke_width(1),
-                ))))?;
-                drawn(chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(c - 0.3, v[2]), (c + 0.3, v[2])],
-                    colour.stroke_width(3),
-                ))))?;
+                mark.rect(
+                    at(c - 0.3, v[1]),
+                    at(c + 0.3, v[3]),
+                    Paint::Translucent(colour, 0.35),
+                )
+                .rect(at(c - 0.3, v[1]), at(c + 0.3, v[3]), Paint::Outline(colour))
+                .line(at(c - 0.3, v[2]), at(c + 0.3, v[2]), colour, 3);
             }
             let at: Vec<(i32, i32)> = (0..groups.len())
                 .map(|i| chart.backend_coord(&(i as f64 + 0.5, lo)))
@@ -160,6 +160,7 @@ impl ChartKind for BoxPlot {
             super::slot_labels(&root, &at, &groups, rotate)?;
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -9,8 +9,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
+use super::marks::{Marks, Paint};
 use super::{
-    ChartKind, ColourScale, Colours, Data, Meta, Need, ValueFormat, drawn, style, text_style,
+    AxisFormat, ChartKind, ColourScale, Colours, Data, Meta, Need, ValueFormat, drawn, style,
+    text_style,
 };
 use crate::query::Value;
 
@@ -68,15 +70,18 @@ impl ChartKind for Calendar {
         let monday = first - chrono::Days::new(first.weekday().num_days_from_monday() as u64);
         let weeks = ((last - monday).num_days() / 7 + 1) as i32;
         let (left, top) = (44, 28);
-        let cell = ((style::WIDTH as i32 - left - 16) / weeks).clamp(4, 20);
+        let canvas = meta.canvas;
+        let cell = ((canvas.width as i32 - left - 16) / weeks).clamp(4, 20);
         let height = top + 7 * cell + 50;
         let colours = Colours::new(days.values().copied(), self.scale);
+        let format = AxisFormat::new(self.value_format, colours.min, colours.max);
 
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, height as u32))
+            let root = SVGBackend::with_string(&mut svg, (canvas.width, height as u32))
                 .into_drawing_area();
-            let small = text_style(style::FONT_SIZE - 2.0);
+            let small = text_style(style::SMALL);
             for (row, name) in [(0, "Mon"), (2, "Wed"), (4, "Fri")] {
                 let at = (left - 6, top + row * cell + cell / 2);
                 drawn(root.draw(&Text::new(
@@ -85,8 +90,9 @@ impl ChartKind for Calendar {
                     small.clone().pos(Pos::new(HPos::Right, VPos::Center)),
                 )))?;
             }
-            // Month names above the first week that shows the month.
+            // Month names above the first week that shows the month, when there is room.
             let mut shown = None;
+            let mut free_from = i32::MIN;
             for w in 0..weeks {
                 let day = (monday + chrono::Days::new(7 * w as u64)).max(first);
                 if shown != Some((day.year(), day.month())) {
@@ -98,33 +104,29 @@ impl ChartKind for Calendar {
                         })
                         .to_string();
                     shown = Some((day.year(), day.month()));
-                    drawn(root.draw(&Text::new(
-                        label,
-                        (left + w * cell, top - 16),
-                        small.clone(),
-                    )))?;
+                    let x = left + w * cell;
+                    if x >= free_from {
+                        free_from = x + 8 * label.chars().count() as i32;
+                        drawn(root.draw(&Text::new(label, (x, top - 16), small.clone())))?;
+                    }
                 }
             }
             for day in first.iter_days().take_while(|d| *d <= last) {
                 let offset = (day - monday).num_days() as i32;
                 let (x, y) = (left + offset / 7 * cell, top + offset % 7 * cell);
-                let rect = [(x + 1, y + 1), (x + cell - 1, y + cell - 1)];
-                match days.get(&day) {
-                    Some(v) => {
-                        drawn(root.draw(&Rectangle::new(rect, colours.colour(*v).filled())))?
-                    }
-                    None => drawn(root.draw(&Rectangle::new(rect, style::GRID.stroke_width(1))))?,
-                }
+                let (paint, value) = match days.get(&day) {
+                    Some(v) => (Paint::Fill(colours.colour(*v)), format.exact(*v)),
+                    None => (Paint::Outline(style::GRID), "no data".to_string()),
+                };
+                let title =
+                    super::marks::title(None, &day.format("%a %Y-%m-%d").to_string(), &value);
+                marks.rect((x + 1, y + 1), (x + cell - 1, y + cell - 1), paint, &title);
             }
             let legend_y = top + 7 * cell + 14;
-            colours.legend(&root, left, legend_y, self.value_format)?;
-            drawn(root.draw(&Rectangle::new(
-                [(left + 200, legend_y), (left + 212, legend_y + 10)],
-                style::GRID.stroke_width(1),
-            )))?;
-            drawn(root.draw(&Text::new("no data", (left + 218, legend_y - 1), small)))?;
+            colours.legend(&root, (left, legend_y), format, &mut marks)?;
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -9,8 +9,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 
+use super::marks::{Marks, Paint};
 use super::{
-    ChartKind, ColourScale, Colours, Data, Meta, Need, Order, ValueFormat, drawn, style, text_style,
+    AxisFormat, ChartKind, ColourScale, Colours, Data, Meta, Need, Order, ValueFormat, drawn,
+    style, text_style,
 };
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -72,45 +74,50 @@ impl ChartKind for Heatmap {
             return super::empty(meta, "no data for this period").map(Some);
         }
         let colours = Colours::new(cells.values().copied(), self.scale);
-        let (rotate, bottom) = super::label_layout(&xs, style::WIDTH - 140);
+        let format = AxisFormat::new(self.value_format, colours.min, colours.max);
+        let canvas = meta.canvas;
+        let (rotate, bottom) = super::label_layout(&xs, canvas.width.saturating_sub(140));
         let longest_y = ys
             .iter()
             .map(|y| style::short(y).chars().count())
             .max()
             .unwrap_or(0) as i32;
-        let left = 40 + (longest_y * 7).min(200);
+        let left = 40 + (longest_y * 7).min(if canvas.narrow() { 110 } else { 200 });
         let (top, legend_h) = (12, 44);
-        let height = style::HEIGHT as i32 + bottom as i32 - 44;
-        let grid_w = style::WIDTH as i32 - left - 16;
+        let height = canvas.height as i32 + bottom as i32 - 44;
+        let grid_w = canvas.width as i32 - left - 16;
         let grid_h = height - top - bottom as i32 - legend_h;
         let cw = grid_w as f64 / xs.len() as f64;
         let ch = grid_h as f64 / ys.len() as f64;
 
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, height as u32))
+            let root = SVGBackend::with_string(&mut svg, (canvas.width, height as u32))
                 .into_drawing_area();
             let px = |i: usize| left + (i as f64 * cw).round() as i32;
             let py = |j: usize| top + (j as f64 * ch).round() as i32;
-            for i in 0..xs.len() {
-                for j in 0..ys.len() {
-                    let rect = [(px(i), py(j)), (px(i + 1), py(j + 1))];
-                    match cells.get(&(i, j)) {
-                        Some(v) => {
-                            drawn(root.draw(&Rectangle::new(rect, colours.colour(*v).filled())))?
-                        }
-                        None => {
-                            drawn(root.draw(&Rectangle::new(rect, style::GRID.stroke_width(1))))?
-                        }
-                    }
+            for (i, x) in xs.iter().enumerate() {
+                for (j, y) in ys.iter().enumerate() {
+                    let (a, b) = ((px(i), py(j)), (px(i + 1), py(j + 1)));
+                    let (paint, value) = match cells.get(&(i, j)) {
+                        Some(v) => (Paint::Fill(colours.colour(*v)), format.exact(*v)),
+                        None => (Paint::Outline(style::GRID), "no data".to_string()),
+                    };
+                    marks.rect(a, b, paint, &super::marks::title(Some(y), x, &value));
                 }
             }
             // Row labels, right-aligned left of the grid; every k-th when rows are thin.
             let step = ((14.0 / ch).ceil() as usize).max(1);
-            let right = text_style(style::FONT_SIZE - 1.0).pos(Pos::new(HPos::Right, VPos::Center));
+            let right = text_style(style::SMALL).pos(Pos::new(HPos::Right, VPos::Center));
             for (j, y) in ys.iter().enumerate().step_by(step) {
                 let at = (left - 6, top + ((j as f64 + 0.5) * ch).round() as i32);
-                drawn(root.draw(&Text::new(style::short(y), at, right.clone())))?;
+                let label = if canvas.narrow() {
+                    super::style::short_to(y, 14)
+                } else {
+                    style::short(y)
+                };
+                drawn(root.draw(&Text::new(label, at, right.clone())))?;
             }
             let at: Vec<(i32, i32)> = (0..xs.len())
                 .map(|i| (left + ((i as f64 + 0.5) * cw).round() as i32, top + grid_h))
@@ -129,18 +136,10 @@ impl ChartKind for Heatmap {
                 .pos(Pos::new(HPos::Center, VPos::Top));
             drawn(root.draw(&Text::new(y_title, (4, top + grid_h / 2), rotated)))?;
             let legend_y = height - legend_h + 8;
-            colours.legend(&root, left, legend_y, self.value_format)?;
-            drawn(root.draw(&Rectangle::new(
-                [(left + 200, legend_y), (left + 212, legend_y + 10)],
-                style::GRID.stroke_width(1),
-            )))?;
-            drawn(root.draw(&Text::new(
-                "no data",
-                (left + 218, legend_y - 1),
-                text_style(style::FONT_SIZE - 2.0),
-            )))?;
+            colours.legend(&root, (left.min(60), legend_y), format, &mut marks)?;
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use crate::query::Table;
 
+use super::marks::{Marks, Paint};
 use super::{
-    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, style, text_style,
+    AxisFormat, ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, style, text_style,
 };
 
 /// Bins at most; more is an error naming the panel rather than an unreadable chart.
@@ -67,6 +68,8 @@ struct Binned {
     labels: Vec<String>,
     /// Labels of the bin edges, drawn under the boundaries (binned by the renderer).
     edges: Vec<String>,
+    /// Each bin's name in its marks' titles: "10 s–20 s", "≥ 60 s", a bucket's label.
+    names: Vec<String>,
     groups: Vec<(String, Vec<f64>)>,
     /// Values below the first edge or not positive on a log scale: not drawn, but said.
     outside: usize,
@@ -156,30 +159,30 @@ impl ChartKind for Histogram {
         );
         let top = top.max(1.0) * 1.05;
         let overlay = self.group.is_some();
-        let plot_width = style::WIDTH - if overlay { style::LEGEND_WIDTH } else { 0 };
+        let canvas = meta.canvas;
+        let names: Vec<String> = binned.groups.iter().map(|(n, _)| n.clone()).collect();
+        let legend = overlay.then_some(names.as_slice());
+        let plot_width = super::plot_width(canvas, overlay);
         let shown = if binned.edges.is_empty() {
             &binned.labels
         } else {
             &binned.edges
         };
         let (rotate, label_area) = super::label_layout(shown, plot_width);
-        let names: Vec<String> = binned.groups.iter().map(|(n, _)| n.clone()).collect();
+        let fy = AxisFormat::new(ValueFormat::Number, 0.0, top);
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let height = style::HEIGHT + label_area.saturating_sub(44);
+            let plot_h = canvas.height + label_area.saturating_sub(44);
+            let height = super::with_legend(canvas, plot_h, legend);
             let root =
-                SVGBackend::with_string(&mut svg, (style::WIDTH, height)).into_drawing_area();
-            let (plot, legend_area) = if overlay {
-                let (p, l) = root.split_horizontally(plot_width);
-                (p, Some(l))
-            } else {
-                (root.clone(), None)
-            };
+                SVGBackend::with_string(&mut svg, (canvas.width, height)).into_drawing_area();
+            let (plot, legend_area) = super::split_legend(&root, canvas, plot_h, overlay);
             let mut chart = drawn(
                 ChartBuilder::on(&plot)
                     .margin(12)
                     .x_label_area_size(label_area)
-                    .y_label_area_size(64)
+                    .y_label_area_size(super::y_label_area(fy, 0.0, top))
                     .build_cartesian_2d(0f64..n as f64, 0f64..top),
             )?;
             drawn(
@@ -193,54 +196,57 @@ impl ChartKind for Histogram {
                     self.y_title.clone().unwrap_or_else(|| "count".into()),
                 )
                 .x_labels(0)
-                .y_label_formatter(&|v| format_value(*v, ValueFormat::Number))
+                .y_label_formatter(&|v| fy.tick(*v))
                 .draw(),
             )?;
-            for (gi, (_, counts)) in binned.groups.iter().enumerate() {
+            for (gi, (group, counts)) in binned.groups.iter().enumerate() {
                 let colour = style::colour(gi);
                 // Overlaid groups are translucent so both show where they overlap.
-                let fill = if overlay {
-                    colour.mix(0.55).filled()
+                let paint = if overlay {
+                    Paint::Translucent(colour, 0.55)
                 } else {
-                    colour.filled()
+                    Paint::Fill(colour)
                 };
-                drawn(
-                    chart.draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0.0).map(
-                        |(i, c)| {
-                            Rectangle::new([(i as f64 + 0.04, 0.0), (i as f64 + 0.96, *c)], fill)
-                        },
-                    )),
-                )?;
+                for (i, c) in counts.iter().enumerate().filter(|(_, c)| **c > 0.0) {
+                    let title = super::marks::title(
+                        legend.map(|_| group.as_str()),
+                        &binned.names[i],
+                        &fy.exact(*c),
+                    );
+                    marks.rect(
+                        chart.backend_coord(&(i as f64 + 0.04, 0.0)),
+                        chart.backend_coord(&(i as f64 + 0.96, *c)),
+                        paint,
+                        &title,
+                    );
+                }
             }
             if binned.edges.is_empty() {
                 let at: Vec<(i32, i32)> = (0..n)
                     .map(|i| chart.backend_coord(&(i as f64 + 0.5, 0.0)))
                     .collect();
-                super::slot_labels(&root, &at, &binned.labels, rotate)?;
+                super::slot_labels(&plot, &at, &binned.labels, rotate)?;
             } else {
                 // Edges under the boundaries; the open-ended bin says "≥ …" under its middle.
                 let at: Vec<(i32, i32)> = (0..binned.edges.len())
                     .map(|i| chart.backend_coord(&(i as f64, 0.0)))
                     .collect();
-                super::slot_labels(&root, &at, &binned.edges, rotate)?;
+                super::slot_labels(&plot, &at, &binned.edges, rotate)?;
                 if let Some(open) = binned.labels.last().filter(|l| !l.is_empty()) {
                     let at = [chart.backend_coord(&(n as f64 - 0.5, 0.0))];
-                    super::slot_labels(&root, &at, std::slice::from_ref(open), false)?;
+                    super::slot_labels(&plot, &at, std::slice::from_ref(open), rotate)?;
                 }
             }
             if binned.outside > 0 {
                 let note = format!("{} values outside the bins are not drawn", binned.outside);
-                drawn(root.draw(&Text::new(
-                    note,
-                    (80, 4),
-                    text_style(style::FONT_SIZE - 2.0),
-                )))?;
+                drawn(root.draw(&Text::new(note, (80, 4), text_style(style::SMALL))))?;
             }
             if let Some(area) = legend_area {
-                super::legend(&area, &names)?;
+                super::legend(&area, canvas, &names, &mut marks)?;
             }
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }
@@ -409,6 +415,7 @@ impl Histogram {
                 })
                 .collect();
             return Ok(Binned {
+                names: labels.clone(),
                 labels,
                 edges: Vec::new(),
                 groups,
@@ -420,20 +427,24 @@ impl Histogram {
             return Ok(Binned {
                 labels: Vec::new(),
                 edges: Vec::new(),
+                names: Vec::new(),
                 groups: Vec::new(),
                 outside: 0,
             });
         };
         let Assigned { edges, open, bins } = assigned;
         let n = edges.len() - 1 + usize::from(open);
-        let mut edge_labels: Vec<String> = edges
-            .iter()
-            .map(|e| format_value(*e, self.x_format))
+        let mut edge_labels =
+            AxisFormat::new(self.x_format, edges[0], edges[edges.len() - 1]).distinct(&edges);
+        let mut names: Vec<String> = edge_labels
+            .windows(2)
+            .map(|w| format!("{}–{}", w[0], w[1]))
             .collect();
         let mut labels = vec![String::new(); edges.len() - 1];
         if open {
             // The open bin's "≥ …" names its lower edge: the boundary keeps no label of its own.
             labels.push(format!("≥ {}", edge_labels.pop().unwrap_or_default()));
+            names.extend(labels.last().cloned());
         }
         let mut by_group: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut seen = Vec::new();
@@ -463,6 +474,7 @@ impl Histogram {
         Ok(Binned {
             labels,
             edges: edge_labels,
+            names,
             groups,
             outside,
         })

@@ -5,9 +5,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use super::{
-    ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_value, format_x, style,
-};
+use super::marks::{Marks, Paint};
+use super::{AxisFormat, ChartKind, Data, Meta, Need, Order, ValueFormat, drawn, format_x, style};
 use crate::query::{Kind, Value};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -108,24 +107,49 @@ impl ChartKind for Line {
         y1 += (y1 - y0) * 0.05;
 
         let names: Vec<String> = grouped.series.iter().map(|s| s.name.clone()).collect();
+        let canvas = meta.canvas;
+        let legend = series.is_some().then_some(names.as_slice());
+        let fy = AxisFormat::new(self.y_format, y0, y1);
+        // Points of a period the data does not cover whole: (days held, days in the period).
+        let partial = |x: f64| match (self.period, meta.data_range) {
+            (Some(period), Some(range)) if kind == Kind::Date => period.partial(x as i32, range),
+            _ => None,
+        };
+        let x_text = |x: f64| {
+            let text = if cats.is_empty() {
+                format_x(x, kind)
+            } else {
+                cats.get(x.round() as usize).cloned().unwrap_or_default()
+            };
+            match (partial(x), self.period) {
+                (Some((held, len)), Some(period)) => {
+                    format!("{text} (partial {}: {held} of {len} days)", period.name())
+                }
+                _ => text,
+            }
+        };
+        let mut marks = Marks::default();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (style::WIDTH, style::HEIGHT))
-                .into_drawing_area();
-            let (plot, legend_area) = if series.is_some() {
-                let (p, l) = root.split_horizontally(style::WIDTH - style::LEGEND_WIDTH);
-                (p, Some(l))
-            } else {
-                (root.clone(), None)
-            };
+            let height = super::with_legend(canvas, canvas.height, legend);
+            let root =
+                SVGBackend::with_string(&mut svg, (canvas.width, height)).into_drawing_area();
+            let (plot, legend_area) =
+                super::split_legend(&root, canvas, canvas.height, legend.is_some());
             let mut chart = drawn(
                 ChartBuilder::on(&plot)
                     .margin(12)
-                    .margin_right(36)
+                    .margin_right(if canvas.narrow() { 20 } else { 36 })
                     .x_label_area_size(44)
-                    .y_label_area_size(64)
+                    .y_label_area_size(super::y_label_area(fy, y0, y1))
                     .build_cartesian_2d(x0..x1, y0..y1),
             )?;
+            let plot_w = super::plot_width(canvas, legend.is_some());
+            let dates = if cats.is_empty() && kind.is_temporal() {
+                super::date_ticks(x0, x1, self.period, super::tick_room(plot_w))
+            } else {
+                None
+            };
             let fx = |v: &f64| {
                 if cats.is_empty() {
                     format_x(*v, kind)
@@ -137,11 +161,12 @@ impl ChartKind for Line {
                     String::new()
                 }
             };
-            let fy = |v: &f64| format_value(*v, self.y_format);
-            let x_ticks = if cats.is_empty() {
-                7
+            let x_ticks = if dates.is_some() {
+                0
+            } else if cats.is_empty() {
+                if canvas.narrow() { 4 } else { 7 }
             } else {
-                cats.len().min(10)
+                cats.len().min(if canvas.narrow() { 5 } else { 10 })
             };
             drawn(
                 super::axes(
@@ -151,27 +176,23 @@ impl ChartKind for Line {
                 )
                 .x_labels(x_ticks)
                 .x_label_formatter(&fx)
-                .y_label_formatter(&fy)
+                .y_label_formatter(&|v| fy.tick(*v))
                 .draw(),
             )?;
-            // Points of a period the data does not cover whole.
-            let partial = |x: f64| match (self.period, meta.data_range) {
-                (Some(period), Some(range)) if kind == Kind::Date => {
-                    period.partial(x as i32, range).is_some()
-                }
-                _ => false,
-            };
+            if let Some(ticks) = &dates {
+                super::draw_x_ticks(&plot, &chart, y0, ticks)?;
+            }
             for (i, p) in pts.iter().enumerate() {
                 let colour = style::colour(i);
                 // Whole periods joined by a solid line; a segment to a partial one dashed.
-                for run in p.split(|&(x, _)| partial(x)) {
+                for run in p.split(|&(x, _)| partial(x).is_some()) {
                     drawn(chart.draw_series(LineSeries::new(
                         run.iter().copied(),
                         colour.stroke_width(2),
                     )))?;
                 }
                 for pair in p.windows(2) {
-                    if partial(pair[0].0) || partial(pair[1].0) {
+                    if partial(pair[0].0).is_some() || partial(pair[1].0).is_some() {
                         drawn(chart.draw_series(DashedLineSeries::new(
                             pair.iter().copied(),
                             6,
@@ -180,28 +201,27 @@ impl ChartKind for Line {
                         )))?;
                     }
                 }
-                if p.len() <= 40 {
-                    drawn(
-                        chart.draw_series(
-                            p.iter()
-                                .filter(|&&(x, _)| !partial(x))
-                                .map(|&pt| Circle::new(pt, 3, colour.filled())),
-                        ),
-                    )?;
+                // Every point is a mark with its value; on a dense line the dots are
+                // invisible, their titles still shown on hover.
+                let dense = p.len() > 40;
+                let name = legend.map(|_| names[i].as_str());
+                for &(x, y) in p {
+                    let at = chart.backend_coord(&(x, y));
+                    let title = super::marks::title(name, &x_text(x), &fy.exact(y));
+                    let (r, paint) = match (partial(x).is_some(), dense) {
+                        (true, _) => (3, Paint::Ring(colour)),
+                        (false, false) => (3, Paint::Fill(colour)),
+                        (false, true) => (4, Paint::Translucent(colour, 0.0)),
+                    };
+                    marks.circle(at, r, paint, &title);
                 }
-                drawn(
-                    chart.draw_series(
-                        p.iter()
-                            .filter(|&&(x, _)| partial(x))
-                            .map(|&pt| Circle::new(pt, 3, colour.stroke_width(2))),
-                    ),
-                )?;
             }
             if let Some(area) = legend_area {
-                super::legend(&area, &names)?;
+                super::legend(&area, canvas, &names, &mut marks)?;
             }
             drawn(root.present())?;
         }
+        let svg = marks.drawn_into(&svg);
         Ok(Some(super::wrap(&svg, meta)))
     }
 }

@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod heatmap;
 pub mod histogram;
 pub mod line;
+pub mod marks;
 pub mod number;
 pub mod style;
 pub mod table;
@@ -34,6 +35,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+
+use marks::{Marks, Paint};
 use toml::Spanned;
 use toml::de::DeValue;
 
@@ -48,6 +51,8 @@ pub struct Meta {
     /// The first and last day the panel's data covers (days since 1970-01-01), from the
     /// warehouse: what tells a partial period from a whole one. `None`: every period whole.
     pub data_range: Option<(i32, i32)>,
+    /// The size to draw at: wide for a desktop, narrow for a phone.
+    pub canvas: style::Canvas,
 }
 
 /// What x holds when it is the start of a period (`period = "week"` on a line chart): a
@@ -345,6 +350,12 @@ impl Chart {
         }
     }
 
+    /// Whether the kind draws differently on a narrow canvas (a headline figure has one size
+    /// that fits both; a table draws nothing).
+    pub fn has_narrow_layout(&self) -> bool {
+        !matches!(self, Chart::Number(_) | Chart::Table(_))
+    }
+
     /// How the chart writes the values of each numeric column it reads (`y_format`,
     /// `value_format`, …), as (column, format).
     pub fn value_formats(&self) -> Vec<(&str, ValueFormat)> {
@@ -536,6 +547,99 @@ pub fn format_value(v: f64, format: ValueFormat) -> String {
     }
 }
 
+/// How one axis writes its values: every tick in one unit (a duration axis in seconds or in
+/// minutes, not both; counts all in thousands or none), and the marks' titles in that unit
+/// with more precision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AxisFormat {
+    format: ValueFormat,
+    /// The divisor and suffix of the axis's unit: 1000 and "k", 60 000 and " min".
+    unit: (f64, &'static str),
+}
+
+impl AxisFormat {
+    /// The unit fit for values between `lo` and `hi`.
+    pub fn new(format: ValueFormat, lo: f64, hi: f64) -> AxisFormat {
+        let a = lo.abs().max(hi.abs());
+        let a = if a.is_finite() { a } else { 0.0 };
+        let unit = match format {
+            ValueFormat::Number if a >= 1e9 => (1e9, "G"),
+            ValueFormat::Number if a >= 1e6 => (1e6, "M"),
+            ValueFormat::Number if a >= 1e4 => (1e3, "k"),
+            ValueFormat::Number => (1.0, ""),
+            ValueFormat::Percent => (0.01, "%"),
+            ValueFormat::DurationMs if a < 1000.0 => (1.0, " ms"),
+            ValueFormat::DurationMs if a < 600_000.0 => (1000.0, " s"),
+            ValueFormat::DurationMs if a < 36_000_000.0 => (60_000.0, " min"),
+            ValueFormat::DurationMs => (3_600_000.0, " h"),
+        };
+        AxisFormat { format, unit }
+    }
+
+    /// A tick label.
+    pub fn tick(&self, v: f64) -> String {
+        self.write(v, 2)
+    }
+
+    /// A value in a mark's title: a count whole (12,345 on an axis in thousands), anything
+    /// else in the axis's unit with up to four decimals.
+    pub fn exact(&self, v: f64) -> String {
+        if self.format == ValueFormat::Number && (v - v.round()).abs() < 1e-9 && v.abs() < 1e15 {
+            AxisFormat {
+                unit: (1.0, ""),
+                ..*self
+            }
+            .write(v, 4)
+        } else {
+            self.write(v, 4)
+        }
+    }
+
+    /// Labels for `values` (ascending), each distinct from its neighbours: more decimals
+    /// until they are (a log axis's 0.0012 and 0.0014 are not both "0.001").
+    pub fn distinct(&self, values: &[f64]) -> Vec<String> {
+        let mut out = Vec::new();
+        for decimals in 2..=8 {
+            out = values.iter().map(|v| self.write(*v, decimals)).collect();
+            if out.windows(2).all(|w| w[0] != w[1]) {
+                break;
+            }
+        }
+        out
+    }
+
+    fn write(&self, v: f64, decimals: usize) -> String {
+        if !v.is_finite() {
+            return String::new();
+        }
+        let (div, suffix) = self.unit;
+        let x = v / div;
+        let body =
+            if self.format == ValueFormat::Number && div == 1.0 && (x - x.round()).abs() < 1e-9 {
+                let i = x.round() as i64;
+                let out = crate::messages::count(i.unsigned_abs());
+                if i < 0 { format!("-{out}") } else { out }
+            } else if x == 0.0 {
+                // A count's zero needs no unit: 0, 4k, 8k.
+                return if self.format == ValueFormat::Number {
+                    "0".into()
+                } else {
+                    format!("0{suffix}")
+                };
+            } else {
+                // Small numbers keep their significant digits: 0.00125, not 0.
+                let lead = (-x.abs().log10().floor()).max(0.0) as usize;
+                let d = if x.abs() < 1.0 {
+                    decimals + lead.saturating_sub(1)
+                } else {
+                    decimals
+                };
+                trim(format!("{x:.d$}"))
+            };
+        format!("{body}{suffix}")
+    }
+}
+
 fn trim(s: String) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -597,6 +701,102 @@ pub fn format_x(v: f64, kind: Kind) -> String {
         }
         _ => format_number(v),
     }
+}
+
+/// Ticks for an x axis of days from `x0` to `x1` (days since 1970-01-01, as plotted): on
+/// period starts — days, Mondays, the 1st of months — the finest that fits `max` ticks (weeks
+/// or months at the least when x holds weeks or months), written for the span ("Jul 3",
+/// "Aug 2024", "2025") with the year on the first tick and wherever it changes. `None` for a
+/// span under two days (times within a day keep the plotter's ticks).
+pub fn date_ticks(
+    x0: f64,
+    x1: f64,
+    period: Option<Period>,
+    max: usize,
+) -> Option<Vec<(f64, String)>> {
+    use chrono::{Datelike, NaiveDate};
+    let day = |d: NaiveDate| (d - NaiveDate::default()).num_days() as f64;
+    let date = |x: f64| {
+        chrono::DateTime::from_timestamp((x.ceil() as i64) * 86_400, 0).map(|t| t.date_naive())
+    };
+    if x1 - x0 < 2.0 || max == 0 {
+        return None;
+    }
+    let (first, last) = (date(x0)?, date(x1.floor())?);
+    let days = (last - first).num_days() + 1;
+    // Days and weeks: every `step` days from `start`.
+    let every = |start: NaiveDate, step: i64| -> Vec<NaiveDate> {
+        let n = if start > last {
+            0
+        } else {
+            (last - start).num_days() / step + 1
+        };
+        (0..n)
+            .map(|i| start + chrono::Days::new((i * step) as u64))
+            .collect()
+    };
+    let monday =
+        first + chrono::Days::new(u64::from((7 - first.weekday().num_days_from_monday()) % 7));
+    let month = |d: NaiveDate| d.year() * 12 + d.month0() as i32;
+    let months = |step: i32| -> Vec<NaiveDate> {
+        let from = month(first) + i32::from(first.day() != 1);
+        let from = from + (step - from.rem_euclid(step)) % step;
+        (from..=month(last))
+            .step_by(step as usize)
+            .filter_map(|m| {
+                NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
+            })
+            .collect()
+    };
+    let mut candidates: Vec<(bool, Vec<NaiveDate>)> = Vec::new();
+    if period.is_none() && days <= 16 {
+        candidates.extend([1, 2].map(|s| (false, every(first, s))));
+    }
+    if period != Some(Period::Month) && days <= 200 {
+        candidates.extend([7, 14, 28].map(|s| (false, every(monday, s))));
+    }
+    candidates.extend([1, 2, 3, 6, 12, 24, 60].map(|s| (true, months(s))));
+    let (monthly, ticks) = candidates
+        .into_iter()
+        .find(|(_, t)| !t.is_empty() && t.len() <= max)?;
+    let yearly = ticks.len() > 1
+        && ticks
+            .windows(2)
+            .all(|w| w[1].year() > w[0].year() && w[1].month() == w[0].month());
+    let mut year = None;
+    Some(
+        ticks
+            .into_iter()
+            .map(|d| {
+                let new_year = year != Some(d.year());
+                year = Some(d.year());
+                let format = match (yearly, monthly, new_year) {
+                    (true, _, _) => "%Y",
+                    (false, true, true) => "%b %Y",
+                    (false, true, false) => "%b",
+                    (false, false, true) => "%b %-d %Y",
+                    (false, false, false) => "%b %-d",
+                };
+                (day(d), d.format(format).to_string())
+            })
+            .collect(),
+    )
+}
+
+/// How many date ticks a plot `plot_width` wide has room for ("May 29 2023" is about 75 px).
+pub fn tick_room(plot_width: u32) -> usize {
+    (plot_width.saturating_sub(70) / 85) as usize
+}
+
+/// Draws x ticks at data positions under a plot: a short tick and its label, centred.
+pub fn draw_x_ticks(root: &Area, chart: &Plot, y0: f64, ticks: &[(f64, String)]) -> Result<()> {
+    let centre = text_style(style::SMALL).pos(Pos::new(HPos::Center, VPos::Top));
+    for (x, label) in ticks {
+        let (px, py) = chart.backend_coord(&(*x, y0));
+        drawn(root.draw(&PathElement::new(vec![(px, py), (px, py + 5)], style::AXIS)))?;
+        drawn(root.draw(&Text::new(label.clone(), (px, py + 8), centre.clone())))?;
+    }
+    Ok(())
 }
 
 /// Rows grouped into named series of (x, y) points; rows with a null x or y are left out and counted.
@@ -709,22 +909,43 @@ pub fn label_layout(labels: &[String], plot_width: u32) -> (bool, u32) {
 /// Draws `labels` centred under the pixel positions `at`, rotated when `rotate`; when there are
 /// more than fit, every k-th is drawn.
 pub fn slot_labels(root: &Area, at: &[(i32, i32)], labels: &[String], rotate: bool) -> Result<()> {
-    let max = if rotate { 60 } else { 16 };
-    let step = labels.len().div_ceil(max).max(1);
+    // Every k-th label, so neighbours keep a line (rotated) or their width (level) apart.
+    let longest = labels
+        .iter()
+        .map(|l| style::short(l).chars().count())
+        .max()
+        .unwrap_or(0) as f64;
+    let need = if rotate { 16.0 } else { longest * 7.0 + 8.0 };
+    let spacing = match at {
+        [a, b, ..] => f64::from((b.0 - a.0).abs().max(1)),
+        _ => need,
+    };
+    let step = ((need / spacing).ceil() as usize).max(1);
     for (i, (label, &(px, py))) in labels.iter().zip(at).enumerate() {
         if i % step != 0 {
             continue;
         }
         let t = if rotate {
-            text_style(style::FONT_SIZE - 1.0)
+            text_style(style::SMALL)
                 .transform(FontTransform::Rotate270)
                 .pos(Pos::new(HPos::Right, VPos::Center))
         } else {
-            text_style(style::FONT_SIZE - 1.0).pos(Pos::new(HPos::Center, VPos::Top))
+            text_style(style::SMALL).pos(Pos::new(HPos::Center, VPos::Top))
         };
         drawn(root.draw(&Text::new(style::short(label), (px, py + 6), t)))?;
     }
     Ok(())
+}
+
+/// The width left of a plot for its y tick labels and the axis title, from the longest
+/// label the axis can write between `lo` and `hi`.
+pub fn y_label_area(format: AxisFormat, lo: f64, hi: f64) -> u32 {
+    let longest = [lo, hi, (lo + hi) / 2.0, hi * 0.9]
+        .iter()
+        .map(|v| format.tick(*v).chars().count())
+        .max()
+        .unwrap_or(0) as u32;
+    (longest * 7 + 32).max(44)
 }
 
 /// How values map to colours.
@@ -774,27 +995,50 @@ impl Colours {
         ramp(self.position(v))
     }
 
-    /// A horizontal gradient legend at (x, y) with the range's ends written under it.
-    pub fn legend(&self, root: &Area, x: i32, y: i32, format: ValueFormat) -> Result<()> {
-        let (w, h, steps) = (160, 10, 32);
-        for i in 0..steps {
-            let x0 = x + i * w / steps;
-            let x1 = x + (i + 1) * w / steps;
-            let c = ramp(i as f64 / (steps - 1) as f64);
-            drawn(root.draw(&Rectangle::new([(x0, y), (x1, y + h)], c.filled())))?;
+    /// A horizontal gradient legend at (x, y) with the range's ends written under it, and
+    /// the swatch of cells without data beside it.
+    pub fn legend(
+        &self,
+        root: &Area,
+        (x, y): (i32, i32),
+        format: AxisFormat,
+        marks: &mut Marks,
+    ) -> Result<()> {
+        let (w, h, steps) = (150, 10, 30);
+        let (lo, hi) = (format.exact(self.min), format.exact(self.max));
+        let scale = match self.scale {
+            ColourScale::Linear => "",
+            ColourScale::Log => ", log scale",
+        };
+        {
+            let mut ramp_mark = marks.group(&format!("Colour scale: {lo} to {hi}{scale}"));
+            for i in 0..steps {
+                let x0 = x + i * w / steps;
+                let x1 = x + (i + 1) * w / steps;
+                let c = ramp(i as f64 / (steps - 1) as f64);
+                ramp_mark.rect((x0, y), (x1, y + h), Paint::Fill(c));
+            }
         }
-        let small = text_style(style::FONT_SIZE - 2.0);
+        let small = text_style(style::SMALL);
         drawn(root.draw(&Text::new(
-            format_value(self.min, format),
+            format.tick(self.min),
             (x, y + h + 3),
             small.clone(),
         )))?;
-        let right = small.pos(Pos::new(HPos::Right, VPos::Top));
+        let right = small.clone().pos(Pos::new(HPos::Right, VPos::Top));
         let top = match self.scale {
-            ColourScale::Linear => format_value(self.max, format),
-            ColourScale::Log => format!("{} (log)", format_value(self.max, format)),
+            ColourScale::Linear => format.tick(self.max),
+            ColourScale::Log => format!("{} (log)", format.tick(self.max)),
         };
         drawn(root.draw(&Text::new(top, (x + w, y + h + 3), right)))?;
+        let gap = x + w + 40;
+        marks.rect(
+            (gap, y),
+            (gap + 12, y + h),
+            Paint::Outline(style::GRID),
+            "no data",
+        );
+        drawn(root.draw(&Text::new("no data", (gap + 18, y - 1), small)))?;
         Ok(())
     }
 }
@@ -834,7 +1078,7 @@ pub fn axes<'a, 'b>(
         .bold_line_style(style::GRID)
         .light_line_style(TRANSPARENT)
         .axis_style(style::AXIS)
-        .label_style(text_style(style::FONT_SIZE - 1.0))
+        .label_style(text_style(style::SMALL))
         .axis_desc_style(text_style(style::FONT_SIZE))
         .x_desc(x_desc)
         .y_desc(y_desc)
@@ -842,8 +1086,11 @@ pub fn axes<'a, 'b>(
     mesh
 }
 
+/// Text `size` px high as the page shows it (plotters takes a line height: 1.24 em).
 pub fn text_style(size: f64) -> TextStyle<'static> {
-    (style::FONT, size).into_font().color(&style::TEXT)
+    (style::FONT, size * style::LINE_HEIGHT)
+        .into_font()
+        .color(&style::TEXT)
 }
 
 /// Maps plotters' errors (which carry no context) into anyhow.
@@ -851,24 +1098,84 @@ pub fn drawn<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T>
     r.map_err(|e| anyhow!("drawing failed: {e}"))
 }
 
-/// Draws a legend of coloured swatches in `area`, one row per name.
-pub fn legend(area: &Area, names: &[String]) -> Result<()> {
-    let row = 20;
-    let max_rows = ((style::HEIGHT as i32 - 30) / row).max(1) as usize;
+/// How many rows a legend of `names` takes on `canvas` (the last says "… n more" when they do
+/// not all fit).
+pub fn legend_rows(canvas: style::Canvas, names: usize) -> usize {
+    let max = if canvas.narrow() {
+        8
+    } else {
+        ((style::WIDE.height - 30) / style::LEGEND_ROW) as usize
+    };
+    names.min(max)
+}
+
+/// The height of a drawing whose plot is `plot` high, with the legend a narrow canvas puts
+/// under it.
+pub fn with_legend(canvas: style::Canvas, plot: u32, legend: Option<&[String]>) -> u32 {
+    match legend {
+        Some(names) if canvas.narrow() => {
+            plot + 8 + style::LEGEND_ROW * legend_rows(canvas, names.len()) as u32
+        }
+        _ => plot,
+    }
+}
+
+/// The drawing split into the plot and, when there is a legend, the legend's area: at the
+/// right of a wide chart, under a narrow one (`plot` high).
+pub fn split_legend<'a>(
+    root: &Area<'a>,
+    canvas: style::Canvas,
+    plot: u32,
+    legend: bool,
+) -> (Area<'a>, Option<Area<'a>>) {
+    if !legend {
+        (root.clone(), None)
+    } else if canvas.narrow() {
+        let (p, l) = root.split_vertically(plot);
+        (p, Some(l))
+    } else {
+        let (p, l) = root.split_horizontally(canvas.width - style::LEGEND_WIDTH);
+        (p, Some(l))
+    }
+}
+
+/// The width the plot of a chart gets beside its legend.
+pub fn plot_width(canvas: style::Canvas, legend: bool) -> u32 {
+    if legend && !canvas.narrow() {
+        canvas.width - style::LEGEND_WIDTH
+    } else {
+        canvas.width
+    }
+}
+
+/// Draws a legend of coloured swatches in `area`, one row per name; each swatch is a mark
+/// titled with its series' whole name.
+pub fn legend(
+    area: &Area,
+    canvas: style::Canvas,
+    names: &[String],
+    marks: &mut Marks,
+) -> Result<()> {
+    let (bx, by) = area.get_base_pixel();
+    let row = style::LEGEND_ROW as i32;
+    let max_rows = legend_rows(canvas, names.len());
     for (i, name) in names.iter().enumerate().take(max_rows) {
-        let y = 20 + i as i32 * row;
-        let c = style::colour(i);
-        drawn(area.draw(&Rectangle::new([(8, y - 6), (20, y + 6)], c.filled())))?;
-        let label = if i + 1 == max_rows && names.len() > max_rows {
+        let y = if canvas.narrow() { 16 } else { 20 } + i as i32 * row;
+        let more = i + 1 == max_rows && names.len() > max_rows;
+        let label = if more {
             format!("… {} more", names.len() - i)
         } else {
             style::short(name)
         };
-        drawn(area.draw(&Text::new(
-            label,
-            (26, y - 7),
-            text_style(style::FONT_SIZE - 1.0),
-        )))?;
+        if !more {
+            marks.rect(
+                (bx + 8, by + y - 6),
+                (bx + 20, by + y + 6),
+                Paint::Fill(style::colour(i)),
+                name,
+            );
+        }
+        drawn(area.draw(&Text::new(label, (26, y - 7), text_style(style::SMALL))))?;
     }
     Ok(())
 }
@@ -877,10 +1184,11 @@ pub fn legend(area: &Area, names: &[String]) -> Result<()> {
 pub fn empty(meta: &Meta, note: &str) -> Result<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (style::WIDTH, 120)).into_drawing_area();
+        let width = meta.canvas.width;
+        let root = SVGBackend::with_string(&mut svg, (width, 120)).into_drawing_area();
         drawn(root.draw(&Text::new(
             note.to_string(),
-            (style::WIDTH as i32 / 2 - 4 * note.len() as i32, 50),
+            (width as i32 / 2 - 4 * note.len() as i32, 50),
             text_style(style::FONT_SIZE + 2.0),
         )))?;
         drawn(root.present())?;
@@ -888,7 +1196,7 @@ pub fn empty(meta: &Meta, note: &str) -> Result<String> {
     Ok(wrap(&svg, meta))
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -920,8 +1228,13 @@ pub fn wrap(svg: &str, meta: &Meta) -> String {
     };
     let (w, h) = (attr("width"), attr("height"));
     let id = escape(&meta.id);
+    let class = if meta.canvas.narrow() {
+        "chart narrow"
+    } else {
+        "chart wide"
+    };
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>{rest}",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"{class}\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>{rest}",
         escape(&meta.title),
         escape(&meta.description),
     )
@@ -992,6 +1305,7 @@ mod tests {
                 title: "Weekly".into(),
                 description: "Weekly".into(),
                 data_range: range,
+                canvas: crate::chart::style::WIDE,
             };
             c.render(&t, &meta).expect("renders").expect("an svg")
         };
@@ -1122,6 +1436,7 @@ mod tests {
             title: "Shells".into(),
             description: "Shells".into(),
             data_range: None,
+            canvas: crate::chart::style::WIDE,
         };
         let texts = |svg: &str| -> Vec<String> {
             svg.split("</text>")
@@ -1202,12 +1517,101 @@ mod tests {
     }
 
     #[test]
+    fn an_axis_writes_every_tick_in_one_unit() {
+        let d = AxisFormat::new(ValueFormat::DurationMs, 110_000.0, 140_000.0);
+        let ticks: Vec<String> = [110_000.0, 120_000.0, 130_000.0, 140_000.0]
+            .iter()
+            .map(|v| d.tick(*v))
+            .collect();
+        assert_eq!(ticks, ["110 s", "120 s", "130 s", "140 s"]);
+        let n = AxisFormat::new(ValueFormat::Number, 0.0, 12_000.0);
+        assert_eq!(
+            [n.tick(0.0), n.tick(8_000.0), n.tick(12_000.0)],
+            ["0", "8k", "12k"]
+        );
+        // A title keeps a count whole; other values get more decimals in the axis's unit.
+        assert_eq!(n.exact(12_345.0), "12,345");
+        assert_eq!(d.exact(123_456.0), "123.456 s");
+        let long = AxisFormat::new(ValueFormat::DurationMs, 0.0, 3_600_000.0);
+        assert_eq!([long.tick(0.0), long.tick(900_000.0)], ["0 min", "15 min"]);
+        let p = AxisFormat::new(ValueFormat::Percent, 0.0, 1.0);
+        assert_eq!([p.tick(0.25), p.exact(0.12345)], ["25%", "12.345%"]);
+    }
+
+    #[test]
+    fn log_edges_get_the_decimals_that_tell_them_apart() {
+        let f = AxisFormat::new(ValueFormat::Number, 0.001, 0.01);
+        let edges = [0.001, 0.00125, 0.0016, 0.002, 0.0025];
+        let labels = f.distinct(&edges);
+        assert_eq!(labels, ["0.001", "0.0013", "0.0016", "0.002", "0.0025"]);
+        assert!(labels.windows(2).all(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn date_ticks_fall_on_period_starts() {
+        // Weeks from Monday 2023-05-29 to Monday 2023-08-14: Mondays, two weeks apart.
+        let ticks = date_ticks(
+            f64::from(day("2023-05-29")),
+            f64::from(day("2023-08-14")),
+            Some(Period::Week),
+            7,
+        )
+        .expect("ticks");
+        let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "May 29 2023",
+                "Jun 12",
+                "Jun 26",
+                "Jul 10",
+                "Jul 24",
+                "Aug 7"
+            ]
+        );
+        for (x, _) in &ticks {
+            let d = chrono::DateTime::from_timestamp(*x as i64 * 86_400, 0).expect("day");
+            assert_eq!(chrono::Datelike::weekday(&d), chrono::Weekday::Mon);
+        }
+        // A span starting mid-week starts at the next Monday.
+        let t = date_ticks(
+            f64::from(day("2023-06-01")),
+            f64::from(day("2023-06-30")),
+            None,
+            7,
+        )
+        .expect("ticks");
+        assert_eq!(t[0].1, "Jun 5 2023");
+        // Over a year and a half: the 1st of months, three apart, the year where it changes.
+        let t = date_ticks(
+            f64::from(day("2023-11-20")),
+            f64::from(day("2025-04-02")),
+            None,
+            7,
+        )
+        .expect("ticks");
+        let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["Jan 2024", "Apr", "Jul", "Oct", "Jan 2025", "Apr"]);
+        // Days, for a short span; nothing for times within a day.
+        let t = date_ticks(
+            f64::from(day("2024-03-01")),
+            f64::from(day("2024-03-05")),
+            None,
+            7,
+        )
+        .expect("ticks");
+        assert_eq!(t.len(), 5);
+        assert_eq!(date_ticks(10.0, 10.5, None, 7), None);
+    }
+
+    #[test]
     fn the_wrapper_escapes_title_and_description() {
         let meta = Meta {
             id: "p1".into(),
             title: "<script>alert(1)</script>".into(),
             description: "\"><svg onload=alert(1)>".into(),
             data_range: None,
+            canvas: crate::chart::style::WIDE,
         };
         let out = wrap(
             "<svg width=\"10\" height=\"20\" viewBox=\"0 0 10 20\" xmlns=\"http://www.w3.org/2000/svg\">\n</svg>",

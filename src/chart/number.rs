@@ -23,7 +23,8 @@ pub struct Number {
     pub format: ValueFormat,
 }
 
-const WIDTH: u32 = 360;
+/// One size for both canvases: it fits a phone's screen unscaled.
+const WIDTH: u32 = 340;
 const HEIGHT: u32 = 130;
 
 impl ChartKind for Number {

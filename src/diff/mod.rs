@@ -817,6 +817,7 @@ fn compare_panels(b: Option<&Report>, h: Option<&Report>, sides: &Sides) -> Vec<
                 },
                 // Periods are judged partial on the site, which knows the data's range.
                 data_range: None,
+                canvas: crate::chart::style::WIDE,
             };
             // Drawn from what the site would publish: the privacy guard, then ids masked and
             // long labels cut.

@@ -111,7 +111,10 @@ struct PanelView {
     id: String,
     title: String,
     description: String,
+    /// The chart drawn wide (for a desktop), and narrow (for a phone) when its kind has a
+    /// narrow layout; the page shows the one that fits unscaled.
     svg: Option<String>,
+    narrow: Option<String>,
     notes: Vec<String>,
     table: TableView,
     csv: String,
@@ -264,8 +267,19 @@ fn render_panel(
             panel.description.clone()
         },
         data_range: range,
+        canvas: crate::chart::style::WIDE,
     };
     let svg = guarded.chart.render(&guarded.drawn, &meta)?;
+    let narrow = if guarded.chart.has_narrow_layout() {
+        let meta = Meta {
+            id: format!("{}-narrow", meta.id),
+            canvas: crate::chart::style::NARROW,
+            ..meta.clone()
+        };
+        guarded.chart.render(&guarded.drawn, &meta)?
+    } else {
+        None
+    };
     let table = &guarded.published;
     let mut notes = guarded.notes.clone();
     let (shown, limit) = match &panel.chart {
@@ -319,6 +333,7 @@ fn render_panel(
             title: panel.title.clone(),
             description: panel.description.clone(),
             svg,
+            narrow,
             notes,
             table: view,
             csv: csv.to_string(),

@@ -195,6 +195,7 @@ fn render(name: &str, chart: &Chart, table: &Table) -> String {
         title: format!("{name} <title> & \"quotes\""),
         description: format!("Golden chart {name}"),
         data_range: None,
+        canvas: report::chart::style::WIDE,
     };
     let svg = chart
         .render(table, &meta)
@@ -217,7 +218,98 @@ fn render(name: &str, chart: &Chart, table: &Table) -> String {
         svg.contains(&format!("<desc id=\"{name}-desc\">")),
         "{name}: no <desc>"
     );
+    check_legible_and_titled(name, &svg);
+    // The same chart drawn for a phone holds to the same rules.
+    let narrow = Meta {
+        id: format!("{name}-narrow"),
+        canvas: report::chart::style::NARROW,
+        ..meta
+    };
+    let phone = chart
+        .render(table, &narrow)
+        .expect("renders narrow")
+        .expect("an SVG");
+    check_xml(name, &phone);
+    check_legible_and_titled(&format!("{name} (narrow)"), &phone);
     svg
+}
+
+/// The content width a page gives a chart where it shows (style.css): a wide chart shows from
+/// a 52rem viewport (832 px, less 2 × 24 px of padding and a 15 px scroll bar); a narrow one,
+/// and a chart of one size, on a 390 px phone (less 2 × 16 px of padding).
+const WIDE_SHOWN_IN: f64 = 769.0;
+const PHONE_CONTENT: f64 = 358.0;
+
+/// Fails on chart text under 12 px at the size the page shows the SVG, and on a mark (every
+/// `rect` and `circle`: plotters draws neither for axes, grids or lines) outside a group that
+/// holds a `<title>`.
+pub fn check_legible_and_titled(name: &str, svg: &str) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let attr = |e: &quick_xml::events::BytesStart, key: &str| -> Option<String> {
+        e.try_get_attribute(key)
+            .ok()
+            .flatten()
+            .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+    };
+    // Per open element: its name, and whether it holds a <title>.
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let mut scale = 1.0;
+    loop {
+        let (e, empty) = match reader.read_event() {
+            Ok(Event::Start(e)) => (e.into_owned(), false),
+            Ok(Event::Empty(e)) => (e.into_owned(), true),
+            Ok(Event::End(_)) => {
+                open.pop();
+                continue;
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => continue,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        let tag = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        match tag.as_str() {
+            "svg" => {
+                let width: f64 = attr(&e, "width")
+                    .and_then(|w| w.parse().ok())
+                    .expect("width");
+                let class = attr(&e, "class").unwrap_or_default();
+                let room = if class.contains("wide") && width > PHONE_CONTENT {
+                    WIDE_SHOWN_IN
+                } else {
+                    PHONE_CONTENT
+                };
+                scale = (room / width).min(1.0);
+            }
+            "text" => {
+                let size: f64 = attr(&e, "font-size")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| panic!("{name}: a <text> without a font-size"));
+                assert!(
+                    size * scale >= 12.0 - 1e-9,
+                    "{name}: text at {:.1} px (font-size {size} × scale {scale:.2})",
+                    size * scale
+                );
+            }
+            "title" => {
+                if let Some(parent) = open.last_mut() {
+                    parent.1 = true;
+                }
+            }
+            "rect" | "circle" => {
+                let titled = open.iter().any(|(t, titled)| t == "g" && *titled);
+                assert!(
+                    titled,
+                    "{name}: a <{tag}> mark without a <title>: {}",
+                    String::from_utf8_lossy(&e)
+                );
+            }
+            _ => {}
+        }
+        if !empty {
+            open.push((tag, false));
+        }
+    }
 }
 
 fn check_xml(name: &str, svg: &str) {
@@ -442,6 +534,7 @@ fn columns_the_query_does_not_return_are_errors_naming_them() {
         title: "t".into(),
         description: "d".into(),
         data_range: None,
+        canvas: report::chart::style::WIDE,
     };
     let err = spec("chart = \"heatmap\"\nx = \"hour\"\ny = \"day\"\nvalue = \"sessions\"")
         .render(&hour_of_week(), &meta)

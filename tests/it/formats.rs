@@ -337,16 +337,23 @@ async fn the_fixture_project_builds_a_site_of_all_four_systems_and_matches_its_g
     let site = tmp.path().join("site");
     crate::common::golden_site("site", &site);
 
-    // Every chart panel has its SVG, every panel its CSV.
+    // Every chart panel has its SVG (and its narrow one for a phone), every panel its CSV.
     for report in &defs.reports {
         let page =
             std::fs::read_to_string(site.join(format!("{}.html", report.name))).expect("page");
-        let charts = report
+        let charts: usize = report
             .panels
             .iter()
             .filter(|p| p.chart.kind() != "table")
-            .count();
+            .map(|p| 1 + usize::from(p.chart.has_narrow_layout()))
+            .sum();
         assert_eq!(page.matches("<svg ").count(), charts, "{}", report.name);
+        // Each chart is legible where the page shows it, and each of its marks titled.
+        for (i, svg) in page.split("<svg ").skip(1).enumerate() {
+            let end = svg.find("</svg>").expect("a closed <svg>") + "</svg>".len();
+            let svg = format!("<svg {}", &svg[..end]);
+            crate::charts::check_legible_and_titled(&format!("{} chart {i}", report.name), &svg);
+        }
         assert_eq!(
             page.matches("<title id=").count(),
             charts,
