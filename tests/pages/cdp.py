@@ -144,7 +144,6 @@ class Tab:
         self.browser = browser
         self.session = session
         self.send("Page.enable")
-        self.send("Runtime.enable")
 
     def send(self, method, params=None):
         return self.browser.send(method, params, self.session)
