@@ -5,8 +5,9 @@ Usage: python3 axe_pages.py SITE_DIR AXE_MIN_JS
 Every page is opened in headless Chromium (cdp.py) four times: 1280 px and 390 px wide (a
 phone), each with prefers-color-scheme light and dark (colour contrast differs between them).
 axe-core's script (AXE_MIN_JS, the npm package's axe.min.js; .ci/run installs a pinned version)
-is evaluated in the loaded page and `axe.run` checks the whole document with its default rules
-(WCAG 2.x A and AA and best practices). Any violation of impact serious or critical fails the
+is added to every document the tab opens, before the page's own scripts, and once the page has
+loaded `axe.run` checks the whole document with its default rules (WCAG 2.x A and AA and best
+practices). Any violation of impact serious or critical fails the
 check; moderate and minor ones are listed and counted but pass. The summary gives the pages,
 the runs and the violations by impact; each violation names its page, mode, rule and elements.
 """
@@ -45,13 +46,13 @@ def main():
     lines, runs, version = [], 0, "?"
     with cdp.Browser(timeout=120) as browser:
         tab = browser.tab()
+        tab.send("Page.addScriptToEvaluateOnNewDocument", {"source": source})
         for name, (width, height, mobile) in cdp.WIDTHS.items():
             for scheme in ("light", "dark"):
                 tab.emulate(width, height, mobile, dark=scheme == "dark")
                 for page in pages:
                     rel = page.relative_to(args.site)
                     tab.open(page)
-                    tab.evaluate(source)
                     result = tab.evaluate(RUN, await_promise=True)
                     version = result["version"]
                     runs += 1
