@@ -7,9 +7,9 @@ phone), each with prefers-color-scheme light and dark (colour contrast differs b
 axe-core's script (AXE_MIN_JS, the npm package's axe.min.js; .ci/run installs a pinned version)
 is added to every document the tab opens, before the page's own scripts, and once the page has
 loaded `axe.run` checks the whole document with its default rules (WCAG 2.x A and AA and best
-practices). Any violation of impact serious or critical fails the
-check; moderate and minor ones are listed and counted but pass. The summary gives the pages,
-the runs and the violations by impact; each violation names its page, mode, rule and elements.
+practices). Any violation of impact serious or critical fails the check; moderate and minor
+ones are listed and counted but pass. The summary gives the pages, the runs and the violations
+by impact; each violation names its page, mode, rule and elements.
 """
 import argparse
 import collections
