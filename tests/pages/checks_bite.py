@@ -94,6 +94,12 @@ PAGES = {
     "small-tspan.html": page("Small tspan", chart(
         "c", "wide", 760, label_extra='<text x="300" y="20" font-size="12">p50 <tspan font-size="9">ms</tspan></text>')
         + chart("c", "narrow", 340)),
+    # Text layout: a label over another, a label off the right edge (the good page's rotated
+    # axis title sits beside its neighbours without touching them).
+    "text-over-text.html": page("Text over text", chart(
+        "c", "wide", 760, label_extra='<text x="80" y="162" font-size="12">v1.0.1</text>') + chart("c", "narrow", 340)),
+    "text-cut-off.html": page("Text cut off", chart("c", "wide", 760) + chart(
+        "c", "narrow", 340, label_extra='<text x="310" y="60" font-size="12">≥ 2.5 min</text>')),
     # Titled marks.
     "bare-rect.html": page("Bare rect", chart(
         "c", "wide", 760, marks='<rect x="60" y="40" width="30" height="100" fill="#0072B2"/>') + chart("c", "narrow", 340)),
@@ -122,6 +128,7 @@ EXPECT = {
     "page_fits_width.py": {"no-viewport-meta.html", "long-name.html"},
     "chart_text_size.py": {"small-text.html", "no-narrow.html", "small-rotated.html", "scaled-down.html",
                            "small-tspan.html", "hidden-both.html", "no-viewport-meta.html"},
+    "chart_text_layout.py": {"text-over-text.html", "text-cut-off.html", "no-viewport-meta.html"},
     "chart_marks_titled.py": {"bare-rect.html", "title-not-first.html", "whole-chart-title.html"},
     "screenshots.py": {"no-viewport-meta.html", "no-dark.html"},
     "axe_pages.py": {"axe-image-alt.html", "axe-contrast.html"},
