@@ -1,5 +1,6 @@
-//! Chart rendering speed: 200 charts (every kind, realistic sizes) rendered to SVG strings.
-//! `cargo bench --bench render` prints the time per round of 200 charts; not part of the tests.
+//! Chart rendering speed: 200 charts (every kind, realistic sizes) rendered to SVG strings as
+//! a site does, wide and (for kinds that have one) narrow. `cargo bench --bench render` prints
+//! the time per round of 200 charts; not part of the tests.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -152,12 +153,20 @@ fn main() {
         data_range: None,
         canvas: report::chart::style::WIDE,
     };
+    let narrow = Meta {
+        canvas: report::chart::style::NARROW,
+        ..meta.clone()
+    };
     let round = || {
         let start = Instant::now();
         let mut bytes = 0;
         for i in 0..200 {
             let (c, t) = &cases[i % cases.len()];
             bytes += black_box(c.render(t, &meta).expect("renders")).map_or(0, |s| s.len());
+            if c.has_narrow_layout() {
+                let svg = c.render(t, &narrow).expect("renders narrow");
+                bytes += black_box(svg).map_or(0, |s| s.len());
+            }
         }
         (start.elapsed(), bytes)
     };

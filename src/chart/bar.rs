@@ -33,6 +33,10 @@ pub struct Bar {
     /// Order of the series.
     #[serde(default)]
     pub series_order: Order,
+    /// x holds the start of each `week` or `month` (dates): one the data does not cover whole
+    /// is drawn partial and said in a note.
+    #[serde(default)]
+    pub period: Option<super::Period>,
 }
 
 impl ChartKind for Bar {
@@ -136,15 +140,30 @@ impl ChartKind for Bar {
             )?;
             for &(s, x0, x1, a, b) in &bars {
                 let c = ((x0 + x1) / 2.0).floor() as usize;
+                // A period the data does not cover whole is drawn pale.
+                let partial = self
+                    .period
+                    .and_then(|p| Some((p, p.partial_label(&cats[c], meta.data_range)?)));
+                let (x_text, paint) = match partial {
+                    Some((period, (held, len))) => (
+                        format!(
+                            "{} (partial {}: {held} of {len} days)",
+                            cats[c],
+                            period.name()
+                        ),
+                        Paint::Translucent(style::colour(s), 0.4),
+                    ),
+                    None => (cats[c].clone(), Paint::Fill(style::colour(s))),
+                };
                 let title = super::marks::title(
                     legend.map(|_| names[s].as_str()),
-                    &cats[c],
+                    &x_text,
                     &fy.exact(b - a),
                 );
                 marks.rect(
                     chart.backend_coord(&(x0, a)),
                     chart.backend_coord(&(x1, b)),
-                    Paint::Fill(style::colour(s)),
+                    paint,
                     &title,
                 );
             }

@@ -36,6 +36,10 @@ pub struct Heatmap {
     /// Order of the rows, top first.
     #[serde(default)]
     pub y_order: Order,
+    /// x holds the start of each `week` or `month` (dates): one the data does not cover whole
+    /// is drawn partial and said in a note.
+    #[serde(default)]
+    pub period: Option<super::Period>,
 }
 
 impl ChartKind for Heatmap {
@@ -105,6 +109,19 @@ impl ChartKind for Heatmap {
                         None => (Paint::Outline(style::GRID), "no data".to_string()),
                     };
                     marks.rect(a, b, paint, &super::marks::title(Some(y), x, &value));
+                }
+            }
+            // A column of a period the data does not cover whole is outlined dashed.
+            for (i, x) in xs.iter().enumerate() {
+                let Some(period) = self.period else { break };
+                if let Some((held, len)) = period.partial_label(x, meta.data_range) {
+                    let title = format!("{x}: a partial {}, {held} of {len} days", period.name());
+                    marks.rect(
+                        (px(i) + 1, py(0) + 1),
+                        (px(i + 1) - 1, py(ys.len()) - 1),
+                        Paint::Dashed(style::TEXT),
+                        &title,
+                    );
                 }
             }
             // Row labels, right-aligned left of the grid; every k-th when rows are thin.

@@ -18,6 +18,8 @@ pub enum Paint {
     Outline(RGBColor),
     /// A 2 px ring (the point of a partial period).
     Ring(RGBColor),
+    /// A 2 px dashed outline (around a partial period's column).
+    Dashed(RGBColor),
 }
 
 /// The marks of one chart, in drawing order.
@@ -120,6 +122,10 @@ fn paint_attrs(paint: Paint) -> String {
         Paint::Translucent(c, a) => format!("fill=\"{}\" fill-opacity=\"{a}\"", hex(c)),
         Paint::Outline(c) => format!("fill=\"none\" stroke=\"{}\" stroke-width=\"1\"", hex(c)),
         Paint::Ring(c) => format!("fill=\"none\" stroke=\"{}\" stroke-width=\"2\"", hex(c)),
+        Paint::Dashed(c) => format!(
+            "fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"5 3\"",
+            hex(c)
+        ),
     }
 }
 

@@ -92,6 +92,14 @@ impl Period {
         }
     }
 
+    /// As [`Period::partial`] for an x drawn as text (a bar's category, a heatmap's column):
+    /// `label` is the period's first day, `YYYY-MM-DD`.
+    pub fn partial_label(self, label: &str, range: Option<(i32, i32)>) -> Option<(i32, i32)> {
+        let day = chrono::NaiveDate::parse_from_str(label, "%Y-%m-%d").ok()?;
+        let day = (day - chrono::NaiveDate::default()).num_days() as i32;
+        self.partial(day, range?)
+    }
+
     /// How many of its days the period starting on `start` has data for, and how many it
     /// has, when the data's `range` does not cover it whole.
     pub fn partial(self, start: i32, range: (i32, i32)) -> Option<(i32, i32)> {
@@ -347,6 +355,17 @@ impl Chart {
             Chart::Box(c) => render(c, table, meta, shared),
             Chart::Number(c) => render(c, table, meta, shared),
             Chart::Table(c) => render(c, table, meta, shared),
+        }
+    }
+
+    /// The period x holds (`period = "week"`), the x column, and how the chart draws a partial
+    /// one: what a page's note says about it.
+    pub fn period(&self) -> Option<(Period, &str, &'static str)> {
+        match self {
+            Chart::Line(c) => Some((c.period?, c.x.as_str(), "drawn dashed")),
+            Chart::Bar(c) => Some((c.period?, c.x.as_str(), "drawn pale")),
+            Chart::Heatmap(c) => Some((c.period?, c.x.as_str(), "outlined dashed")),
+            _ => None,
         }
     }
 
@@ -1330,6 +1349,53 @@ mod tests {
         );
         // Without the data's range nothing is partial.
         assert_eq!(hollow(&svg(None)), 0);
+    }
+
+    #[test]
+    fn a_partial_last_week_is_pale_as_a_bar_and_dashed_as_a_heatmap_column() {
+        let col = |name: &str, kind| crate::query::Column {
+            name: name.into(),
+            kind,
+        };
+        let t = Table {
+            columns: vec![
+                col("week", Kind::Date),
+                col("bucket", Kind::Text),
+                col("n", Kind::Int),
+            ],
+            rows: ["2023-08-14", "2023-08-21", "2023-08-28"]
+                .iter()
+                .zip([80, 79, 19])
+                .map(|(d, n)| vec![Value::Date(day(d)), Value::Text("a".into()), Value::Int(n)])
+                .collect(),
+        };
+        let svg = |kind: &str, keys: &str, range: Option<(i32, i32)>| {
+            let c = chart(kind, keys).expect("a kind").expect("valid keys");
+            let meta = Meta {
+                id: "w".into(),
+                title: "Weekly".into(),
+                description: "Weekly".into(),
+                data_range: range,
+                canvas: crate::chart::style::WIDE,
+            };
+            c.render(&t, &meta).expect("renders").expect("an svg")
+        };
+        let (whole, partial) = (
+            Some((day("2023-08-14"), day("2023-09-03"))),
+            Some((day("2023-08-14"), day("2023-08-28"))),
+        );
+        let bar = "x = 'week'\ny = 'n'\nperiod = 'week'";
+        assert!(!svg("bar", bar, whole).contains("fill-opacity"));
+        let pale = svg("bar", bar, partial);
+        assert_eq!(pale.matches("fill-opacity=\"0.4\"").count(), 1, "{pale}");
+        assert!(pale.contains("<title>2023-08-28 (partial week: 1 of 7 days): 19</title>"));
+        let heat = "x = 'week'\ny = 'bucket'\nvalue = 'n'\nperiod = 'week'";
+        assert!(!svg("heatmap", heat, whole).contains("stroke-dasharray"));
+        let dashed = svg("heatmap", heat, partial);
+        assert_eq!(dashed.matches("stroke-dasharray").count(), 1, "{dashed}");
+        assert!(dashed.contains("<title>2023-08-28: a partial week, 1 of 7 days</title>"));
+        // Without `period` nothing is partial.
+        assert!(!svg("bar", "x = 'week'\ny = 'n'", partial).contains("fill-opacity"));
     }
 
     #[test]

@@ -348,10 +348,10 @@ fn render_panel(
 /// does not cover it whole: `The last week (from 2023-08-28) holds 1 of its 7 days of data,
 /// drawn dashed.`
 fn partial_periods(chart: &Chart, drawn: &Table, range: Option<(i32, i32)>) -> Vec<String> {
-    let (Chart::Line(line), Some(range)) = (chart, range) else {
+    let (Some((period, x, drawn_as)), Some(range)) = (chart.period(), range) else {
         return Vec::new();
     };
-    let (Some(period), Some(x)) = (line.period, drawn.index_of(&line.x)) else {
+    let Some(x) = drawn.index_of(x) else {
         return Vec::new();
     };
     let days: BTreeSet<i32> = drawn
@@ -373,7 +373,7 @@ fn partial_periods(chart: &Chart, drawn: &Table, range: Option<(i32, i32)>) -> V
         .filter_map(|(which, day)| {
             let (held, of) = period.partial(day, range)?;
             Some(format!(
-                "The {which} {} (from {}) holds {held} of its {of} days of data, drawn dashed.",
+                "The {which} {} (from {}) holds {held} of its {of} days of data, {drawn_as}.",
                 period.name(),
                 Value::Date(day)
             ))
