@@ -68,6 +68,10 @@ pub enum Command {
         /// Skip the pull: render from what the warehouse already holds.
         #[arg(long)]
         no_pull: bool,
+        /// Print how long each stage took and the ten slowest queries (to stderr), to find
+        /// what makes a nightly build slow.
+        #[arg(long)]
+        timings: bool,
     },
     /// Only pull: fetch objects not yet ingested into the warehouse.
     #[command(
@@ -339,7 +343,11 @@ pub fn run() -> Result<ExitCode> {
             ));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { locations, no_pull } => {
+        Command::Build {
+            locations,
+            no_pull,
+            timings,
+        } => {
             let (settings, defs) = project::load(&config()?, &locations.overrides()).ready()?;
             let started = std::time::Instant::now();
             let built = runtime()?.block_on(pipeline::build_with(
@@ -350,6 +358,11 @@ pub fn run() -> Result<ExitCode> {
             ))?;
             for line in &built.held {
                 messages::warn(format_args!("site: held back in {line}"));
+            }
+            if timings {
+                for line in timing_lines(&built.timings) {
+                    messages::status(format_args!("{line}"));
+                }
             }
             messages::status(format_args!(
                 "site: {} files written to {}; open {}",
@@ -635,6 +648,29 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// `report build --timings`: one line of stage times, then the slowest queries.
+fn timing_lines(t: &pipeline::Timings) -> Vec<String> {
+    let secs = |d: &std::time::Duration| format!("{:.2} s", d.as_secs_f64());
+    let stages: Vec<String> = t
+        .stages
+        .iter()
+        .map(|(name, d)| format!("{name} {}", secs(d)))
+        .collect();
+    let mut lines = vec![format!("timings: {}", stages.join(" · "))];
+    let mut slowest: Vec<&(String, std::time::Duration)> = t.queries.iter().collect();
+    slowest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let total: std::time::Duration = t.queries.iter().map(|(_, d)| *d).sum();
+    lines.push(format!(
+        "timings: slowest queries (of {}, {} in all, each with the views it reads):",
+        t.queries.len(),
+        secs(&total)
+    ));
+    for (name, d) in slowest.into_iter().take(10) {
+        lines.push(format!("timings: {:>9}  {name}", secs(d)));
+    }
+    lines
 }
 
 /// Prints what a pull did: its quarantined and failed objects, then the one-line summary with

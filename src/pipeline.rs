@@ -1,6 +1,7 @@
 //! Runs the stages in order: pull → warehouse → query → chart/site → write.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use datafusion::prelude::SessionContext;
@@ -22,6 +23,24 @@ pub struct Built {
     pub pages: usize,
     /// What the site held back of the data, one line per panel (see `site::Site::held`).
     pub held: Vec<String>,
+    pub timings: Timings,
+}
+
+/// How long a build's stages took, and each query: what `report build --timings` prints.
+#[derive(Debug, Default)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+    pub queries: Vec<(String, Duration)>,
+}
+
+impl Timings {
+    /// Times `f` as the stage `name`.
+    async fn stage<T>(&mut self, name: &'static str, f: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let out = f.await;
+        self.stages.push((name, started.elapsed()));
+        out
+    }
 }
 
 /// Opens the warehouse of `settings` (creating a local folder when `create`).
@@ -89,20 +108,33 @@ pub async fn build_with(
     pull_first: bool,
     pulled: impl FnOnce(&Summary),
 ) -> Result<Built> {
-    let mut warehouse = open_warehouse(settings, true).await?;
+    let mut timings = Timings::default();
+    let mut warehouse = timings
+        .stage("open the warehouse", open_warehouse(settings, true))
+        .await?;
     let summary = if pull_first {
-        let summary = pull::pull(settings, &mut warehouse, pull::Options::default()).await?;
+        let summary = timings
+            .stage(
+                "pull",
+                pull::pull(settings, &mut warehouse, pull::Options::default()),
+            )
+            .await?;
         pulled(&summary);
         summary
     } else {
         Summary::default()
     };
-    let site = render(settings, defs, &warehouse).await?;
-    output::write(&settings.output, &site.pages)?;
+    let site = render(settings, defs, &warehouse, &mut timings).await?;
+    timings
+        .stage("write", async {
+            output::write(&settings.output, &site.pages)
+        })
+        .await?;
     Ok(Built {
         pull: summary,
         pages: site.pages.len(),
         held: site.held,
+        timings,
     })
 }
 
@@ -170,8 +202,15 @@ pub async fn render(
     settings: &Settings,
     defs: &Definitions,
     warehouse: &Warehouse,
+    timings: &mut Timings,
 ) -> Result<site::Site> {
-    let evaluated = evaluate(defs, warehouse, &settings.catalog).await?;
+    let evaluated = timings
+        .stage(
+            "queries and expectations",
+            evaluate(defs, warehouse, &settings.catalog),
+        )
+        .await?;
+    timings.queries = evaluated.times.clone();
     if !evaluated.failures.is_empty() {
         let list: Vec<String> = evaluated.failures.iter().map(|f| f.to_string()).collect();
         bail!(
@@ -181,14 +220,20 @@ pub async fn render(
             list.join("\n")
         );
     }
-    let provenance = provenance(settings, defs, warehouse).await?;
-    site::render(
-        &defs.reports,
-        &defs.queries,
-        &evaluated.results,
-        &provenance,
-        settings.privacy,
-    )
+    let provenance = timings
+        .stage("provenance", provenance(settings, defs, warehouse))
+        .await?;
+    timings
+        .stage("privacy guard and pages", async {
+            site::render(
+                &defs.reports,
+                &defs.queries,
+                &evaluated.results,
+                &provenance,
+                settings.privacy,
+            )
+        })
+        .await
 }
 
 /// Where the site's data comes from, as the warehouse says (never the clock, so the same
@@ -289,6 +334,8 @@ pub async fn provenance(
 pub struct Evaluated {
     pub results: BTreeMap<String, Table>,
     pub failures: Vec<Failure>,
+    /// How long each query took, in the order run.
+    pub times: Vec<(String, Duration)>,
 }
 
 /// Runs every query over the warehouse and checks every expectation.
@@ -300,9 +347,13 @@ pub async fn evaluate(
     let ctx = query::new_context();
     query::register_warehouse(&ctx, warehouse, catalog)?;
     query::register_views(&ctx, &defs.queries).await?;
-    let results = query::run_all(&ctx, &defs.queries).await?;
+    let (results, times) = query::run_timed(&ctx, &defs.queries).await?;
     let failures = check_expectations(&ctx, defs, &results).await?;
-    Ok(Evaluated { results, failures })
+    Ok(Evaluated {
+        results,
+        failures,
+        times,
+    })
 }
 
 /// Checks the expectations of every query file and panel against `results`; `sql`

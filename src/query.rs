@@ -261,8 +261,19 @@ pub async fn run_sql(ctx: &SessionContext, sql: &str, origin: &str) -> Result<Ta
 }
 
 pub async fn run_all(ctx: &SessionContext, queries: &[Query]) -> Result<BTreeMap<String, Table>> {
+    Ok(run_timed(ctx, queries).await?.0)
+}
+
+/// [`run_all`], with how long each query took (its views' work included), in the order run:
+/// for `report build --timings`, never for a page.
+pub async fn run_timed(
+    ctx: &SessionContext,
+    queries: &[Query],
+) -> Result<(BTreeMap<String, Table>, Vec<(String, std::time::Duration)>)> {
     let mut out = BTreeMap::new();
+    let mut times = Vec::with_capacity(queries.len());
     for q in queries {
+        let started = std::time::Instant::now();
         let df = ctx
             .table(q.name.as_str())
             .await
@@ -275,8 +286,9 @@ pub async fn run_all(ctx: &SessionContext, queries: &[Query]) -> Result<BTreeMap
         let table = Table::from_batches(&schema, &batches)
             .with_context(|| format!("{}: cannot read result", q.path.display()))?;
         out.insert(q.name.clone(), table);
+        times.push((q.name.clone(), started.elapsed()));
     }
-    Ok(out)
+    Ok((out, times))
 }
 
 /// One cell of a query result.

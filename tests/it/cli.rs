@@ -418,3 +418,66 @@ fn completions_and_man_pages_cover_every_subcommand() {
         assert!(page.contains(sub.as_str()), "report.1 lacks {sub}");
     }
 }
+
+/// `report build --timings` names each stage with its time and the ten slowest queries, each
+/// a query of the project; without it the build prints none of that. Both sites are the same.
+#[test]
+fn build_timings_name_the_stages_and_the_slowest_queries() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    pulled_project(tmp.path(), "200");
+    let o = report(&["build", "--no-pull", "--timings"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let stages = err
+        .lines()
+        .find(|l| l.starts_with("timings: open the warehouse"))
+        .unwrap_or_else(|| panic!("no stage line:\n{err}"));
+    for stage in [
+        "queries and expectations",
+        "privacy guard and pages",
+        "write",
+    ] {
+        assert!(stages.contains(stage), "{stage} missing: {stages}");
+    }
+    assert!(
+        !stages.contains("pull"),
+        "--no-pull does not pull: {stages}"
+    );
+    let queries: Vec<String> = std::fs::read_dir(repo().join("queries"))
+        .expect("queries")
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let stem = p.file_stem()?.to_string_lossy().into_owned();
+            (p.extension()? == "sql").then_some(stem)
+        })
+        .collect();
+    let slowest: Vec<&str> = err
+        .lines()
+        .skip_while(|l| !l.contains("slowest queries"))
+        .skip(1)
+        .filter_map(|l| l.strip_prefix("timings:"))
+        .collect();
+    assert_eq!(slowest.len(), 10, "{err}");
+    let mut secs = Vec::new();
+    for line in &slowest {
+        let (time, name) = line.trim().split_once(" s  ").expect("time and name");
+        assert!(
+            queries.iter().any(|q| q == name.trim()),
+            "{name} is no query"
+        );
+        secs.push(time.trim().parse::<f64>().expect("seconds"));
+    }
+    // Slowest first: the slowest query takes more than the 5 ms a time rounds to 0.00 s.
+    assert!(
+        secs[0] > 0.0 && secs.windows(2).all(|w| w[0] >= w[1]),
+        "slowest first: {secs:?}"
+    );
+    let first = std::fs::read(tmp.path().join("site/index.html")).expect("site");
+    let o = report(&["build", "--no-pull"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("timings:"));
+    assert_eq!(
+        std::fs::read(tmp.path().join("site/index.html")).expect("site"),
+        first
+    );
+}
