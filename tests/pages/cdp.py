@@ -19,6 +19,7 @@ import pathlib
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -195,3 +196,12 @@ class Tab:
 def pages(site):
     """Every HTML page a build wrote, in a stable order."""
     return sorted(pathlib.Path(site).rglob("*.html"))
+
+
+def fail_on(failures, nothing_checked=False):
+    """Ends a check: prints each failure under its summary line, and exits 1 when there is one
+    or when the check found nothing to check."""
+    for f in failures:
+        print("  " + f)
+    if failures or nothing_checked:
+        sys.exit(1)

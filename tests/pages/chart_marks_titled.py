@@ -92,10 +92,7 @@ def main():
                     failures.append(f"    … and {len(bare) - 3} more (--all lists them)")
     print(f"chart_marks_titled: {marks} marks in {svgs} SVGs on {len(pages)} pages; "
           f"{problems} SVGs with untitled marks ({time.monotonic() - started:.1f} s)")
-    for f in failures:
-        print("  " + f)
-    if failures or not pages:
-        sys.exit(1)
+    cdp.fail_on(failures, nothing_checked=not pages)
 
 
 if __name__ == "__main__":

@@ -106,10 +106,7 @@ def main():
                         failures.append(f"    … and {len(pairs) - 3} more (--all lists them)")
     print(f"chart_text_layout: {texts} texts in the visible SVGs of {len(pages)} pages at 1280 and 390 px; "
           f"{problems} problems ({time.monotonic() - started:.1f} s)")
-    for f in failures:
-        print("  " + f)
-    if failures or not pages:
-        sys.exit(1)
+    cdp.fail_on(failures, nothing_checked=not pages)
 
 
 if __name__ == "__main__":

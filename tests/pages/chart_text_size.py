@@ -101,10 +101,7 @@ def main():
     print(f"chart_text_size: {texts} texts in {len(shown)} SVGs ({charts} charts) on {len(pages)} pages at "
           f"{', '.join(str(w) for w, _, _ in cdp.WIDTHS.values())} px; "
           f"{sum(1 for f in failures if not f.startswith(' '))} problems ({time.monotonic() - started:.1f} s)")
-    for f in failures:
-        print("  " + f)
-    if failures or not pages:
-        sys.exit(1)
+    cdp.fail_on(failures, nothing_checked=not pages)
 
 
 if __name__ == "__main__":

@@ -79,10 +79,7 @@ def main():
             failures.append(f"{rel}: chart {id_} is shown at no width")
     print(f"charts_render: {len(shown_somewhere)} charts on {len(pages)} pages, {rendered} rendered at "
           f"1280 and 390 px in Chromium; {len(failures)} problems ({time.monotonic() - started:.1f} s)")
-    for f in failures:
-        print("  " + f)
-    if failures or not pages:
-        sys.exit(1)
+    cdp.fail_on(failures, nothing_checked=not pages)
 
 
 if __name__ == "__main__":

@@ -67,10 +67,7 @@ def main():
                         failures.append(f"    … and {len(found['out']) - 4} more")
     print(f"page_fits_width: {len(pages)} pages at 1280 and 390 px; {problems} problems "
           f"({time.monotonic() - started:.1f} s)")
-    for f in failures:
-        print("  " + f)
-    if failures or not pages:
-        sys.exit(1)
+    cdp.fail_on(failures, nothing_checked=not pages)
 
 
 if __name__ == "__main__":

@@ -52,10 +52,7 @@ def main():
                             f"(background {schemes['light'][0]}, text {schemes['light'][1]})")
     print(f"screenshots: {shots} PNGs of {len(pages)} pages (1280/390 px, light/dark, full height) in "
           f"{args.out}; {len(failures)} problems ({time.monotonic() - started:.1f} s)")
-    for f in failures:
-        print("  " + f)
-    if failures or not pages:
-        sys.exit(1)
+    cdp.fail_on(failures, nothing_checked=not pages)
 
 
 if __name__ == "__main__":
