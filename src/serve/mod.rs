@@ -270,7 +270,7 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         take(batch);
         // A burst of saves (save all, a checkout) is one rebuild: wait for the files to be
         // quiet a while.
-        while let Ok(Some(more)) = tokio::time::timeout(watch::SETTLE, rx.recv()).await {
+        while let Ok(Some(more)) = tokio::time::timeout(watcher.settle(), rx.recv()).await {
             take(more);
         }
         if changes.files.is_empty() {

@@ -29,6 +29,15 @@ pub enum Watcher {
 }
 
 impl Watcher {
+    /// How long no file may change before a batch is rebuilt: longer when polling, whose
+    /// rounds can split a burst.
+    pub fn settle(&self) -> Duration {
+        match self {
+            Watcher::Native(_) => SETTLE,
+            Watcher::Poll(_) => SETTLE.max(POLL * 2),
+        }
+    }
+
     /// How it watches, for the log.
     pub fn how(&self) -> &'static str {
         match self {
