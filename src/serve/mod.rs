@@ -213,6 +213,12 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         changed: broadcast::channel(16).0,
     });
 
+    // Watching starts first, so a save during the first build is seen after it.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DebounceEventResult>();
+    let settings = crate::config::Settings::load(config, overrides).ok();
+    let mut watched = Watched::of(config, settings.as_ref());
+    let mut watcher = watch::start(&watched.dirs(), options.poll, tx.clone())?;
+
     let started = Instant::now();
     let mut built = match Built::full(config, overrides, options.pull).await {
         Ok((built, counts)) => {
@@ -237,9 +243,6 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let url = format!("http://{addr}/");
 
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DebounceEventResult>();
-    let mut watched = Watched::of(config, built.as_ref().map(|b| &b.settings));
-    let mut watcher = watch::start(&watched.dirs(), options.poll, tx.clone())?;
     messages::status(format_args!(
         "serve: {url} ({} {} folders; Ctrl-C stops)",
         watcher.how(),
