@@ -12,7 +12,6 @@ pub mod build;
 pub mod watch;
 
 use std::collections::BTreeSet;
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -20,11 +19,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures::Stream;
 use notify_debouncer_full::DebounceEventResult;
 use tokio::sync::broadcast;
 
@@ -54,6 +52,19 @@ pub struct Options {
 struct Shared {
     state: RwLock<Served>,
     changed: broadcast::Sender<()>,
+    /// The `Host` headers answered: the server's own address by IP and as `localhost`, so a
+    /// page of another site whose name resolves to 127.0.0.1 (DNS rebinding) reads nothing.
+    hosts: [String; 2],
+}
+
+impl Shared {
+    fn answers(&self, headers: &HeaderMap) -> bool {
+        match headers.get(header::HOST).map(|h| h.to_str()) {
+            None => true,
+            Some(Ok(host)) => self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)),
+            Some(Err(_)) => false,
+        }
+    }
 }
 
 struct Served {
@@ -211,6 +222,10 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
             error: None,
         }),
         changed: broadcast::channel(16).0,
+        hosts: [
+            format!("127.0.0.1:{}", addr.port()),
+            format!("localhost:{}", addr.port()),
+        ],
     });
 
     // Watching starts first, so a save during the first build is seen after it.
@@ -252,6 +267,7 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         open_browser(&url);
     }
 
+    let mut stale = false;
     while let Some(batch) = rx.recv().await {
         let mut changes = Changes::default();
         let mut take = |batch: DebounceEventResult| match batch {
@@ -281,7 +297,8 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         }
         let what = changes.files.iter().cloned().collect::<Vec<_>>().join(", ");
         let started = Instant::now();
-        let result = match (built.as_mut(), changes.full) {
+        let full = changes.full || stale;
+        let result = match (built.as_mut(), full) {
             (Some(b), false) => match b.update().await {
                 Ok(Some(c)) => Ok((None, c)),
                 Ok(None) => {
@@ -292,12 +309,13 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
                 }
                 Err(e) => Err(e),
             },
-            _ => Built::full(config, overrides, options.pull && changes.full)
+            _ => Built::full(config, overrides, options.pull && full)
                 .await
                 .map(|(b, c)| (Some(b), c)),
         };
         match result {
             Ok((fresh, counts)) => {
+                stale = false;
                 if let Some(fresh) = fresh {
                     built = Some(fresh);
                 }
@@ -311,6 +329,8 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
                 ));
             }
             Err(e) => {
+                // A report.toml that does not load: every change builds anew until it does.
+                stale = full;
                 let why = explain(config, overrides, &e).await;
                 messages::warn(format_args!(
                     "serve: {what} changed: does not build; the last good build is served and the pages say why:\n{why}"
@@ -383,9 +403,10 @@ fn open_browser(url: &str) {
 }
 
 /// The pages' event stream: the state now, then again after every build or failure.
-async fn events(
-    State(shared): State<Arc<Shared>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !shared.answers(&headers) {
+        return (StatusCode::FORBIDDEN, "not this server's host\n").into_response();
+    }
     let rx = shared.changed.subscribe();
     let stream =
         futures::stream::unfold((shared, rx, true), |(shared, mut rx, first)| async move {
@@ -393,13 +414,21 @@ async fn events(
                 return None;
             }
             let event = Event::default().event("state").data(shared.state_json());
-            Some((Ok(event), (shared, rx, false)))
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (shared, rx, false),
+            ))
         });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// A file of the site from memory; HTML pages with the reload script.
-async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    if !shared.answers(&headers) {
+        return (StatusCode::FORBIDDEN, "not this server's host\n").into_response();
+    }
     let mut path = uri.path().trim_start_matches('/').to_string();
     if path.is_empty() || path.ends_with('/') {
         path.push_str("index.html");

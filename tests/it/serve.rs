@@ -415,6 +415,22 @@ fn an_edit_reruns_the_queries_downstream_of_it_and_renders_the_pages_showing_the
         assert_eq!(counts.queries, 2);
         assert_eq!(cell(&built, "a.html"), format!("{n}"));
 
+        // A broken report: its file and line, and the last good pages stay.
+        let b = tmp.path().join("reports/b.toml");
+        let good = std::fs::read_to_string(&b).expect("read");
+        std::fs::write(&b, format!("{good}colour = 'red'\n")).expect("edit");
+        let err = format!("{:#}", built.update().await.expect_err("an unknown key"));
+        assert!(err.contains("b.toml:7:") && err.contains("colour"), "{err}");
+        assert_eq!(built.pages["b.html"], b_before);
+        std::fs::write(&b, good.replace("title = 'N'", "title = 'Seven'")).expect("edit");
+        let counts = built.update().await.expect("rebuilds").expect("a change");
+        assert_eq!(
+            (counts.queries, counts.pages),
+            (0, 2),
+            "b.html and the index"
+        );
+        assert!(String::from_utf8_lossy(&built.pages["b.html"]).contains("Seven"));
+
         // Saved as it was: nothing to do.
         std::fs::write(&base, "SELECT count(*) AS n FROM sessions").expect("edit");
         assert!(built.update().await.expect("loads").is_none());
