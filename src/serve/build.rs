@@ -239,7 +239,7 @@ impl Built {
                 .iter()
                 .map(|f| {
                     let mut f = f.clone();
-                    let same = self.defs.expectations.iter().any(|old| *old == f);
+                    let same = self.defs.expectations.contains(&f);
                     if same && !dirty.contains(&f.query) {
                         f.expect.retain(|e| reads_dirty(e));
                     }

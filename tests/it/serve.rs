@@ -16,9 +16,7 @@ use crate::common::{self, files, repo};
 
 /// The fixture project copied into `dir`: report.toml, queries, reports and fixtures.
 fn copy_project(dir: &Path) {
-    for f in ["report.toml"] {
-        std::fs::copy(repo().join(f), dir.join(f)).expect("copy report.toml");
-    }
+    std::fs::copy(repo().join("report.toml"), dir.join("report.toml")).expect("copy report.toml");
     for folder in ["queries", "reports", "fixtures"] {
         let from = repo().join(folder);
         for f in files(&from) {
