@@ -11,10 +11,10 @@
 pub mod build;
 pub mod watch;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -55,6 +55,8 @@ struct Shared {
     /// The `Host` headers answered: the server's own address by IP and as `localhost`, so a
     /// page of another site whose name resolves to 127.0.0.1 (DNS rebinding) reads nothing.
     hosts: [String; 2],
+    /// How many copies of each page are open.
+    open: Mutex<BTreeMap<String, usize>>,
 }
 
 impl Shared {
@@ -68,31 +70,60 @@ impl Shared {
 }
 
 struct Served {
-    pages: Arc<std::collections::BTreeMap<String, Vec<u8>>>,
-    /// Counts the builds that succeeded; with the process id it names a build to the pages.
+    pages: Arc<BTreeMap<String, Vec<u8>>>,
+    /// Counts the builds that succeeded.
     version: u64,
+    /// For each HTML page, the build that last changed its bytes: with the process id, what
+    /// an open copy compares to know it is out of date (so only changed pages reload).
+    changed_in: BTreeMap<String, u64>,
     /// Why the last change does not build.
     error: Option<String>,
 }
 
 impl Shared {
-    fn state_json(&self) -> String {
+    /// What the open copies of `page` are told: its build and the error, if any.
+    fn state_json(&self, page: &str) -> String {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let build = state.changed_in.get(page).copied().unwrap_or(0);
         serde_json::json!({
-            "build": format!("{}-{}", std::process::id(), state.version),
+            "build": format!("{}-{build}", std::process::id()),
             "error": state.error,
         })
         .to_string()
     }
 
-    fn publish(&self, pages: &Built) {
+    /// Serves `built` from now on; gives the HTML pages whose bytes changed (or went).
+    fn publish(&self, built: &Built) -> BTreeSet<String> {
+        let mut changed = BTreeSet::new();
         {
             let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-            state.pages = Arc::new(pages.pages.clone());
             state.version += 1;
+            let version = state.version;
+            for (path, bytes) in &built.pages {
+                if path.ends_with(".html") && state.pages.get(path) != Some(bytes) {
+                    changed.insert(path.clone());
+                }
+            }
+            let gone: Vec<String> = state
+                .pages
+                .keys()
+                .filter(|p| p.ends_with(".html") && !built.pages.contains_key(*p))
+                .cloned()
+                .collect();
+            for path in gone {
+                state.changed_in.remove(&path);
+                changed.insert(path);
+            }
+            for path in &changed {
+                if built.pages.contains_key(path) {
+                    state.changed_in.insert(path.clone(), version);
+                }
+            }
+            state.pages = Arc::new(built.pages.clone());
             state.error = None;
         }
         let _ = self.changed.send(());
+        changed
     }
 
     fn fail(&self, why: String) {
@@ -100,9 +131,39 @@ impl Shared {
         let _ = self.changed.send(());
     }
 
-    /// How many pages listen now.
-    fn listening(&self) -> usize {
-        self.changed.receiver_count()
+    /// How many copies of each page are open (listening for builds) now.
+    fn open_pages(&self) -> BTreeMap<String, usize> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// One open copy of a page, counted in `Shared::open` while its event stream lasts.
+struct Listening {
+    shared: Arc<Shared>,
+    page: String,
+}
+
+impl Listening {
+    fn new(shared: Arc<Shared>, page: String) -> Listening {
+        *shared
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(page.clone())
+            .or_default() += 1;
+        Listening { shared, page }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let mut open = self.shared.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.page) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.page);
+            }
+        }
     }
 }
 
@@ -219,6 +280,7 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         state: RwLock::new(Served {
             pages: Arc::default(),
             version: 0,
+            changed_in: BTreeMap::new(),
             error: None,
         }),
         changed: broadcast::channel(16).0,
@@ -226,6 +288,7 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
             format!("127.0.0.1:{}", addr.port()),
             format!("localhost:{}", addr.port()),
         ],
+        open: Mutex::default(),
     });
 
     // Watching starts first, so a save during the first build is seen after it.
@@ -320,13 +383,9 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
                     built = Some(fresh);
                 }
                 let Some(b) = built.as_ref() else { continue };
-                let pages = shared.listening();
-                shared.publish(b);
+                let changed = shared.publish(b);
                 log_built(&format!("{what} changed: rebuilt"), &counts, started);
-                messages::status(format_args!(
-                    "serve: reloading {pages} open page{}",
-                    if pages == 1 { "" } else { "s" }
-                ));
+                log_reloading(&changed, &shared.open_pages());
             }
             Err(e) => {
                 // A report.toml that does not load: every change builds anew until it does.
@@ -356,6 +415,35 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         Ok(Err(e)) => Err(e).context("the server stopped"),
         Err(e) => Err(e).context("the server stopped"),
     }
+}
+
+/// Which open pages reload: those whose bytes changed.
+fn log_reloading(changed: &BTreeSet<String>, open: &BTreeMap<String, usize>) {
+    let reloading: Vec<String> = open
+        .iter()
+        .filter(|(page, _)| changed.contains(*page))
+        .map(|(page, n)| match n {
+            1 => page.clone(),
+            n => format!("{page} ×{n}"),
+        })
+        .collect();
+    let all: usize = open.values().sum();
+    let copies: usize = open
+        .iter()
+        .filter(|(page, _)| changed.contains(*page))
+        .map(|(_, n)| n)
+        .sum();
+    messages::status(format_args!(
+        "serve: {} HTML page{} changed; reloading {copies} of {all} open page{}{}",
+        changed.len(),
+        if changed.len() == 1 { "" } else { "s" },
+        if all == 1 { "" } else { "s" },
+        if reloading.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reloading.join(", "))
+        }
+    ));
 }
 
 fn log_built(what: &str, counts: &Counts, started: Instant) {
@@ -403,22 +491,34 @@ fn open_browser(url: &str) {
 }
 
 /// The pages' event stream: the state now, then again after every build or failure.
-async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+/// `?page=PATH` names the page listening (its `location.pathname`).
+async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
     if !shared.answers(&headers) {
         return (StatusCode::FORBIDDEN, "not this server's host\n").into_response();
     }
+    let asked = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))
+        .unwrap_or("/");
+    let asked = percent_encoding::percent_decode_str(asked).decode_utf8_lossy();
+    let listening = Listening::new(shared.clone(), site_path(&asked));
     let rx = shared.changed.subscribe();
-    let stream =
-        futures::stream::unfold((shared, rx, true), |(shared, mut rx, first)| async move {
+    let stream = futures::stream::unfold(
+        (listening, rx, true),
+        |(listening, mut rx, first)| async move {
             if !first && let Err(broadcast::error::RecvError::Closed) = rx.recv().await {
                 return None;
             }
-            let event = Event::default().event("state").data(shared.state_json());
+            let state = listening.shared.state_json(&listening.page);
+            let event = Event::default().event("state").data(state);
             Some((
                 Ok::<_, std::convert::Infallible>(event),
-                (shared, rx, false),
+                (listening, rx, false),
             ))
-        });
+        },
+    );
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
@@ -429,10 +529,7 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -
     if !shared.answers(&headers) {
         return (StatusCode::FORBIDDEN, "not this server's host\n").into_response();
     }
-    let mut path = uri.path().trim_start_matches('/').to_string();
-    if path.is_empty() || path.ends_with('/') {
-        path.push_str("index.html");
-    }
+    let path = site_path(uri.path());
     let (pages, building) = {
         let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
         (state.pages.clone(), state.version == 0)
@@ -463,6 +560,15 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -
         bytes,
     )
         .into_response()
+}
+
+/// The site's path of a URL's path: `/` and folders are their `index.html`.
+fn site_path(url_path: &str) -> String {
+    let mut path = url_path.trim_start_matches('/').to_string();
+    if path.is_empty() || path.ends_with('/') {
+        path.push_str("index.html");
+    }
+    path
 }
 
 /// `html` with the reload script before its last `</body>` (at its end when it has none).

@@ -1,6 +1,6 @@
 // Added by `report serve` to every page it serves (never by `report build`): reloads the page
-// when a new build is ready, shows why the last change does not build (the page stays the last
-// good build), and says when the server has gone away.
+// when a build changed it (the server names each page's build), shows why the last change does
+// not build (the page stays the last good build), and says when the server has gone away.
 (() => {
   "use strict";
   let build = null;
@@ -16,7 +16,7 @@
     box.style.display = "block";
     if (!box.isConnected) document.body.appendChild(box);
   };
-  const events = new EventSource("/_report/events");
+  const events = new EventSource("/_report/events?page=" + encodeURIComponent(location.pathname));
   events.addEventListener("state", (e) => {
     const state = JSON.parse(e.data);
     if (build !== null && state.build !== build) {

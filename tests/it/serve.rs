@@ -236,6 +236,11 @@ fn an_edited_query_reaches_the_open_page_and_a_broken_one_shows_its_problem() {
         "serve: from saving {QUERY} to the reloaded page: {:.2} s; {log}",
         reached.as_secs_f64()
     );
+    let reloads = server.wait_for("open page", Duration::from_secs(5));
+    assert!(
+        reloads.contains("1 HTML page changed; reloading 1 of 1 open page (adoption.html)"),
+        "the index has the same bytes, so only adoption.html changed: {reloads}"
+    );
     let only_it = |log: &str| log.contains("rebuilt 1 of ") && log.contains(" queries and 2 of ");
     assert!(
         only_it(&log),
