@@ -250,7 +250,7 @@ fn an_edited_query_reaches_the_open_page_and_a_broken_one_shows_its_problem() {
     // A burst of saves: one rebuild.
     for i in 0..5 {
         edit(dir, "AS previous", &format!("AS previous -- {i}\n"));
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(10));
     }
     let log = server.wait_for("changed: rebuilt", Duration::from_secs(10));
     assert!(only_it(&log), "{log}");
