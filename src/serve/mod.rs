@@ -126,6 +126,19 @@ impl Shared {
         changed
     }
 
+    /// The files are back as the last good build had them: no error to show.
+    fn recover(&self) {
+        let had = self
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .error
+            .take();
+        if had.is_some() {
+            let _ = self.changed.send(());
+        }
+    }
+
     fn fail(&self, why: String) {
         self.state.write().unwrap_or_else(|e| e.into_inner()).error = Some(why);
         let _ = self.changed.send(());
@@ -183,6 +196,8 @@ struct Changes {
     full: bool,
     /// The changed files, relative to the current folder where they are below it.
     files: BTreeSet<String>,
+    /// A watched folder was made or removed: the folders are watched again.
+    folders: bool,
 }
 
 impl Watched {
@@ -220,8 +235,11 @@ impl Watched {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let parent = path.parent();
         let full = path == self.config || self.named.contains(&path);
-        let definition = (parent == Some(self.queries.as_path())
-            && (name.ends_with(".sql") || name.ends_with(crate::expect::FILE_SUFFIX)))
+        let folder = path == self.queries || path == self.reports;
+        changes.folders |= folder;
+        let definition = folder
+            || (parent == Some(self.queries.as_path())
+                && (name.ends_with(".sql") || name.ends_with(crate::expect::FILE_SUFFIX)))
             || (parent == Some(self.reports.as_path()) && name.ends_with(".toml"));
         if !(full || definition) || name.starts_with('.') {
             return;
@@ -361,31 +379,30 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         let what = changes.files.iter().cloned().collect::<Vec<_>>().join(", ");
         let started = Instant::now();
         let full = changes.full || stale;
+        // Ok(None): the files are as the last good build had them.
         let result = match (built.as_mut(), full) {
-            (Some(b), false) => match b.update().await {
-                Ok(Some(c)) => Ok((None, c)),
-                Ok(None) => {
-                    messages::status(format_args!(
-                        "serve: {what} changed: nothing to rebuild (the same queries and reports)"
-                    ));
-                    continue;
-                }
-                Err(e) => Err(e),
-            },
+            (Some(b), false) => b.update().await.map(|c| c.map(|c| (None, c))),
             _ => Built::full(config, overrides, options.pull && full)
                 .await
-                .map(|(b, c)| (Some(b), c)),
+                .map(|(b, c)| Some((Some(b), c))),
         };
         match result {
-            Ok((fresh, counts)) => {
+            Ok(Some((fresh, counts))) => {
                 stale = false;
                 if let Some(fresh) = fresh {
                     built = Some(fresh);
                 }
-                let Some(b) = built.as_ref() else { continue };
-                let changed = shared.publish(b);
-                log_built(&format!("{what} changed: rebuilt"), &counts, started);
-                log_reloading(&changed, &shared.open_pages());
+                if let Some(b) = built.as_ref() {
+                    let changed = shared.publish(b);
+                    log_built(&format!("{what} changed: rebuilt"), &counts, started);
+                    log_reloading(&changed, &shared.open_pages());
+                }
+            }
+            Ok(None) => {
+                messages::status(format_args!(
+                    "serve: {what} changed: nothing to rebuild (the same queries and reports as the last good build)"
+                ));
+                shared.recover();
             }
             Err(e) => {
                 // A report.toml that does not load: every change builds anew until it does.
@@ -397,10 +414,10 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
                 shared.fail(why);
             }
         }
-        if changes.full {
-            // report.toml may name other files or folders now.
+        if changes.full || changes.folders {
+            // report.toml may name other files or folders now, or a folder was made again.
             let now = Watched::of(config, built.as_ref().map(|b| &b.settings));
-            if now.dirs() != watched.dirs() || now.named != watched.named {
+            if changes.folders || now.dirs() != watched.dirs() || now.named != watched.named {
                 drop(watcher);
                 watcher = watch::start(&now.dirs(), options.poll, tx.clone())?;
             }
@@ -633,6 +650,7 @@ mod tests {
         assert_eq!(asks(&root.join("reports/a.toml")), (false, 1));
         assert_eq!(asks(&root.join("report.toml")), (true, 1));
         assert_eq!(asks(&root.join("schema.json")), (true, 1));
+        assert_eq!(asks(&root.join("queries")), (false, 1));
         for ignored in [
             "queries/.a.sql.swp",
             "queries/a.sql~",
