@@ -315,6 +315,22 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
     let mut watched = Watched::of(config, settings.as_ref());
     let mut watcher = watch::start(&watched.dirs(), options.poll, tx.clone())?;
 
+    // Serving starts first too: an open page shows the build's outcome when it comes.
+    let app = axum::Router::new()
+        .route(EVENTS_PATH, get(events))
+        .fallback(get(page))
+        .with_state(shared.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{addr}/");
+    messages::status(format_args!(
+        "serve: {url} ({} {} folders; Ctrl-C stops)",
+        watcher.how(),
+        watched.dirs().len()
+    ));
+    if options.open {
+        open_browser(&url);
+    }
+
     let started = Instant::now();
     let mut built = match Built::full(config, overrides, options.pull).await {
         Ok((built, counts)) => {
@@ -331,22 +347,6 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
             None
         }
     };
-
-    let app = axum::Router::new()
-        .route(EVENTS_PATH, get(events))
-        .fallback(get(page))
-        .with_state(shared.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let url = format!("http://{addr}/");
-
-    messages::status(format_args!(
-        "serve: {url} ({} {} folders; Ctrl-C stops)",
-        watcher.how(),
-        watched.dirs().len()
-    ));
-    if options.open {
-        open_browser(&url);
-    }
 
     let mut stale = false;
     while let Some(batch) = rx.recv().await {
@@ -376,7 +376,11 @@ pub async fn serve(config: &Path, overrides: &Overrides, options: &Options) -> R
         if changes.files.is_empty() {
             continue;
         }
-        let what = changes.files.iter().cloned().collect::<Vec<_>>().join(", ");
+        let mut shown: Vec<String> = changes.files.iter().take(3).cloned().collect();
+        if changes.files.len() > 3 {
+            shown.push(format!("{} more", changes.files.len() - 3));
+        }
+        let what = shown.join(", ");
         let started = Instant::now();
         let full = changes.full || stale;
         // Ok(None): the files are as the last good build had them.
@@ -556,9 +560,9 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -
         Some(bytes) => (StatusCode::OK, bytes.clone()),
         None if html => {
             let text = if building {
-                "The project has not built yet; this page shows why and reloads when it does."
+                "The site is not built yet: this page reloads when it is, or says why it is not."
             } else {
-                "No such page in the site (yet): this page reloads after the next build."
+                "No such page in the site (yet): this page reloads when a build makes it."
             };
             let page = format!(
                 "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>report serve</title></head>\n<body>\n<p>{text} <a href=\"/\">The index</a>.</p>\n</body>\n</html>\n"

@@ -84,12 +84,14 @@ impl Server {
         }
     }
 
-    /// The URL it serves, from its log.
+    /// The URL it serves, from its log, once the first build is done.
     fn url(&mut self) -> String {
-        let line = self.wait_for("serve: http://", Duration::from_secs(180));
+        let line = self.wait_for("serve: http://", Duration::from_secs(30));
         let start = line.find("http://").expect("a URL");
         let rest = &line[start..];
-        rest[..rest.find(' ').unwrap_or(rest.len())].to_string()
+        let url = rest[..rest.find(' ').unwrap_or(rest.len())].to_string();
+        self.wait_for("serve: built", Duration::from_secs(180));
+        url
     }
 }
 
@@ -311,8 +313,9 @@ fn polling_sees_a_change_where_watching_is_not_to_be_had() {
     let dir = tmp.path();
     copy_project(dir);
     let mut server = Server::start(dir, &["--port", "0", "--pull", "--poll"]);
-    let line = server.wait_for("serve: http://", Duration::from_secs(180));
-    assert!(line.contains("(polling "), "{line}");
+    server.url();
+    let line = server.log.iter().find(|l| l.contains("serve: http://"));
+    assert!(line.is_some_and(|l| l.contains("(polling ")), "{line:?}");
     edit_by_rename(dir, "AS previous", "AS previous -- edited");
     let log = server.wait_for("changed: rebuilt", Duration::from_secs(10));
     assert!(log.contains("rebuilt 1 of "), "{log}");
