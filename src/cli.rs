@@ -113,6 +113,27 @@ pub enum Command {
         after_help = "Examples:\n  report check\n  report --config other/report.toml check\n\nPlans every queries/*.sql against empty tables with the warehouse's schemas, checks every\nreports/*.toml and queries/*.expect.toml (keys, chart kinds, queries, columns and their types),\nand finds cycles between queries. Lists every problem as FILE:LINE: MESSAGE on stdout.\nExit code 0 when clean, 1 when there is a problem."
     )]
     Check,
+    /// Serve the site from memory on 127.0.0.1, rebuilding what an edit touches and reloading the open pages.
+    #[command(
+        after_help = "Examples:\n  report serve\n  report serve --port 8080 --open\n  report serve --pull\n\nBuilds into memory (nothing is written to the output folder) over the warehouse as it is\n(no pull unless --pull) and serves on 127.0.0.1 only. Watches report.toml, the files it\nnames, queries/ and reports/; after a save it runs the queries downstream of an edited .sql\nand renders the pages that show them, then the open pages reload. A change that does not\nbuild keeps the last good pages and shows its problems in them (FILE:LINE, as `report check`\nlists them). Ctrl-C stops."
+    )]
+    Serve {
+        /// Port on 127.0.0.1 (0: any free one; the log says which).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Open the index in the default browser.
+        #[arg(long)]
+        open: bool,
+        /// Pull the sources first (and again after a change to report.toml).
+        #[arg(long)]
+        pull: bool,
+        /// Warehouse: a bucket URL or a folder [env: REPORT_WAREHOUSE].
+        #[arg(long, value_name = "URL")]
+        warehouse: Option<String>,
+        /// Poll the files instead of the system's file watching (network file systems).
+        #[arg(long)]
+        poll: bool,
+    },
     /// Compare query results and charts between a git revision and the working tree.
     #[command(
         after_help = "Examples:\n  report diff                      against the merge base with origin/main (or main)\n  report diff origin/main\n  report diff v1.2 --head v1.3 --format json\n  report diff --fail-on-change     exit 4 when a result or chart changed\n\nReads each side with its own report.toml, schemas, queries and reports, and runs both\nover the same warehouse (no pull; run `report pull` first: a missing or empty warehouse is\nan error). Writes diff/index.html and diff/summary.md and prints the summary (or JSON with\n--format json) on stdout; --link URL makes the summary link to where index.html is published."
@@ -456,6 +477,26 @@ pub fn run() -> Result<ExitCode> {
                 ));
                 Ok(ExitCode::from(EXIT_ERROR))
             }
+        }
+        Command::Serve {
+            port,
+            open,
+            pull,
+            warehouse,
+            poll,
+        } => {
+            let overrides = Overrides {
+                warehouse,
+                ..Overrides::default()
+            };
+            let options = crate::serve::Options {
+                port,
+                open,
+                pull,
+                poll,
+            };
+            runtime()?.block_on(crate::serve::serve(&config()?, &overrides, &options))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Diff {
             base,

@@ -19,6 +19,7 @@ pub mod problem;
 pub mod project;
 pub mod pull;
 pub mod query;
+pub mod serve;
 pub mod site;
 pub mod store;
 pub mod warehouse;

@@ -284,10 +284,25 @@ pub async fn provenance(
                 .cloned(),
         })
         .collect();
+    Ok(site::Provenance {
+        commit: warehouse.version(),
+        sources,
+        reads: report_sources(settings, defs, &ctx)?,
+    })
+}
+
+/// For each report (by name), the positions in `settings.sources` of the sources whose tables
+/// its panels read through any chain of queries (`objects` belongs to every source); a
+/// report that reads none is left out. `ctx` only parses.
+pub fn report_sources(
+    settings: &Settings,
+    defs: &Definitions,
+    ctx: &SessionContext,
+) -> Result<BTreeMap<String, Vec<usize>>> {
     // What each query reads directly: tables and other queries.
     let mut reads: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for q in &defs.queries {
-        let names = query::reads(&ctx, &q.sql)
+        let names = query::reads(ctx, &q.sql)
             .with_context(|| format!("{}: the SQL does not parse", q.path.display()))?;
         reads.insert(q.name.as_str(), names);
     }
@@ -322,11 +337,7 @@ pub async fn provenance(
             by_report.insert(r.name.clone(), of);
         }
     }
-    Ok(site::Provenance {
-        commit: warehouse.version(),
-        sources,
-        reads: by_report,
-    })
+    Ok(by_report)
 }
 
 /// Every query's result and the expectations that do not hold.

@@ -152,6 +152,19 @@ pub fn render(
     provenance: &Provenance,
     policy: PrivacySettings,
 ) -> Result<Site> {
+    render_some(reports, queries, results, provenance, policy, &|_| true)
+}
+
+/// [`render`], but only the pages of the reports `only` picks (and the index; the nav bar
+/// still links every report): what `report serve` re-renders after an edit.
+pub fn render_some(
+    reports: &[Report],
+    queries: &[Query],
+    results: &BTreeMap<String, Table>,
+    provenance: &Provenance,
+    policy: PrivacySettings,
+    only: &dyn Fn(&Report) -> bool,
+) -> Result<Site> {
     let mut pages = Vec::new();
     let mut held_back = Vec::new();
     let listed = Report::listing(reports);
@@ -172,7 +185,7 @@ pub fn render(
         std::iter::once(index).chain(pages).collect()
     };
     let queries: BTreeMap<&str, &Query> = queries.iter().map(|q| (q.name.as_str(), q)).collect();
-    for report in reports {
+    for report in reports.iter().filter(|r| only(r)) {
         let shown = provenance.of(Some(&report.name));
         let range = shown.data_range();
         let mut panels = Vec::new();

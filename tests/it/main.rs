@@ -16,4 +16,5 @@ mod privacy;
 mod publish;
 mod pull;
 mod robust;
+mod serve;
 mod servers;

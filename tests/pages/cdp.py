@@ -30,6 +30,8 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
     "--force-device-scale-factor=1", "--remote-debugging-pipe",
+    # Nothing but loopback resolves: a page (or `report serve`) that reached out would fail.
+    "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 # The widths the checks look at: a desktop window and a phone's (an iPhone 12–15 is 390 CSS px).
 WIDTHS = {"desktop": (1280, 800, False), "phone": (390, 844, True)}
