@@ -51,7 +51,8 @@ while True:
 print(n)
 PY
 )
-echo "first: $files Parquet files in the warehouse (bound: 2 x 120 days x 4 tables = 960)"
+committed=$("$bin" --config "$work/first/report.toml" verify 2>&1 | sed -n 's/^verify: \([0-9]*\) committed files.*/\1/p')
+echo "first: $committed Parquet files committed (bound: 2 x 120 days x 4 tables = 960); $files in the bucket until the sweep deletes what compaction removed ([pull] grace_minutes)"
 "$bin" generate --sessions "$((n / 100))" --seed 6 --days 120 --out "$work/bucket" 2>/dev/null
 mkdir -p "$work/nightly" && config "$work/nightly"
 run nightly "$work/nightly"
