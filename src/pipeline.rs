@@ -204,22 +204,14 @@ pub async fn render(
     warehouse: &Warehouse,
     timings: &mut Timings,
 ) -> Result<site::Site> {
-    let evaluated = timings
+    let mut evaluated = timings
         .stage(
             "queries and expectations",
             evaluate(defs, warehouse, &settings.catalog),
         )
         .await?;
-    timings.queries = evaluated.times.clone();
-    if !evaluated.failures.is_empty() {
-        let list: Vec<String> = evaluated.failures.iter().map(|f| f.to_string()).collect();
-        bail!(
-            "{} expectation{} not met:\n{}",
-            list.len(),
-            if list.len() == 1 { " is" } else { "s are" },
-            list.join("\n")
-        );
-    }
+    timings.queries = std::mem::take(&mut evaluated.times);
+    all_met(&evaluated.failures)?;
     let provenance = timings
         .stage("provenance", provenance(settings, defs, warehouse))
         .await?;
@@ -234,6 +226,21 @@ pub async fn render(
             )
         })
         .await
+}
+
+/// Fails listing every expectation that does not hold with its offending rows, when one does
+/// not: what stops `report build` (and `report serve`) before anything is rendered.
+pub fn all_met(failures: &[Failure]) -> Result<()> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+    bail!(
+        "{} expectation{} not met:\n{}",
+        list.len(),
+        if list.len() == 1 { " is" } else { "s are" },
+        list.join("\n")
+    )
 }
 
 /// Where the site's data comes from, as the warehouse says (never the clock, so the same

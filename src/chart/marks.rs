@@ -51,10 +51,6 @@ impl Marks {
         Group { marks: self }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.svg.is_empty()
-    }
-
     /// `svg` (a drawing plotters wrote) with the marks drawn last, over its grid and axes.
     pub fn drawn_into(&self, svg: &str) -> String {
         match svg.rfind("</svg>") {

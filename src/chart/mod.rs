@@ -635,9 +635,7 @@ impl AxisFormat {
         let x = v / div;
         let body =
             if self.format == ValueFormat::Number && div == 1.0 && (x - x.round()).abs() < 1e-9 {
-                let i = x.round() as i64;
-                let out = crate::messages::count(i.unsigned_abs());
-                if i < 0 { format!("-{out}") } else { out }
+                whole(x)
             } else if x == 0.0 {
                 // A count's zero needs no unit: 0, 4k, 8k.
                 return if self.format == ValueFormat::Number {
@@ -667,6 +665,13 @@ fn trim(s: String) -> String {
     }
 }
 
+/// A whole number with thousands separators: `-1,234`.
+fn whole(v: f64) -> String {
+    let i = v.round() as i64;
+    let out = crate::messages::count(i.unsigned_abs());
+    if i < 0 { format!("-{out}") } else { out }
+}
+
 pub fn format_number(v: f64) -> String {
     if !v.is_finite() {
         return String::new();
@@ -679,9 +684,7 @@ pub fn format_number(v: f64) -> String {
     } else if a >= 1e4 {
         format!("{}k", trim(format!("{:.1}", v / 1e3)))
     } else if (v - v.round()).abs() < 1e-9 {
-        let i = v.round() as i64;
-        let out = crate::messages::count(i.unsigned_abs());
-        if i < 0 { format!("-{out}") } else { out }
+        whole(v)
     } else if a >= 100.0 {
         trim(format!("{v:.0}"))
     } else if a >= 1.0 {

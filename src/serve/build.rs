@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Overrides, Settings};
@@ -340,17 +340,7 @@ async fn expectations_hold(
     defs: &Definitions,
     results: &BTreeMap<String, Table>,
 ) -> Result<()> {
-    let failures = pipeline::check_expectations(ctx, defs, results).await?;
-    if failures.is_empty() {
-        return Ok(());
-    }
-    let list: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
-    bail!(
-        "{} expectation{} not met:\n{}",
-        list.len(),
-        if list.len() == 1 { " is" } else { "s are" },
-        list.join("\n")
-    )
+    pipeline::all_met(&pipeline::check_expectations(ctx, defs, results).await?)
 }
 
 /// `changed` and every query that reads one of them, through any chain of queries.
