@@ -48,11 +48,27 @@ pub fn is_identifier(s: &str) -> bool {
 /// A session with ident normalisation off, so `attributes.exitCode` reads as written, and with
 /// spans collected, so an error can say its line.
 pub fn new_context() -> SessionContext {
-    let config = SessionConfig::new()
+    SessionContext::new_with_config(config())
+}
+
+fn config() -> SessionConfig {
+    SessionConfig::new()
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .set_bool("datafusion.sql_parser.collect_spans", true)
-        .with_information_schema(false);
-    SessionContext::new_with_config(config)
+        .with_information_schema(false)
+}
+
+/// A session for a pull's set work over a growing warehouse (which keys, which ids it holds):
+/// a scan reads each file's footer as it opens the file and keeps none, where a report's
+/// session reads every footer while planning, for statistics, and caches them. A pull plans such
+/// a query once per batch over every file of a table, so the footers would be memory that grows
+/// with the warehouse.
+pub fn lean_context() -> Result<SessionContext> {
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_metadata_cache_limit(0)
+        .build_arc()?;
+    let config = config().set_bool("datafusion.execution.collect_statistics", false);
+    Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
 /// Registers the warehouse tables: every format's (the settings' `catalog`) and `objects`. A

@@ -618,7 +618,7 @@ fn warehouse_context(
     warehouse: &Warehouse,
     settings: &Settings,
 ) -> Result<datafusion::prelude::SessionContext> {
-    let ctx = crate::query::new_context();
+    let ctx = crate::query::lean_context()?;
     crate::query::register_warehouse(&ctx, warehouse, &settings.catalog)?;
     Ok(ctx)
 }
@@ -644,9 +644,9 @@ async fn known_ids(
         "batch_ids",
         Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
     )?;
-    let sql = format!(
-        "SELECT DISTINCT t.{column} AS id FROM {table} t JOIN batch_ids b ON t.{column} = b.id"
-    );
+    // The batch's ids on the left, the side a hash join builds its table from (without
+    // statistics, DataFusion keeps the order written): the warehouse's ids stream past it.
+    let sql = format!("SELECT DISTINCT b.id FROM batch_ids b JOIN {table} t ON t.{column} = b.id");
     let batches = ctx
         .sql(&sql)
         .await?
