@@ -644,8 +644,8 @@ async fn known_ids(
         "batch_ids",
         Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
     )?;
-    // The batch's ids on the left, the side a hash join builds its table from (without
-    // statistics, DataFusion keeps the order written): the warehouse's ids stream past it.
+    // The batch's ids on the left: a hash join builds its table from the left side unless
+    // statistics tell it to swap, and this session collects none for the warehouse's tables.
     let sql = format!("SELECT DISTINCT b.id FROM batch_ids b JOIN {table} t ON t.{column} = b.id");
     let batches = ctx
         .sql(&sql)
